@@ -1,0 +1,1 @@
+"""Portail Famille: the family portal of French collectivités."""

@@ -1,0 +1,272 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.response import File, Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+from piccolo.engine.base import Engine
+
+from portal.db import close_pool, current_engine, is_sqlite, make_engine, start_pool, use_engine
+from portal.pages import auth, home, onboarding, profile, staff
+from portal.settings import PROJECT_ROOT, Settings
+from portal.web.context import RedirectTo, load_parent
+from portal.web.security import security_headers
+from portal.web.sessions import PortalSessionConfig
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+MANIFEST = PROJECT_ROOT / "manifest.webmanifest"
+
+
+def _htmx_file() -> str:
+    found = sorted(STATIC_DIR.glob("htmx-*.min.js"))
+    return found[-1].name if found else "htmx.min.js"
+
+
+def _asset_version() -> str:
+    digest = hashlib.sha256()
+    for name in ("app.css", "app.js"):
+        path = STATIC_DIR / name
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _configure_jinja(engine: JinjaTemplateEngine) -> None:
+    env: Environment = engine.engine
+    env.globals["htmx_file"] = _htmx_file()
+    env.globals["asset_version"] = _asset_version()
+    env.filters["euros"] = _euros
+    env.filters["local_date"] = _local_date
+
+
+def _euros(cents: int | None) -> str:
+    from portal.domain.money_format import format_euros
+
+    return "" if cents is None else format_euros(int(cents))
+
+
+def _local_date(value: datetime | date | None, tz_name: str = "Europe/Paris") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(tz_name)).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def _stores(settings: Settings) -> dict[str, Store]:
+    if settings.redis_url:
+        root = RedisStore.with_client(url=settings.redis_url, namespace="portal")
+        return {"sessions": root.with_namespace("sessions"), "throttle": root.with_namespace("throttle")}
+    settings.session_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return {"sessions": FileStore(path=settings.session_dir), "throttle": MemoryStore()}
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    return "text/html" in request.headers.get("accept", "text/html") or not request.headers.get("accept")
+
+
+def _redirect_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, RedirectTo)
+    if request.headers.get("hx-request"):
+        # htmx would swap a redirected page into a fragment; ask it to navigate instead.
+        return Response(content="", status_code=200, headers={"HX-Redirect": exc.location})
+    return Redirect(path=exc.location, status_code=303)
+
+
+ERROR_TITLES = {
+    400: "Demande incorrecte",
+    401: "Connexion nécessaire",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Action non permise",
+    410: "Lien expiré",
+    413: "Envoi trop volumineux",
+    429: "Trop de demandes",
+    500: "Erreur interne",
+    503: "Service indisponible",
+}
+
+DEFAULT_DETAILS = {
+    400: "Les informations envoyées sont incomplètes ou incorrectes.",
+    403: "Cette action n'est pas permise. Rechargez la page et réessayez.",
+    404: "Cette page n'existe pas ou n'est pas accessible avec votre compte.",
+    405: "Cette action n'est pas permise ici.",
+    500: "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
+}
+
+
+def _french_detail(status: int, detail: str) -> str:
+    # Litestar's own messages are in English; keep ours (French) and replace the others.
+    if not detail or detail.isascii() and status in DEFAULT_DETAILS:
+        return DEFAULT_DETAILS.get(status, detail)
+    return detail
+
+
+def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = str(exc.detail or "")
+        if isinstance(exc, ValidationException):
+            status, detail = 400, DEFAULT_DETAILS[400]
+        if status == 403 and "csrf" in detail.lower():
+            detail = "Le formulaire a expiré. Rechargez la page puis recommencez."
+    else:
+        log.exception("erreur non gérée sur %s %s", request.method, request.url.path, exc_info=exc)
+        status, detail = 500, ""
+    detail = _french_detail(status, detail)
+    title = ERROR_TITLES.get(status, "Erreur")
+    headers = getattr(exc, "headers", None) or {}
+    if not _wants_html(request) or request.url.path.startswith("/healthz"):
+        return Response(
+            content={"status_code": status, "detail": detail}, status_code=status,
+            media_type=MediaType.JSON, headers=headers,
+        )
+    return Template(
+        template_name="pages/error.html",
+        status_code=status,
+        context={"layout": None, "page_title": title, "title": title, "detail": detail, "status": status},
+        headers=headers,
+    )
+
+
+@get("/manifest.webmanifest", opt={"public": True}, include_in_schema=False)
+async def manifest() -> File:
+    return File(
+        path=MANIFEST,
+        media_type="application/manifest+json",
+        content_disposition_type="inline",
+        headers={"cache-control": "public, max-age=3600"},
+    )
+
+
+@get("/healthz", include_in_schema=False, opt={"public": True})
+async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    settings: Settings = request.app.state.settings
+    report: dict[str, Any] = {"database": {"engine": "sqlite" if is_sqlite() else "postgresql"}}
+    healthy = True
+    try:
+        await current_engine().run_ddl("SELECT 1")
+        report["database"]["status"] = "ok"
+    except Exception as exc:  # any driver error means "down" here
+        healthy = False
+        report["database"]["status"] = "erreur"
+        report["database"]["detail"] = type(exc).__name__
+    if settings.redis_url:
+        import redis.asyncio as redis_async
+
+        client = redis_async.from_url(settings.redis_url)
+        try:
+            await client.ping()
+            report["redis"] = {"status": "ok"}
+        except Exception as exc:  # connection refused, timeout, auth...
+            healthy = False
+            report["redis"] = {"status": "erreur", "detail": type(exc).__name__}
+        finally:
+            await client.aclose()
+    report["status"] = "ok" if healthy else "erreur"
+    return Response(content=report, status_code=200 if healthy else 503)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(settings)
+    use_engine(engine)
+    stores = _stores(settings)
+
+    owns_pool = False
+
+    async def on_startup(app: Litestar) -> None:
+        nonlocal owns_pool
+        use_engine(engine)
+        # A pool started by someone else (a test, the CLI) is theirs to close.
+        if getattr(engine, "pool", True) is None:
+            await start_pool(engine)
+            owns_pool = True
+        sessions = stores["sessions"]
+        if isinstance(sessions, FileStore):
+            await sessions.delete_expired()
+
+    async def on_shutdown(app: Litestar) -> None:
+        if owns_pool:
+            await close_pool(engine)
+
+    session_config = PortalSessionConfig(
+        key="portal_session",
+        max_age=settings.session_absolute_hours * 3600,
+        secure=settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+        store="sessions",
+    )
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name="portal_csrf",
+        cookie_secure=settings.cookie_secure,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        exclude=["/healthz"],
+    )
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+        include_in_schema=False,
+        opt={"public": True},
+    )
+    app = Litestar(
+        route_handlers=[
+            static,
+            manifest,
+            healthz,
+            *auth.ROUTES,
+            *onboarding.ROUTES,
+            *home.ROUTES,
+            *profile.ROUTES,
+            *staff.ROUTES,
+        ],
+        dependencies={
+            "parent": Provide(load_parent),
+            "member": Provide(staff.load_staff),
+        },
+        middleware=[security_headers, session_config.middleware],
+        csrf_config=csrf,
+        stores=stores,
+        template_config=TemplateConfig(
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=_configure_jinja,
+        ),
+        plugins=[HTMXPlugin()],
+        exception_handlers={RedirectTo: _redirect_handler, Exception: _error_handler},
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        openapi_config=None,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app

@@ -1,0 +1,421 @@
+"""Account use cases: login, first login, profile, password reset, structure switch."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from portal import clock
+from portal.db import write_transaction
+from portal.domain.accounts import rules
+from portal.domain.accounts.passwords import hash_password, needs_rehash, verify_password
+from portal.mail import Mail
+from portal.tables import (
+    Account,
+    AccountFamily,
+    Family,
+    PasswordResetToken,
+    Person,
+    RulesAcknowledgement,
+    RulesDocument,
+    Structure,
+)
+
+
+class NotFound(LookupError):
+    """The row does not exist or does not belong to the account."""
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    account_id: int | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FamilyChoice:
+    family_id: int
+    family_name: str
+    structure_id: int
+    structure_name: str
+    structure_timezone: str
+    last_transmission_at: datetime | None
+
+
+GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
+
+
+async def authenticate(login: str, password: str, policy: rules.LockoutPolicy) -> LoginOutcome:
+    """Check a login; counts failures and locks the account after too many."""
+    now = clock.utcnow()
+    login = login.strip()
+    row = await Account.objects().where(Account.login == login).first() if login else None
+    if row is None:
+        verify_password(None, password)  # same cost as a real check
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    if rules.is_locked(row.locked_until, now):
+        assert row.locked_until is not None
+        minutes = rules.minutes_left(row.locked_until, now)
+        return LoginOutcome(
+            None,
+            f"Trop d'essais infructueux : le compte est verrouillé pendant encore {minutes} "
+            "minute(s). Vous pouvez aussi réinitialiser votre mot de passe.",
+        )
+    if not verify_password(row.password_hash, password):
+        failures, locked_until = policy.after_failure(row.failed_logins, now)
+        await Account.update(
+            {Account.failed_logins: failures, Account.locked_until: locked_until}
+        ).where(Account.id == row.id)
+        if locked_until is not None:
+            return LoginOutcome(
+                None,
+                f"Trop d'essais infructueux : le compte est verrouillé pendant "
+                f"{policy.lock_minutes} minutes. Vous pouvez aussi réinitialiser votre mot "
+                "de passe.",
+            )
+        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
+    values: dict[Any, Any] = {
+        Account.failed_logins: 0,
+        Account.locked_until: None,
+        Account.last_login_at: now,
+    }
+    if needs_rehash(row.password_hash):
+        values[Account.password_hash] = hash_password(password)
+    await Account.update(values).where(Account.id == row.id)
+    return LoginOutcome(row.id)
+
+
+async def get_account(account_id: int) -> Account:
+    row = await Account.objects().where(Account.id == account_id).first()
+    if row is None:
+        raise NotFound(account_id)
+    return row
+
+
+async def account_families(account_id: int) -> list[FamilyChoice]:
+    rows = await (
+        AccountFamily.select(
+            AccountFamily.family.id,
+            AccountFamily.family.name,
+            AccountFamily.family.structure.id,
+            AccountFamily.family.structure.name,
+            AccountFamily.family.structure.timezone,
+            AccountFamily.family.structure.last_transmission_at,
+        )
+        .where(AccountFamily.account == account_id)
+        .order_by(AccountFamily.family.structure.name)
+        .output(nested=False)
+    )
+    return [
+        FamilyChoice(
+            family_id=r["family.id"],
+            family_name=r["family.name"],
+            structure_id=r["family.structure.id"],
+            structure_name=r["family.structure.name"],
+            structure_timezone=r["family.structure.timezone"],
+            last_transmission_at=r["family.structure.last_transmission_at"],
+        )
+        for r in rows
+    ]
+
+
+async def family_for_account(account_id: int, family_id: int) -> FamilyChoice:
+    """The family if the account may see it; NotFound otherwise (another family's id)."""
+    for choice in await account_families(account_id):
+        if choice.family_id == family_id:
+            return choice
+    raise NotFound(family_id)
+
+
+def onboarding_step(account: Account) -> str | None:
+    """The first-login step still to do: 'password', 'terms', or None."""
+    if account.must_change_password:
+        return "password"
+    if account.rgpd_version != rules.RGPD_VERSION or account.cgu_version != rules.CGU_VERSION:
+        return "terms"
+    return None
+
+
+async def set_new_password(account_id: int, password: str, confirmation: str) -> list[str]:
+    """First login or reset: store a new password when it follows the rules."""
+    account = await get_account(account_id)
+    errors = rules.password_errors(password, confirmation, account.login)
+    if verify_password(account.password_hash, password):
+        errors.append("Le nouveau mot de passe doit être différent de l'ancien.")
+    if errors:
+        return errors
+    await Account.update(
+        {
+            Account.password_hash: hash_password(password),
+            Account.must_change_password: False,
+            Account.password_changed_at: clock.utcnow(),
+            Account.failed_logins: 0,
+            Account.locked_until: None,
+        }
+    ).where(Account.id == account_id)
+    return []
+
+
+async def change_password(
+    account_id: int, current: str, password: str, confirmation: str
+) -> list[str]:
+    account = await get_account(account_id)
+    if not verify_password(account.password_hash, current):
+        return ["Le mot de passe actuel est incorrect."]
+    return await set_new_password(account_id, password, confirmation)
+
+
+async def accept_terms(account_id: int, rgpd: bool, cgu: bool) -> list[str]:
+    errors = []
+    if not rgpd:
+        errors.append("Cochez la case indiquant que vous avez pris connaissance du RGPD.")
+    if not cgu:
+        errors.append("Cochez la case indiquant que vous acceptez les conditions d'utilisation.")
+    if errors:
+        return errors
+    now = clock.utcnow()
+    await Account.update(
+        {
+            Account.rgpd_version: rules.RGPD_VERSION,
+            Account.rgpd_accepted_at: now,
+            Account.cgu_version: rules.CGU_VERSION,
+            Account.cgu_accepted_at: now,
+        }
+    ).where(Account.id == account_id)
+    return []
+
+
+async def update_emails(account_id: int, raw: str) -> tuple[list[str], list[str]]:
+    """Replace the account's e-mails; returns (saved addresses, errors)."""
+    addresses, errors = rules.parse_emails(raw)
+    if not addresses and not errors:
+        errors.append("Indiquez au moins une adresse e-mail.")
+    if errors:
+        return addresses, errors
+    await Account.update({Account.emails: rules.join_emails(addresses)}).where(
+        Account.id == account_id
+    )
+    return addresses, []
+
+
+# --- rules document ("règlement intérieur") -------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingSignature:
+    person_id: int
+    person_name: str
+    document_id: int
+    document_title: str
+    document_version: int
+    document_body: str
+
+
+async def current_rules_document(structure_id: int) -> RulesDocument | None:
+    return await (
+        RulesDocument.objects()
+        .where(
+            (RulesDocument.structure == structure_id)
+            & (RulesDocument.in_force_from <= clock.utcnow())
+        )
+        .order_by(RulesDocument.version, ascending=False)
+        .first()
+    )
+
+
+async def pending_signatures(family_id: int) -> list[PendingSignature]:
+    """Children of the family who have not signed the rules document in force."""
+    family = await Family.objects().where(Family.id == family_id).first()
+    if family is None:
+        raise NotFound(family_id)
+    document = await current_rules_document(family.structure)
+    if document is None:
+        return []
+    people = await Person.objects().where(Person.family == family_id).order_by(Person.first_name)
+    signed = {
+        r["person"]
+        for r in await RulesAcknowledgement.select(RulesAcknowledgement.person).where(
+            RulesAcknowledgement.document == document.id
+        )
+    }
+    return [
+        PendingSignature(
+            person_id=p.id,
+            person_name=f"{p.first_name} {p.last_name}",
+            document_id=document.id,
+            document_title=document.title,
+            document_version=document.version,
+            document_body=document.body,
+        )
+        for p in people
+        if p.id not in signed
+    ]
+
+
+async def sign_rules(
+    account_id: int,
+    family_id: int,
+    person_id: int,
+    document_id: int,
+    signer_name: str,
+    place: str,
+    acknowledged: bool,
+) -> list[str]:
+    pending = {p.person_id: p for p in await pending_signatures(family_id)}
+    if person_id not in pending:
+        person = (
+            await Person.objects()
+            .where((Person.id == person_id) & (Person.family == family_id))
+            .first()
+        )
+        if person is None:
+            raise NotFound(person_id)
+        return []  # already signed: signing twice changes nothing
+    if pending[person_id].document_id != document_id:
+        return ["Le règlement a changé entre-temps : relisez la nouvelle version avant de signer."]
+    errors = []
+    if not acknowledged:
+        errors.append("Cochez la case pour attester avoir pris connaissance du règlement.")
+    if len(signer_name.strip()) < 3:
+        errors.append("Saisissez vos nom et prénom pour signer.")
+    if len(place.strip()) < 2:
+        errors.append("Indiquez le lieu de la signature (« Fait à »).")
+    if errors:
+        return errors
+    await RulesAcknowledgement.insert(
+        RulesAcknowledgement(
+            person=person_id,
+            document=document_id,
+            account=account_id,
+            signer_name=signer_name.strip()[:200],
+            place=place.strip()[:200],
+            signed_at=clock.utcnow(),
+        )
+    )
+    return []
+
+
+# --- forgotten password --------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def request_password_reset(
+    login: str, email: str, base_url: str, valid_minutes: int
+) -> Mail | None:
+    """The reset e-mail to send when login and e-mail match an account, else None.
+
+    The caller answers the same way in both cases, so nobody learns whether they matched.
+    """
+    account = await Account.objects().where(Account.login == login.strip()).first()
+    if account is None:
+        return None
+    known = {a.lower() for a in rules.split_emails(account.emails)}
+    if email.strip().lower() not in known:
+        return None
+    token = secrets.token_urlsafe(32)
+    now = clock.utcnow()
+    await PasswordResetToken.insert(
+        PasswordResetToken(
+            account=account.id,
+            token_hash=_token_hash(token),
+            expires_at=now + timedelta(minutes=valid_minutes),
+            created_at=now,
+        )
+    )
+    link = f"{base_url}/reinitialiser/{token}"
+    text = (
+        f"Bonjour {account.display_name},\n\n"
+        "Une demande de réinitialisation du mot de passe de votre compte famille a été faite.\n"
+        f"Pour choisir un nouveau mot de passe, ouvrez ce lien dans les {valid_minutes} "
+        f"minutes :\n\n{link}\n\n"
+        "Ce lien ne peut servir qu'une fois. Si vous n'êtes pas à l'origine de cette demande, "
+        "ignorez ce message : votre mot de passe actuel reste valable.\n\n"
+        "Portail Famille"
+    )
+    html = (
+        f"<p>Bonjour {_escape(account.display_name)},</p>"
+        "<p>Une demande de réinitialisation du mot de passe de votre compte famille a été "
+        f"faite. Pour choisir un nouveau mot de passe, ouvrez ce lien dans les {valid_minutes} "
+        f'minutes :</p><p><a href="{link}">{link}</a></p>'
+        "<p>Ce lien ne peut servir qu'une fois. Si vous n'êtes pas à l'origine de cette "
+        "demande, ignorez ce message : votre mot de passe actuel reste valable.</p>"
+        "<p>Portail Famille</p>"
+    )
+    return Mail(
+        to=[email.strip()],
+        subject="Réinitialisation de votre mot de passe",
+        text=text,
+        html=html,
+    )
+
+
+def _escape(value: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(value))
+
+
+async def reset_token_account(token: str) -> int | None:
+    """The account of a valid, unused, unexpired token."""
+    row = await (
+        PasswordResetToken.objects()
+        .where(PasswordResetToken.token_hash == _token_hash(token))
+        .first()
+    )
+    if row is None or row.used_at is not None or row.expires_at <= clock.utcnow():
+        return None
+    return int(row.account)
+
+
+async def reset_password(token: str, password: str, confirmation: str) -> list[str]:
+    account_id = await reset_token_account(token)
+    if account_id is None:
+        return ["Ce lien n'est plus valable : il a expiré ou a déjà servi. Refaites une demande."]
+    account = await get_account(account_id)
+    errors = rules.password_errors(password, confirmation, account.login)
+    if errors:
+        return errors
+    now = clock.utcnow()
+    async with write_transaction():
+        # Claiming the token in the same transaction makes a double submit use it once.
+        claimed = await (
+            PasswordResetToken.update({PasswordResetToken.used_at: now})
+            .where(
+                (PasswordResetToken.token_hash == _token_hash(token))
+                & PasswordResetToken.used_at.is_null()
+            )
+            .returning(PasswordResetToken.id)
+        )
+        if not claimed:
+            return ["Ce lien a déjà servi. Refaites une demande si besoin."]
+        await PasswordResetToken.update({PasswordResetToken.used_at: now}).where(
+            (PasswordResetToken.account == account_id) & PasswordResetToken.used_at.is_null()
+        )
+        await Account.update(
+            {
+                Account.password_hash: hash_password(password),
+                Account.must_change_password: False,
+                Account.password_changed_at: now,
+                Account.failed_logins: 0,
+                Account.locked_until: None,
+            }
+        ).where(Account.id == account_id)
+    return []
+
+
+async def structure_of(family_id: int) -> Structure:
+    family = await Family.objects().where(Family.id == family_id).first()
+    row = None if family is None else await Structure.objects().get(Structure.id == family.structure)
+    if row is None:
+        raise NotFound(family_id)
+    return row
+
+
+async def family_people(family_id: int) -> list[Person]:
+    return await Person.objects().where(Person.family == family_id).order_by(Person.first_name)

@@ -1,0 +1,209 @@
+"""Login, logout, forgotten password and reset."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.stores.base import Store
+
+from portal.domain.accounts import rules
+from portal.domain.accounts import service as accounts
+from portal.mail import Mail, MailError, send_mail
+from portal.settings import Settings
+from portal.web import throttle
+from portal.web.render import page, see_other
+from portal.web.sessions import request_session_rotation
+
+log = logging.getLogger(__name__)
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+# Per client address: beyond this many login attempts in the window, wait.
+ADDRESS_ATTEMPTS = 30
+ADDRESS_WINDOW_SECONDS = 15 * 60
+
+
+def _client(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would make phishing links look legitimate.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _demo_logins(settings: Settings) -> list[dict[str, str]]:
+    if not settings.demo_mode:
+        return []
+    return [
+        {"login": "dupont", "password": "Demo-Dupont-2026", "who": "famille DUPONT (2 structures)"},
+        {"login": "martin", "password": "Demo-Martin-2026", "who": "famille MARTIN (en dette)"},
+        {"login": "gestion", "password": "Demo-Gestion-2026", "who": "agent de la mairie"},
+    ]
+
+
+LOGIN_NOTICES = {
+    "deconnecte": "Vous êtes déconnecté. À bientôt !",
+    "mot-de-passe-change": "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
+    "session-expiree": "Votre session a expiré : reconnectez-vous.",
+}
+
+
+@get("/connexion", name="login")
+async def login_page(
+    request: Request[Any, Any, Any],
+    suite: FromQuery[str | None] = None,
+    etat: FromQuery[str | None] = None,
+) -> Template:
+    settings: Settings = request.app.state.settings
+    return page(
+        request,
+        "pages/auth/login.html",
+        page_title="Connexion",
+        notice=LOGIN_NOTICES.get(etat or ""),
+        next=_safe_next(suite),
+        demo_logins=_demo_logins(settings),
+        error=None,
+        identifier="",
+    )
+
+
+@post("/connexion")
+async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.stores.get("throttle")
+    identifier = data.get("identifier", "").strip()[:150]
+    password = data.get("password", "")[:1024]
+    next_url = _safe_next(data.get("next"))
+
+    def refuse(message: str, status: int) -> Template:
+        return page(
+            request,
+            "pages/auth/login.html",
+            status_code=status,
+            page_title="Connexion",
+            next=next_url,
+            demo_logins=_demo_logins(settings),
+            error=message,
+            identifier=identifier,
+        )
+
+    if not identifier or not password:
+        return refuse("Saisissez votre identifiant et votre mot de passe.", 400)
+    count = await throttle.count_attempt(store, f"login:{_client(request)}", ADDRESS_WINDOW_SECONDS)
+    if count > ADDRESS_ATTEMPTS:
+        return refuse(
+            "Trop de tentatives de connexion depuis votre adresse. Patientez quelques minutes "
+            "avant de réessayer.",
+            429,
+        )
+    outcome = await accounts.authenticate(
+        identifier,
+        password,
+        rules.LockoutPolicy(settings.login_max_failures, settings.login_lock_minutes),
+    )
+    if outcome.account_id is None:
+        return refuse(outcome.error or accounts.GENERIC_LOGIN_ERROR, 401)
+    now = time.time()
+    request.set_session(
+        {"account_id": outcome.account_id, "started_at": now, "seen_at": now}
+    )
+    request_session_rotation(request)
+    return see_other(next_url)
+
+
+@post("/deconnexion")
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    request.clear_session()
+    return see_other("/connexion?etat=deconnecte")
+
+
+@get("/mot-de-passe-oublie")
+async def forgot_page(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "pages/auth/forgot.html", page_title="Mot de passe oublié", sent=False, errors=[])
+
+
+async def _send_quietly(settings: Settings, mail: Mail) -> None:
+    try:
+        await send_mail(settings, mail)
+    except MailError:
+        log.exception("l'e-mail de réinitialisation n'a pas pu être envoyé")
+
+
+@post("/mot-de-passe-oublie")
+async def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template:
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.stores.get("throttle")
+    identifier = data.get("identifier", "").strip()[:150]
+    email = data.get("email", "").strip()[:254]
+    errors = []
+    if not identifier:
+        errors.append("Saisissez votre identifiant.")
+    if not email:
+        errors.append("Saisissez l'adresse e-mail connue de votre structure.")
+    if errors:
+        return page(
+            request, "pages/auth/forgot.html", status_code=400, page_title="Mot de passe oublié",
+            sent=False, errors=errors,
+        )
+    count = await throttle.count_attempt(store, f"reset:{_client(request)}", ADDRESS_WINDOW_SECONDS)
+    mail = None
+    if count <= ADDRESS_ATTEMPTS:
+        mail = await accounts.request_password_reset(
+            identifier, email, settings.base_url, settings.reset_token_minutes
+        )
+    # Same page, same timing path either way: the mail leaves after the response.
+    response = page(
+        request, "pages/auth/forgot.html", page_title="Mot de passe oublié", sent=True, errors=[]
+    )
+    if mail is not None:
+        response.background = BackgroundTask(_send_quietly, settings, mail)
+    return response
+
+
+@get("/reinitialiser/{token:str}")
+async def reset_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    valid = await accounts.reset_token_account(token) is not None
+    return page(
+        request,
+        "pages/auth/reset.html",
+        status_code=200 if valid else 410,
+        page_title="Nouveau mot de passe",
+        token=token,
+        valid=valid,
+        errors=[],
+        password_rules=rules.PASSWORD_RULES_TEXT,
+    )
+
+
+@post("/reinitialiser/{token:str}")
+async def reset_submit(request: Request[Any, Any, Any], token: FromPath[str], data: Form) -> Template | Redirect:
+    errors = await accounts.reset_password(
+        token, data.get("password", ""), data.get("password_confirm", "")
+    )
+    if errors:
+        valid = await accounts.reset_token_account(token) is not None
+        return page(
+            request,
+            "pages/auth/reset.html",
+            status_code=400 if valid else 410,
+            page_title="Nouveau mot de passe",
+            token=token,
+            valid=valid,
+            errors=errors,
+            password_rules=rules.PASSWORD_RULES_TEXT,
+        )
+    request.clear_session()
+    return see_other("/connexion?etat=mot-de-passe-change")
+
+
+ROUTES = [login_page, login_submit, logout, forgot_page, forgot_submit, reset_page, reset_submit]

@@ -1,0 +1,59 @@
+"""Home page (the structure's news), structure switcher, static information pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from portal.domain.accounts import service as accounts
+from portal.domain.news import service as news
+from portal.web.context import NAV, Parent, ParentContext
+from portal.web.render import flash, page, see_other
+
+NAV_URLS = {url for _, _, url in NAV}
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+@get("/")
+async def home(request: Request[Any, Any, Any], parent: Parent) -> Template:
+    items = await news.visible_news(parent.structure_id)
+    pending = await accounts.pending_signatures(parent.family_id)
+    return page(
+        request, "pages/home.html", parent, page_title="Accueil", nav_active="accueil",
+        news=items, pending_signatures=pending,
+    )
+
+
+@post("/structure")
+async def switch_structure(
+    request: Request[Any, Any, Any], parent: Parent, data: Form
+) -> Redirect:
+    try:
+        family = await accounts.family_for_account(parent.account_id, int(data.get("family_id", "")))
+    except (ValueError, accounts.NotFound):
+        raise NotFoundException("Structure inconnue pour ce compte.") from None
+    request.session["family_id"] = family.family_id
+    flash(request, f"Vous consultez maintenant : {family.structure_name}.")
+    # Back to the same section in the other structure; ids in a deeper URL mean nothing there.
+    section = urlsplit(request.headers.get("referer", "")).path
+    return see_other(section if section in NAV_URLS else "/")
+
+
+@get("/accessibilite", opt={"public": True})
+async def accessibility(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "pages/info/accessibility.html", page_title="Déclaration d'accessibilité")
+
+
+@get("/mentions", opt={"public": True})
+async def legal(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "pages/info/legal.html", page_title="RGPD et conditions d'utilisation")
+
+
+ROUTES = [home, switch_structure, accessibility, legal]

@@ -1,0 +1,82 @@
+"""Profile: password and e-mail addresses, effective at once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from portal.domain.accounts import rules
+from portal.domain.accounts import service as accounts
+from portal.web.context import Parent, ParentContext
+from portal.web.render import flash, page, see_other
+
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+async def _profile(
+    request: Request[Any, Any, Any],
+    parent: Parent,
+    *,
+    status_code: int = 200,
+    password_errors: list[str] | None = None,
+    email_errors: list[str] | None = None,
+    emails_value: str | None = None,
+) -> Template:
+    people = await accounts.family_people(parent.family_id)
+    return page(
+        request,
+        "pages/profile.html",
+        parent,
+        status_code=status_code,
+        page_title="Profil",
+        nav_active="profil",
+        login=parent.account.login,
+        family_name=parent.family.family_name,
+        people=people,
+        emails_value=emails_value
+        if emails_value is not None
+        else "; ".join(rules.split_emails(parent.account.emails)),
+        password_errors=password_errors or [],
+        email_errors=email_errors or [],
+        password_rules=rules.PASSWORD_RULES_TEXT,
+    )
+
+
+@get("/profil")
+async def profile_page(request: Request[Any, Any, Any], parent: Parent) -> Template:
+    return await _profile(request, parent)
+
+
+@post("/profil/mot-de-passe")
+async def change_password(
+    request: Request[Any, Any, Any], parent: Parent, data: Form
+) -> Template | Redirect:
+    errors = await accounts.change_password(
+        parent.account_id,
+        data.get("current_password", ""),
+        data.get("password", ""),
+        data.get("password_confirm", ""),
+    )
+    if errors:
+        return await _profile(request, parent, status_code=400, password_errors=errors)
+    flash(request, "Votre mot de passe a été changé.")
+    return see_other("/profil")
+
+
+@post("/profil/courriels")
+async def change_emails(
+    request: Request[Any, Any, Any], parent: Parent, data: Form
+) -> Template | Redirect:
+    raw = data.get("emails", "")[:2000]
+    _, errors = await accounts.update_emails(parent.account_id, raw)
+    if errors:
+        return await _profile(request, parent, status_code=400, email_errors=errors, emails_value=raw)
+    flash(request, "Vos adresses e-mail ont été enregistrées.")
+    return see_other("/profil")
+
+
+ROUTES = [profile_page, change_password, change_emails]

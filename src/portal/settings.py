@@ -1,0 +1,127 @@
+"""Settings, built once from PORTAL_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the portal cannot use."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} doit être un nombre entier (reçu : {raw!r})") from exc
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on", "oui"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off", "non"}:
+        return False
+    raise SettingsError(f"{name} doit valoir true ou false (reçu : {raw!r})")
+
+
+def _secret_key(env: dict[str, str], var_dir: Path) -> str:
+    given = env.get("PORTAL_SECRET_KEY")
+    if given:
+        if len(given) < 32:
+            raise SettingsError("PORTAL_SECRET_KEY doit faire au moins 32 caractères")
+        return given
+    # Generated once and kept so that sessions and CSRF tokens survive restarts.
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    var_dir: Path
+    base_url: str = "http://127.0.0.1:8000"
+    redis_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Portail Famille <ne-pas-repondre@portail-famille.local>"
+    demo_mode: bool = False
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    login_max_failures: int = 10
+    login_lock_minutes: int = 15
+    reset_token_minutes: int = 30
+    cookie_secure: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The file behind a sqlite:/// URL (relative paths are relative to the project)."""
+        raw = self.database_url.removeprefix("sqlite:///")
+        path = Path(raw)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    @property
+    def session_dir(self) -> Path:
+        return self.var_dir / "sessions"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        var_dir = Path(env.get("PORTAL_VAR_DIR") or PROJECT_ROOT / "var")
+        database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite3'}"
+        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise SettingsError(
+                "PORTAL_DATABASE_URL doit commencer par sqlite:/// ou postgresql:// "
+                f"(reçu : {database_url!r})"
+            )
+        base_url = (env.get("PORTAL_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+        return cls(
+            database_url=database_url,
+            secret_key=_secret_key(env, var_dir),
+            var_dir=var_dir,
+            base_url=base_url,
+            redis_url=env.get("PORTAL_REDIS_URL") or None,
+            smtp_host=env.get("PORTAL_SMTP_HOST") or None,
+            smtp_port=_int(env, "PORTAL_SMTP_PORT", 25),
+            smtp_username=env.get("PORTAL_SMTP_USERNAME") or None,
+            smtp_password=env.get("PORTAL_SMTP_PASSWORD") or None,
+            smtp_starttls=_bool(env, "PORTAL_SMTP_STARTTLS", False),
+            mail_from=env.get("PORTAL_MAIL_FROM") or cls.mail_from,
+            demo_mode=_bool(env, "PORTAL_DEMO", False),
+            session_idle_minutes=_int(env, "PORTAL_SESSION_IDLE_MINUTES", 30),
+            session_absolute_hours=_int(env, "PORTAL_SESSION_ABSOLUTE_HOURS", 12),
+            login_max_failures=_int(env, "PORTAL_LOGIN_MAX_FAILURES", 10),
+            login_lock_minutes=_int(env, "PORTAL_LOGIN_LOCK_MINUTES", 15),
+            reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
+            cookie_secure=base_url.startswith("https://"),
+        )

@@ -1,0 +1,289 @@
+"""Piccolo tables. Money in integer cents, instants in UTC (Timestamptz), days as local dates.
+
+Composite unique keys, partial indexes and capacity CHECKs that Piccolo cannot declare live
+in the migrations (see migrations/), so that both engines enforce them.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Time,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+
+
+class Structure(Table):
+    name = Varchar(length=200)
+    slug = Varchar(length=100, unique=True)
+    contact_email = Varchar(length=254, default="")
+    timezone = Varchar(length=64, default="Europe/Paris")
+    # Debt (positive cents) beyond which booking is blocked, all wallets together.
+    debt_block_cents = Integer(null=True, default=None)
+    payment_backend = Varchar(length=40, default="sandbox")
+    payment_options = JSON(default="{}")
+    posting_period = Varchar(length=10, default="daily")
+    nightly_time = Varchar(length=5, default="02:00")
+    last_transmission_at = Timestamptz(null=True, default=None)
+
+
+class WalletType(Table):
+    structure = ForeignKey(references=Structure, index=True)
+    name = Varchar(length=200)
+    debt_block_cents = Integer(null=True, default=None)
+    position = Integer(default=0)
+
+
+class Account(Table):
+    login = Varchar(length=150, unique=True)
+    password_hash = Varchar(length=255)
+    display_name = Varchar(length=200)
+    # Ordered, ";"-separated; the first one receives payment tickets.
+    emails = Text(default="")
+    must_change_password = Boolean(default=True)
+    rgpd_version = Varchar(length=20, null=True, default=None)
+    rgpd_accepted_at = Timestamptz(null=True, default=None)
+    cgu_version = Varchar(length=20, null=True, default=None)
+    cgu_accepted_at = Timestamptz(null=True, default=None)
+    failed_logins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    last_login_at = Timestamptz(null=True, default=None)
+    password_changed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Family(Table):
+    structure = ForeignKey(references=Structure, index=True)
+    name = Varchar(length=200)
+    tariff_band = Varchar(length=20, default="A")
+    file_complete = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AccountFamily(Table):
+    account = ForeignKey(references=Account, index=True)
+    family = ForeignKey(references=Family, index=True)
+
+
+class Person(Table):
+    family = ForeignKey(references=Family, index=True)
+    first_name = Varchar(length=100)
+    last_name = Varchar(length=100)
+    birth_date = Date(null=True, default=None)
+
+
+class Wallet(Table):
+    family = ForeignKey(references=Family, index=True)
+    wallet_type = ForeignKey(references=WalletType, index=True)
+
+
+class RulesDocument(Table):
+    structure = ForeignKey(references=Structure, index=True)
+    version = Integer(default=1)
+    title = Varchar(length=200)
+    body = Text()
+    in_force_from = Timestamptz(default=TimestamptzNow())
+
+
+class RulesAcknowledgement(Table):
+    person = ForeignKey(references=Person, index=True)
+    document = ForeignKey(references=RulesDocument, index=True)
+    account = ForeignKey(references=Account)
+    signer_name = Varchar(length=200)
+    place = Varchar(length=200)
+    signed_at = Timestamptz(default=TimestamptzNow())
+
+
+class Activity(Table):
+    structure = ForeignKey(references=Structure, index=True)
+    wallet_type = ForeignKey(references=WalletType)
+    name = Varchar(length=200)
+    color = Varchar(length=7, default="#1d4ed8")
+    start_time = Time()
+    end_time = Time()
+    capacity = Integer(null=True, default=None)
+    # 0 = no waitlist, NULL = unlimited.
+    waitlist_capacity = Integer(null=True, default=0)
+    needs_decision = Boolean(default=False)
+    booking_opens_at = Timestamptz(null=True, default=None)
+    # Deadline rules as short strings, parsed by portal.domain.booking.deadlines.
+    booking_deadline = Varchar(length=40, default="days:1@10:00")
+    cancellation_deadline = Varchar(length=40, default="days:1@10:00")
+    time_entry = Boolean(default=False)
+    allowed_arrivals = Varchar(length=200, default="")
+    allowed_departures = Varchar(length=200, default="")
+    billing_unit_minutes = Integer(null=True, default=None)
+    position = Integer(default=0)
+    active = Boolean(default=True)
+
+
+class Enrollment(Table):
+    person = ForeignKey(references=Person, index=True)
+    activity = ForeignKey(references=Activity, index=True)
+
+
+class Tariff(Table):
+    activity = ForeignKey(references=Activity, index=True)
+    band = Varchar(length=20, default="A")
+    unit_price_cents = Integer()
+    valid_from = Date()
+
+
+class ActivityDay(Table):
+    activity = ForeignKey(references=Activity, index=True)
+    day = Date(index=True)
+    is_open = Boolean(default=True)
+    # Copied from the activity when the day is generated, then editable per day.
+    capacity = Integer(null=True, default=None)
+    waitlist_capacity = Integer(null=True, default=0)
+    accepted_count = Integer(default=0)
+    waitlisted_count = Integer(default=0)
+
+
+class Reservation(Table):
+    family = ForeignKey(references=Family, index=True)
+    person = ForeignKey(references=Person, index=True)
+    activity_day = ForeignKey(references=ActivityDay, index=True)
+    status = Varchar(length=12)
+    arrival = Time(null=True, default=None)
+    departure = Time(null=True, default=None)
+    quantity = Integer(default=1)
+    waitlist_rank = Integer(null=True, default=None)
+    confirmed_at = Timestamptz(default=TimestamptzNow())
+    transmitted_at = Timestamptz(null=True, default=None)
+    absent = Boolean(default=False)
+    absence_justified = Boolean(default=False)
+    created_by = Varchar(length=10, default="parent")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Movement(Table):
+    family = ForeignKey(references=Family, index=True)
+    reservation = ForeignKey(references=Reservation, index=True)
+    kind = Varchar(length=12)
+    outcome = Varchar(length=12)
+    actor = Varchar(length=10, default="parent")
+    created_at = Timestamptz(default=TimestamptzNow())
+    transmitted_at = Timestamptz(null=True, default=None)
+    reported_at = Timestamptz(null=True, default=None)
+
+
+class OnlinePayment(Table):
+    family = ForeignKey(references=Family, index=True)
+    account = ForeignKey(references=Account)
+    email = Varchar(length=254)
+    backend = Varchar(length=40)
+    amounts = JSON(default="{}")
+    total_cents = Integer()
+    transaction_id = Varchar(length=64, unique=True)
+    status = Varchar(length=12, default="created")
+    bank_data = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    paid_at = Timestamptz(null=True, default=None)
+
+
+class LedgerEntry(Table):
+    """Append-only. Credits are positive amounts, debits negative."""
+
+    wallet = ForeignKey(references=Wallet, index=True)
+    family = ForeignKey(references=Family, index=True)
+    kind = Varchar(length=10)
+    amount_cents = Integer()
+    entry_date = Date()
+    label = Varchar(length=200, default="")
+    person = ForeignKey(references=Person, null=True)
+    activity = ForeignKey(references=Activity, null=True)
+    reservation = ForeignKey(references=Reservation, null=True)
+    unit_price_cents = Integer(null=True, default=None)
+    quantity = Integer(null=True, default=None)
+    payment_mode = Varchar(length=20, null=True, default=None)
+    piece_number = Varchar(length=60, null=True, default=None)
+    payer_name = Varchar(length=200, null=True, default=None)
+    bank_name = Varchar(length=200, null=True, default=None)
+    online_payment = ForeignKey(references=OnlinePayment, null=True)
+    # Makes a replayed posting or notification a no-op.
+    dedupe_key = Varchar(length=120, null=True, default=None, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class NewsItem(Table):
+    structure = ForeignKey(references=Structure, index=True)
+    title = Varchar(length=200)
+    body = Text()
+    visible_from = Timestamptz(null=True, default=None)
+    visible_to = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class OutboxEmail(Table):
+    dedupe_key = Varchar(length=160, unique=True)
+    to_addresses = Text()
+    subject = Varchar(length=250)
+    body_text = Text()
+    body_html = Text(default="")
+    status = Varchar(length=10, default="pending")
+    attempts = Integer(default=0)
+    last_error = Text(default="")
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)
+
+
+class PasswordResetToken(Table):
+    account = ForeignKey(references=Account, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffMember(Table):
+    login = Varchar(length=150, unique=True)
+    password_hash = Varchar(length=255)
+    display_name = Varchar(length=200)
+    is_admin = Boolean(default=False)
+    failed_logins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StaffStructure(Table):
+    staff = ForeignKey(references=StaffMember, index=True)
+    structure = ForeignKey(references=Structure, index=True)
+
+
+ALL_TABLES: list[type[Table]] = [
+    Structure,
+    WalletType,
+    Account,
+    Family,
+    AccountFamily,
+    Person,
+    Wallet,
+    RulesDocument,
+    RulesAcknowledgement,
+    Activity,
+    Enrollment,
+    Tariff,
+    ActivityDay,
+    Reservation,
+    Movement,
+    OnlinePayment,
+    LedgerEntry,
+    NewsItem,
+    OutboxEmail,
+    PasswordResetToken,
+    StaffMember,
+    StaffStructure,
+]

@@ -1,0 +1,182 @@
+"""Shared fixtures: both database engines, the app over real HTTP semantics, a real SMTP server.
+
+Every test that takes `db` runs once on SQLite and once on PostgreSQL. PostgreSQL and Redis
+are skipped with a reason when unreachable locally; with CI=true they must be there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+
+from portal import clock
+from portal.db import make_engine, use_engine
+from portal.migrate import migrate
+from portal.settings import Settings
+from portal.tables import ALL_TABLES
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get(
+    "PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str, port: int) -> None:
+    if _reachable(url, port):
+        return
+    message = f"{name} injoignable à {url}"
+    if IN_CI:
+        pytest.fail(f"{message} : en CI ce service est obligatoire")
+    pytest.skip(f"{message} (test local sans {name})")
+
+
+def test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    env = {
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_VAR_DIR": str(tmp_path / "var"),
+        "PORTAL_SECRET_KEY": "t" * 48,
+        "PORTAL_BASE_URL": "http://testserver.local",
+    }
+    env.update({k: str(v) for k, v in overrides.items()})
+    return Settings.from_env(env)
+
+
+@dataclass
+class Database:
+    kind: str
+    engine: Engine
+    url: str
+
+
+_migrated: dict[str, Database] = {}
+
+
+async def _prepare(kind: str, tmp_root: Path) -> Database:
+    if kind in _migrated:
+        return _migrated[kind]
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_root / 'test.sqlite3'}"
+    else:
+        require_service("PostgreSQL", POSTGRES_URL, 5432)
+        url = POSTGRES_URL
+    settings = test_settings(tmp_root, url)
+    engine = make_engine(settings)
+    if isinstance(engine, PostgresEngine):
+        # A clean schema: the migrations themselves are under test.
+        await engine.run_ddl("DROP SCHEMA public CASCADE")
+        await engine.run_ddl("CREATE SCHEMA public")
+    await migrate(engine)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=30)
+    database = Database(kind, engine, url)
+    _migrated[kind] = database
+    return database
+
+
+async def _truncate(database: Database) -> None:
+    names = [t._meta.tablename for t in ALL_TABLES]
+    if database.kind == "postgresql":
+        await database.engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+    else:
+        # Children first, so foreign keys never point at a deleted row.
+        for name in reversed(names):
+            await database.engine.run_ddl(f"DELETE FROM {name}")
+
+
+@pytest.fixture(scope="session")
+def db_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("db")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, db_root: Path) -> AsyncIterator[Database]:
+    database = await _prepare(request.param, db_root)
+    use_engine(database.engine)
+    await _truncate(database)
+    clock.reset()
+    yield database
+    clock.reset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _close_pools() -> AsyncIterator[None]:
+    yield
+    for database in _migrated.values():
+        if isinstance(database.engine, PostgresEngine):
+            await database.engine.close_connection_pool()
+
+
+# --- SMTP ------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._arrived:
+            self.messages.append(message_from_bytes(envelope.content))
+            self._arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    async def wait_for(self, count: int, timeout: float = 10) -> list[Message]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.messages) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{len(self.messages)} e-mail(s) reçu(s), {count} attendu(s)")
+            await asyncio.sleep(0.05)
+        return self.messages
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink("127.0.0.1", _free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def mail_text(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError("pas de partie texte")
