@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -66,7 +67,11 @@ class Browser(httpx.AsyncClient):
         """Post a form as if filled on `page` (default: the form's own URL)."""
         await self.get(page or url)
         assert self.last_csrf, f"aucun jeton CSRF sur {page or url}"
-        return await self.post(url, data={**data, "_csrf_token": self.last_csrf})
+        return await self.post(
+            url,
+            data={**data, "_csrf_token": self.last_csrf},
+            headers={"referer": f"{str(self.base_url).rstrip('/')}/{(page or url).lstrip('/')}"},
+        )
 
     async def login(self, login: str, password: str) -> httpx.Response:
         return await self.submit("/connexion", {"identifier": login, "password": password})
@@ -88,3 +93,8 @@ async def live(db: Database, tmp_path: Path, smtp_server: SmtpSink) -> AsyncIter
 async def browser(live: LiveServer) -> AsyncIterator[Browser]:
     async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as client:
         yield client
+
+
+def text(response: httpx.Response) -> str:
+    """The page as a reader sees it: HTML entities decoded."""
+    return html.unescape(response.text)

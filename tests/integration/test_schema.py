@@ -1,0 +1,114 @@
+"""The migrations give both engines the same guarantees."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, time
+
+import pytest
+
+from portal.tables import (
+    Activity,
+    ActivityDay,
+    LedgerEntry,
+    Reservation,
+    Structure,
+    Wallet,
+    WalletType,
+)
+from tests.conftest import IN_CI, Database
+from tests.factories import make_family
+
+
+async def test_runs_on_the_engine_it_claims(db: Database) -> None:
+    if db.kind == "postgresql":
+        [row] = await db.engine.run_ddl("SELECT version() AS v")
+        assert "PostgreSQL" in row["v"]
+    else:
+        [row] = await db.engine.run_ddl("SELECT sqlite_version() AS v")
+        assert row["v"].startswith("3.")
+
+
+def test_ci_has_postgresql_configured() -> None:
+    if IN_CI:
+        assert os.environ.get("PORTAL_TEST_POSTGRES_URL"), "CI must point the tests at PostgreSQL"
+
+
+async def _day(capacity: int | None = 2, waitlist: int | None = 1) -> ActivityDay:
+    setup = await make_family()
+    wallet_type = await WalletType.objects().first()
+    assert wallet_type is not None
+    activity = Activity(
+        structure=setup.structure.id,
+        wallet_type=wallet_type.id,
+        name="ALSH",
+        start_time=time(8, 30),
+        end_time=time(17, 30),
+        capacity=capacity,
+        waitlist_capacity=waitlist,
+    )
+    await activity.save()
+    day = ActivityDay(activity=activity.id, day=date(2026, 12, 2), capacity=capacity, waitlist_capacity=waitlist)
+    await day.save()
+    return day
+
+
+async def test_counters_cannot_pass_capacity(db: Database) -> None:
+    day = await _day(capacity=2, waitlist=1)
+    await ActivityDay.update({ActivityDay.accepted_count: 2}).where(ActivityDay.id == day.id)
+    with pytest.raises(Exception, match="activity_day_accepted_within_capacity"):
+        await ActivityDay.update({ActivityDay.accepted_count: 3}).where(ActivityDay.id == day.id)
+    with pytest.raises(Exception, match="activity_day_waitlisted_within_capacity"):
+        await ActivityDay.update({ActivityDay.waitlisted_count: 2}).where(ActivityDay.id == day.id)
+    with pytest.raises(Exception, match="activity_day_accepted_within_capacity"):
+        await ActivityDay.update({ActivityDay.accepted_count: -1}).where(ActivityDay.id == day.id)
+    unlimited = await _unlimited_day()
+    await ActivityDay.update({ActivityDay.accepted_count: 500}).where(ActivityDay.id == unlimited.id)
+
+
+async def _unlimited_day() -> ActivityDay:
+    other = await ActivityDay.objects().first()
+    assert other is not None
+    day = ActivityDay(activity=other.activity, day=date(2026, 12, 9), capacity=None, waitlist_capacity=None)
+    await day.save()
+    return day
+
+
+async def test_one_live_request_per_person_and_day(db: Database) -> None:
+    day = await _day()
+    structure = await Structure.objects().first()
+    assert structure is not None
+    family = await make_family(login="autre", name="MARTIN Sophie", structure=structure)
+    person = family.people[0]
+
+    def request(status: str, rank: int | None = None) -> Reservation:
+        return Reservation(
+            family=family.family.id, person=person.id, activity_day=day.id, status=status, waitlist_rank=rank
+        )
+
+    await request("cancelled").save()
+    await request("accepted").save()
+    with pytest.raises(Exception, match="(?i)unique"):
+        await request("waitlisted", 1).save()
+    with pytest.raises(Exception, match="reservation_status_valid"):
+        await request("maybe").save()
+
+
+async def test_ledger_sign_matches_kind(db: Database) -> None:
+    setup = await make_family()
+    wallet_type = await WalletType.objects().first()
+    assert wallet_type is not None
+    wallet = Wallet(family=setup.family.id, wallet_type=wallet_type.id)
+    await wallet.save()
+
+    def entry(kind: str, amount: int) -> LedgerEntry:
+        return LedgerEntry(
+            wallet=wallet.id, family=setup.family.id, kind=kind, amount_cents=amount, entry_date=date(2026, 11, 2)
+        )
+
+    await entry("credit", 1000).save()
+    await entry("debit", -422).save()
+    with pytest.raises(Exception, match="ledger_entry_sign"):
+        await entry("debit", 422).save()
+    with pytest.raises(Exception, match="ledger_entry_sign"):
+        await entry("credit", 0).save()
