@@ -83,19 +83,33 @@ async def _prepare(kind: str, tmp_root: Path) -> Database:
         url = f"sqlite:///{tmp_root / 'test.sqlite3'}"
     else:
         require_service("PostgreSQL", POSTGRES_URL, 5432)
-        url = POSTGRES_URL
+        # A database of this run's own: concurrent runs never share tables, and the
+        # migrations are tested from an empty database.
+        url = await _create_database(f"portal_test_{os.getpid()}")
     settings = test_settings(tmp_root, url)
     engine = make_engine(settings)
-    if isinstance(engine, PostgresEngine):
-        # A clean schema: the migrations themselves are under test.
-        await engine.run_ddl("DROP SCHEMA public CASCADE")
-        await engine.run_ddl("CREATE SCHEMA public")
     await migrate(engine)
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=30)
     database = Database(kind, engine, url)
     _migrated[kind] = database
     return database
+
+
+async def _admin_execute(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _create_database(name: str) -> str:
+    await _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await _admin_execute(f"CREATE DATABASE {name}")
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
 
 
 async def _truncate(database: Database) -> None:
@@ -129,6 +143,7 @@ async def _close_pools() -> AsyncIterator[None]:
     for database in _migrated.values():
         if isinstance(database.engine, PostgresEngine):
             await database.engine.close_connection_pool()
+            await _admin_execute(f"DROP DATABASE IF EXISTS {database.url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 # --- SMTP ------------------------------------------------------------------------------

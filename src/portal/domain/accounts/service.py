@@ -106,7 +106,7 @@ async def account_families(account_id: int) -> list[FamilyChoice]:
             AccountFamily.family.structure.last_transmission_at,
         )
         .where(AccountFamily.account == account_id)
-        .order_by(AccountFamily.family.structure.name)
+        .order_by(AccountFamily.id)
         .output(nested=False)
     )
     return [
