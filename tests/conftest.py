@@ -40,7 +40,9 @@ def _reachable(url: str, default_port: int) -> bool:
 
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
@@ -143,7 +145,9 @@ async def _close_pools() -> AsyncIterator[None]:
     for database in _migrated.values():
         if isinstance(database.engine, PostgresEngine):
             await database.engine.close_connection_pool()
-            await _admin_execute(f"DROP DATABASE IF EXISTS {database.url.rsplit('/', 1)[1]} WITH (FORCE)")
+            await _admin_execute(
+                f"DROP DATABASE IF EXISTS {database.url.rsplit('/', 1)[1]} WITH (FORCE)"
+            )
 
 
 # --- SMTP ------------------------------------------------------------------------------
@@ -156,7 +160,7 @@ class SmtpSink:
     messages: list[Message] = field(default_factory=list)
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._arrived:
             self.messages.append(message_from_bytes(envelope.content))
             self._arrived.notify_all()

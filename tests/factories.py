@@ -66,7 +66,10 @@ async def make_family(
     people = []
     for first_name in children:
         person = Person(
-            family=family.id, first_name=first_name, last_name=name.split()[0], birth_date=date(2019, 5, 4)
+            family=family.id,
+            first_name=first_name,
+            last_name=name.split()[0],
+            birth_date=date(2019, 5, 4),
         )
         await person.save()
         people.append(person)

@@ -13,14 +13,20 @@ import asyncpg
 from tests.conftest import POSTGRES_URL, require_service
 
 
-def run_portal(tmp_path: Path, *args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_portal(
+    tmp_path: Path, *args: str, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PORTAL_VAR_DIR": str(tmp_path / "var"),
         "PORTAL_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'cli.sqlite3'}",
     }
     return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "portal.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -29,7 +35,9 @@ def test_migrate_then_createstaff(tmp_path: Path) -> None:
     assert migrated.returncode == 0, migrated.stderr
     assert "Base à jour" in migrated.stdout
     assert run_portal(tmp_path, "migrate").returncode == 0  # idempotent
-    created = run_portal(tmp_path, "createstaff", "agent1", "--password", "Agent-Secret-2026!", "--admin")
+    created = run_portal(
+        tmp_path, "createstaff", "agent1", "--password", "Agent-Secret-2026!", "--admin"
+    )
     assert created.returncode == 0, created.stderr
     assert "créé (administrateur)" in created.stdout
     duplicate = run_portal(tmp_path, "createstaff", "agent1", "--password", "Agent-Secret-2026!")

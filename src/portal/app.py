@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.config.csrf import CSRFConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import File, Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
@@ -79,13 +79,18 @@ def _local_date(value: datetime | date | None, tz_name: str = "Europe/Paris") ->
 def _stores(settings: Settings) -> dict[str, Store]:
     if settings.redis_url:
         root = RedisStore.with_client(url=settings.redis_url, namespace="portal")
-        return {"sessions": root.with_namespace("sessions"), "throttle": root.with_namespace("throttle")}
+        return {
+            "sessions": root.with_namespace("sessions"),
+            "throttle": root.with_namespace("throttle"),
+        }
     settings.session_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return {"sessions": FileStore(path=settings.session_dir), "throttle": MemoryStore()}
 
 
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    return "text/html" in request.headers.get("accept", "text/html") or not request.headers.get("accept")
+    return "text/html" in request.headers.get("accept", "text/html") or not request.headers.get(
+        "accept"
+    )
 
 
 def _redirect_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -120,7 +125,7 @@ DEFAULT_DETAILS = {
 
 def _french_detail(status: int, detail: str) -> str:
     # Litestar's own messages are in English; keep ours (French) and replace the others.
-    if not detail or detail.isascii() and status in DEFAULT_DETAILS:
+    if not detail or (detail.isascii() and status in DEFAULT_DETAILS):
         return DEFAULT_DETAILS.get(status, detail)
     return detail
 
@@ -141,13 +146,21 @@ def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
     headers = getattr(exc, "headers", None) or {}
     if not _wants_html(request) or request.url.path.startswith("/healthz"):
         return Response(
-            content={"status_code": status, "detail": detail}, status_code=status,
-            media_type=MediaType.JSON, headers=headers,
+            content={"status_code": status, "detail": detail},
+            status_code=status,
+            media_type=MediaType.JSON,
+            headers=headers,
         )
     return Template(
         template_name="pages/error.html",
         status_code=status,
-        context={"layout": None, "page_title": title, "title": title, "detail": detail, "status": status},
+        context={
+            "layout": None,
+            "page_title": title,
+            "title": title,
+            "detail": detail,
+            "status": status,
+        },
         headers=headers,
     )
 
@@ -190,7 +203,7 @@ async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response(content=report, status_code=200 if healthy else 503)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, engine: Engine[Any] | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings)
     use_engine(engine)

@@ -10,7 +10,6 @@ from typing import Any
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
-
 from piccolo.table import Table
 
 from portal.settings import Settings
@@ -23,7 +22,7 @@ class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached."""
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +32,7 @@ def make_engine(settings: Settings) -> Engine:
     return PostgresEngine(config={"dsn": dsn}, log_queries=False)
 
 
-def use_engine(engine: Engine) -> None:
+def use_engine(engine: Engine[Any]) -> None:
     """Point Piccolo (configuration module and every table) at ``engine``."""
     from portal import piccolo_conf
 
@@ -47,13 +46,13 @@ def use_engine(engine: Engine) -> None:
         pending.extend(table.__subclasses__())
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     from portal.tables import Structure
 
     return Structure._meta.db
 
 
-def is_sqlite(engine: Engine | None = None) -> bool:
+def is_sqlite(engine: Engine[Any] | None = None) -> bool:
     return isinstance(engine or current_engine(), SQLiteEngine)
 
 
@@ -73,7 +72,7 @@ async def write_transaction() -> AsyncIterator[Any]:
             yield txn
 
 
-async def check_connection(engine: Engine | None = None) -> None:
+async def check_connection(engine: Engine[Any] | None = None) -> None:
     engine = engine or current_engine()
     try:
         await engine.run_ddl("SELECT 1")
@@ -85,13 +84,11 @@ def describe_db_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
-async def start_pool(engine: Engine) -> None:
+async def start_pool(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=20)
 
 
-async def close_pool(engine: Engine) -> None:
+async def close_pool(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
-
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from typing import Any
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine.base import Engine
@@ -16,7 +17,7 @@ class MigrationFailed(RuntimeError):
     """A migration did not apply."""
 
 
-async def migrate(engine: Engine, *, quiet: bool = True) -> str:
+async def migrate(engine: Engine[Any], *, quiet: bool = True) -> str:
     """Bring the schema of ``engine`` up to date; returns Piccolo's report."""
     use_engine(engine)
     if isinstance(engine, SQLiteEngine):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
+    Serial,
     Boolean,
     Date,
     ForeignKey,
@@ -21,9 +22,8 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
-
-
 class Structure(Table):
+    id = Serial(primary_key=True)
     name = Varchar(length=200)
     slug = Varchar(length=100, unique=True)
     contact_email = Varchar(length=254, default="")
@@ -38,6 +38,7 @@ class Structure(Table):
 
 
 class WalletType(Table):
+    id = Serial(primary_key=True)
     structure = ForeignKey(references=Structure, index=True)
     name = Varchar(length=200)
     debt_block_cents = Integer(null=True, default=None)
@@ -45,6 +46,7 @@ class WalletType(Table):
 
 
 class Account(Table):
+    id = Serial(primary_key=True)
     login = Varchar(length=150, unique=True)
     password_hash = Varchar(length=255)
     display_name = Varchar(length=200)
@@ -63,6 +65,7 @@ class Account(Table):
 
 
 class Family(Table):
+    id = Serial(primary_key=True)
     structure = ForeignKey(references=Structure, index=True)
     name = Varchar(length=200)
     tariff_band = Varchar(length=20, default="A")
@@ -71,11 +74,13 @@ class Family(Table):
 
 
 class AccountFamily(Table):
+    id = Serial(primary_key=True)
     account = ForeignKey(references=Account, index=True)
     family = ForeignKey(references=Family, index=True)
 
 
 class Person(Table):
+    id = Serial(primary_key=True)
     family = ForeignKey(references=Family, index=True)
     first_name = Varchar(length=100)
     last_name = Varchar(length=100)
@@ -83,11 +88,13 @@ class Person(Table):
 
 
 class Wallet(Table):
+    id = Serial(primary_key=True)
     family = ForeignKey(references=Family, index=True)
     wallet_type = ForeignKey(references=WalletType, index=True)
 
 
 class RulesDocument(Table):
+    id = Serial(primary_key=True)
     structure = ForeignKey(references=Structure, index=True)
     version = Integer(default=1)
     title = Varchar(length=200)
@@ -96,6 +103,7 @@ class RulesDocument(Table):
 
 
 class RulesAcknowledgement(Table):
+    id = Serial(primary_key=True)
     person = ForeignKey(references=Person, index=True)
     document = ForeignKey(references=RulesDocument, index=True)
     account = ForeignKey(references=Account)
@@ -105,6 +113,7 @@ class RulesAcknowledgement(Table):
 
 
 class Activity(Table):
+    id = Serial(primary_key=True)
     structure = ForeignKey(references=Structure, index=True)
     wallet_type = ForeignKey(references=WalletType)
     name = Varchar(length=200)
@@ -128,11 +137,13 @@ class Activity(Table):
 
 
 class Enrollment(Table):
+    id = Serial(primary_key=True)
     person = ForeignKey(references=Person, index=True)
     activity = ForeignKey(references=Activity, index=True)
 
 
 class Tariff(Table):
+    id = Serial(primary_key=True)
     activity = ForeignKey(references=Activity, index=True)
     band = Varchar(length=20, default="A")
     unit_price_cents = Integer()
@@ -140,6 +151,7 @@ class Tariff(Table):
 
 
 class ActivityDay(Table):
+    id = Serial(primary_key=True)
     activity = ForeignKey(references=Activity, index=True)
     day = Date(index=True)
     is_open = Boolean(default=True)
@@ -151,6 +163,7 @@ class ActivityDay(Table):
 
 
 class Reservation(Table):
+    id = Serial(primary_key=True)
     family = ForeignKey(references=Family, index=True)
     person = ForeignKey(references=Person, index=True)
     activity_day = ForeignKey(references=ActivityDay, index=True)
@@ -168,6 +181,7 @@ class Reservation(Table):
 
 
 class Movement(Table):
+    id = Serial(primary_key=True)
     family = ForeignKey(references=Family, index=True)
     reservation = ForeignKey(references=Reservation, index=True)
     kind = Varchar(length=12)
@@ -179,6 +193,7 @@ class Movement(Table):
 
 
 class OnlinePayment(Table):
+    id = Serial(primary_key=True)
     family = ForeignKey(references=Family, index=True)
     account = ForeignKey(references=Account)
     email = Varchar(length=254)
@@ -195,6 +210,8 @@ class OnlinePayment(Table):
 
 class LedgerEntry(Table):
     """Append-only. Credits are positive amounts, debits negative."""
+
+    id = Serial(primary_key=True)
 
     wallet = ForeignKey(references=Wallet, index=True)
     family = ForeignKey(references=Family, index=True)
@@ -218,6 +235,7 @@ class LedgerEntry(Table):
 
 
 class NewsItem(Table):
+    id = Serial(primary_key=True)
     structure = ForeignKey(references=Structure, index=True)
     title = Varchar(length=200)
     body = Text()
@@ -227,6 +245,7 @@ class NewsItem(Table):
 
 
 class OutboxEmail(Table):
+    id = Serial(primary_key=True)
     dedupe_key = Varchar(length=160, unique=True)
     to_addresses = Text()
     subject = Varchar(length=250)
@@ -241,6 +260,7 @@ class OutboxEmail(Table):
 
 
 class PasswordResetToken(Table):
+    id = Serial(primary_key=True)
     account = ForeignKey(references=Account, index=True)
     token_hash = Varchar(length=64, unique=True)
     expires_at = Timestamptz()
@@ -249,6 +269,7 @@ class PasswordResetToken(Table):
 
 
 class StaffMember(Table):
+    id = Serial(primary_key=True)
     login = Varchar(length=150, unique=True)
     password_hash = Varchar(length=255)
     display_name = Varchar(length=200)
@@ -259,6 +280,7 @@ class StaffMember(Table):
 
 
 class StaffStructure(Table):
+    id = Serial(primary_key=True)
     staff = ForeignKey(references=StaffMember, index=True)
     structure = ForeignKey(references=Structure, index=True)
 

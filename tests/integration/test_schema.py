@@ -48,7 +48,9 @@ async def _day(capacity: int | None = 2, waitlist: int | None = 1) -> ActivityDa
         waitlist_capacity=waitlist,
     )
     await activity.save()
-    day = ActivityDay(activity=activity.id, day=date(2026, 12, 2), capacity=capacity, waitlist_capacity=waitlist)
+    day = ActivityDay(
+        activity=activity.id, day=date(2026, 12, 2), capacity=capacity, waitlist_capacity=waitlist
+    )
     await day.save()
     return day
 
@@ -63,13 +65,17 @@ async def test_counters_cannot_pass_capacity(db: Database) -> None:
     with pytest.raises(Exception, match="activity_day_accepted_within_capacity"):
         await ActivityDay.update({ActivityDay.accepted_count: -1}).where(ActivityDay.id == day.id)
     unlimited = await _unlimited_day()
-    await ActivityDay.update({ActivityDay.accepted_count: 500}).where(ActivityDay.id == unlimited.id)
+    await ActivityDay.update({ActivityDay.accepted_count: 500}).where(
+        ActivityDay.id == unlimited.id
+    )
 
 
 async def _unlimited_day() -> ActivityDay:
     other = await ActivityDay.objects().first()
     assert other is not None
-    day = ActivityDay(activity=other.activity, day=date(2026, 12, 9), capacity=None, waitlist_capacity=None)
+    day = ActivityDay(
+        activity=other.activity, day=date(2026, 12, 9), capacity=None, waitlist_capacity=None
+    )
     await day.save()
     return day
 
@@ -83,12 +89,16 @@ async def test_one_live_request_per_person_and_day(db: Database) -> None:
 
     def request(status: str, rank: int | None = None) -> Reservation:
         return Reservation(
-            family=family.family.id, person=person.id, activity_day=day.id, status=status, waitlist_rank=rank
+            family=family.family.id,
+            person=person.id,
+            activity_day=day.id,
+            status=status,
+            waitlist_rank=rank,
         )
 
     await request("cancelled").save()
     await request("accepted").save()
-    with pytest.raises(Exception, match="(?i)unique"):
+    with pytest.raises(Exception, match=r"(?i)unique"):
         await request("waitlisted", 1).save()
     with pytest.raises(Exception, match="reservation_status_valid"):
         await request("maybe").save()
@@ -103,7 +113,11 @@ async def test_ledger_sign_matches_kind(db: Database) -> None:
 
     def entry(kind: str, amount: int) -> LedgerEntry:
         return LedgerEntry(
-            wallet=wallet.id, family=setup.family.id, kind=kind, amount_cents=amount, entry_date=date(2026, 11, 2)
+            wallet=wallet.id,
+            family=setup.family.id,
+            kind=kind,
+            amount_cents=amount,
+            entry_date=date(2026, 11, 2),
         )
 
     await entry("credit", 1000).save()

@@ -34,7 +34,9 @@ class LiveServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            )
         )
         self.task: asyncio.Task[None] | None = None
 
@@ -63,7 +65,9 @@ class Browser(httpx.AsyncClient):
             self.last_csrf = match.group(1)
         return response
 
-    async def submit(self, url: str, data: dict[str, str], *, page: str | None = None) -> httpx.Response:
+    async def submit(
+        self, url: str, data: dict[str, str], *, page: str | None = None
+    ) -> httpx.Response:
         """Post a form as if filled on `page` (default: the form's own URL)."""
         await self.get(page or url)
         assert self.last_csrf, f"aucun jeton CSRF sur {page or url}"

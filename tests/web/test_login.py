@@ -42,7 +42,9 @@ async def test_session_id_changes_at_login(db: Database, browser: Browser) -> No
     assert new_id and new_id != "f" * 64
 
 
-async def test_ten_failures_lock_the_account(db: Database, browser: Browser, live: LiveServer) -> None:
+async def test_ten_failures_lock_the_account(
+    db: Database, browser: Browser, live: LiveServer
+) -> None:
     setup = await make_family(login="dupont")
     for _ in range(10):
         await browser.login("dupont", "mauvais")

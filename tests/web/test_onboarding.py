@@ -17,7 +17,9 @@ async def test_first_login_walks_password_terms_and_rules(db: Database, browser:
     home = await browser.get("/")
     assert home.headers["location"] == "/premiere-connexion/mot-de-passe"
 
-    weak = await browser.submit("/premiere-connexion/mot-de-passe", {"password": "court", "password_confirm": "court"})
+    weak = await browser.submit(
+        "/premiere-connexion/mot-de-passe", {"password": "court", "password_confirm": "court"}
+    )
     assert weak.status_code == 400
     assert "il en faut au moins 12" in weak.text
 
@@ -29,7 +31,8 @@ async def test_first_login_walks_password_terms_and_rules(db: Database, browser:
     assert "plus courants" in common.text
 
     ok = await browser.submit(
-        "/premiere-connexion/mot-de-passe", {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+        "/premiere-connexion/mot-de-passe",
+        {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
     )
     assert ok.headers["location"] == "/premiere-connexion/conditions"
     assert (await browser.get("/")).headers["location"] == "/premiere-connexion/conditions"
@@ -37,7 +40,9 @@ async def test_first_login_walks_password_terms_and_rules(db: Database, browser:
     missing = await browser.submit("/premiere-connexion/conditions", {"accept_rgpd": "on"})
     assert missing.status_code == 400
     assert "conditions d'utilisation" in missing.text
-    accepted = await browser.submit("/premiere-connexion/conditions", {"accept_rgpd": "on", "accept_cgu": "on"})
+    accepted = await browser.submit(
+        "/premiere-connexion/conditions", {"accept_rgpd": "on", "accept_cgu": "on"}
+    )
     assert accepted.headers["location"] == "/premiere-connexion/reglement"
 
     account = await Account.objects().get(Account.id == setup.account.id)
@@ -49,7 +54,12 @@ async def test_first_login_walks_password_terms_and_rules(db: Database, browser:
     assert "Hugo DUPONT" in rules_page.text
     unsigned = await browser.submit(
         "/premiere-connexion/reglement",
-        {"person_id": str(setup.people[0].id), "document_id": "0", "signer_name": "Claire", "place": "Ici"},
+        {
+            "person_id": str(setup.people[0].id),
+            "document_id": "0",
+            "signer_name": "Claire",
+            "place": "Ici",
+        },
     )
     assert unsigned.status_code == 400
     document_id = rules_page.text.split('name="document_id" value="')[1].split('"')[0]
@@ -71,7 +81,9 @@ async def test_first_login_walks_password_terms_and_rules(db: Database, browser:
 
 async def test_cannot_sign_for_another_familys_child(db: Database, browser: Browser) -> None:
     mine = await make_family(login="moi", children=("Hugo",))
-    other = await make_family(login="autre", structure=mine.structure, children=("Zoé",), name="MARTIN Sophie")
+    other = await make_family(
+        login="autre", structure=mine.structure, children=("Zoé",), name="MARTIN Sophie"
+    )
     document = await add_rules_document(mine.structure)
     await browser.login("moi", PASSWORD)
     response = await browser.submit(

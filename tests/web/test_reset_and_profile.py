@@ -16,7 +16,9 @@ async def test_reset_link_arrives_by_smtp_and_works_once(
     db: Database, browser: Browser, smtp_server: SmtpSink
 ) -> None:
     setup = await make_family(login="dupont", emails="jp@example.fr;autre@example.fr")
-    page = await browser.submit("/mot-de-passe-oublie", {"identifier": "dupont", "email": "JP@example.fr"})
+    page = await browser.submit(
+        "/mot-de-passe-oublie", {"identifier": "dupont", "email": "JP@example.fr"}
+    )
     assert page.status_code == 200
     assert "Si l'identifiant et l'adresse e-mail correspondent" in page.text
     [message] = await smtp_server.wait_for(1)
@@ -41,9 +43,15 @@ async def test_reset_answers_the_same_when_nothing_matches(
     db: Database, browser: Browser, smtp_server: SmtpSink
 ) -> None:
     await make_family(login="dupont", emails="jp@example.fr")
-    known = await browser.submit("/mot-de-passe-oublie", {"identifier": "dupont", "email": "jp@example.fr"})
-    wrong_mail = await browser.submit("/mot-de-passe-oublie", {"identifier": "dupont", "email": "x@example.fr"})
-    unknown = await browser.submit("/mot-de-passe-oublie", {"identifier": "inconnu", "email": "jp@example.fr"})
+    known = await browser.submit(
+        "/mot-de-passe-oublie", {"identifier": "dupont", "email": "jp@example.fr"}
+    )
+    wrong_mail = await browser.submit(
+        "/mot-de-passe-oublie", {"identifier": "dupont", "email": "x@example.fr"}
+    )
+    unknown = await browser.submit(
+        "/mot-de-passe-oublie", {"identifier": "inconnu", "email": "jp@example.fr"}
+    )
 
     def body(text: str) -> str:
         return re.sub(r'value="[^"]+"', "", text)
@@ -84,7 +92,9 @@ async def test_profile_changes_password_and_emails_at_once(db: Database, browser
     assert ok.headers["location"] == "/profil"
     assert "Votre mot de passe a été changé." in (await browser.get("/profil")).text
 
-    bad = await browser.submit("/profil/courriels", {"emails": "a@example.fr; pas-une-adresse"}, page="/profil")
+    bad = await browser.submit(
+        "/profil/courriels", {"emails": "a@example.fr; pas-une-adresse"}, page="/profil"
+    )
     assert bad.status_code == 400
     assert "« pas-une-adresse » n'est pas une adresse e-mail valide." in text(bad)
     good = await browser.submit(

@@ -6,7 +6,9 @@ from tests.factories import PASSWORD, make_family, make_structure
 from tests.web.conftest import Browser
 
 
-async def test_switcher_changes_structure_and_refuses_foreign_family(db: Database, browser: Browser) -> None:
+async def test_switcher_changes_structure_and_refuses_foreign_family(
+    db: Database, browser: Browser
+) -> None:
     setup = await make_family(login="dupont")
     music = await make_structure("Ecole de musique", "musique")
     music_family = Family(structure=music.id, name="DUPONT Jean-Paul")
@@ -19,7 +21,9 @@ async def test_switcher_changes_structure_and_refuses_foreign_family(db: Databas
     assert "Structure consultée" in home.text
     assert "Ecole de musique" in home.text and "Mairie de Testville" in home.text
 
-    switched = await browser.submit("/structure", {"family_id": str(music_family.id)}, page="/profil")
+    switched = await browser.submit(
+        "/structure", {"family_id": str(music_family.id)}, page="/profil"
+    )
     assert switched.headers["location"] == "/profil"
     page = await browser.get("/")
     assert "auprès de Ecole de musique" in page.text

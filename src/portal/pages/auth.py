@@ -114,9 +114,7 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
     if outcome.account_id is None:
         return refuse(outcome.error or accounts.GENERIC_LOGIN_ERROR, 401)
     now = time.time()
-    request.set_session(
-        {"account_id": outcome.account_id, "started_at": now, "seen_at": now}
-    )
+    request.set_session({"account_id": outcome.account_id, "started_at": now, "seen_at": now})
     request_session_rotation(request)
     return see_other(next_url)
 
@@ -129,7 +127,9 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
 
 @get("/mot-de-passe-oublie")
 async def forgot_page(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "pages/auth/forgot.html", page_title="Mot de passe oublié", sent=False, errors=[])
+    return page(
+        request, "pages/auth/forgot.html", page_title="Mot de passe oublié", sent=False, errors=[]
+    )
 
 
 async def _send_quietly(settings: Settings, mail: Mail) -> None:
@@ -152,8 +152,12 @@ async def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template
         errors.append("Saisissez l'adresse e-mail connue de votre structure.")
     if errors:
         return page(
-            request, "pages/auth/forgot.html", status_code=400, page_title="Mot de passe oublié",
-            sent=False, errors=errors,
+            request,
+            "pages/auth/forgot.html",
+            status_code=400,
+            page_title="Mot de passe oublié",
+            sent=False,
+            errors=errors,
         )
     count = await throttle.count_attempt(store, f"reset:{_client(request)}", ADDRESS_WINDOW_SECONDS)
     mail = None
@@ -186,7 +190,9 @@ async def reset_page(request: Request[Any, Any, Any], token: FromPath[str]) -> T
 
 
 @post("/reinitialiser/{token:str}")
-async def reset_submit(request: Request[Any, Any, Any], token: FromPath[str], data: Form) -> Template | Redirect:
+async def reset_submit(
+    request: Request[Any, Any, Any], token: FromPath[str], data: Form
+) -> Template | Redirect:
     errors = await accounts.reset_password(
         token, data.get("password", ""), data.get("password_confirm", "")
     )

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from portal.domain.accounts import service as accounts
 from portal.domain.news import service as news
-from portal.web.context import NAV, Parent, ParentContext
+from portal.web.context import NAV, Parent
 from portal.web.render import flash, page, see_other
 
 NAV_URLS = {url for _, _, url in NAV}
@@ -26,17 +26,22 @@ async def home(request: Request[Any, Any, Any], parent: Parent) -> Template:
     items = await news.visible_news(parent.structure_id)
     pending = await accounts.pending_signatures(parent.family_id)
     return page(
-        request, "pages/home.html", parent, page_title="Accueil", nav_active="accueil",
-        news=items, pending_signatures=pending,
+        request,
+        "pages/home.html",
+        parent,
+        page_title="Accueil",
+        nav_active="accueil",
+        news=items,
+        pending_signatures=pending,
     )
 
 
 @post("/structure")
-async def switch_structure(
-    request: Request[Any, Any, Any], parent: Parent, data: Form
-) -> Redirect:
+async def switch_structure(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Redirect:
     try:
-        family = await accounts.family_for_account(parent.account_id, int(data.get("family_id", "")))
+        family = await accounts.family_for_account(
+            parent.account_id, int(data.get("family_id", ""))
+        )
     except (ValueError, accounts.NotFound):
         raise NotFoundException("Structure inconnue pour ce compte.") from None
     request.session["family_id"] = family.family_id

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
-from portal.web.context import Parent, ParentContext
+from portal.web.context import Parent
 from portal.web.render import flash, page, see_other
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -27,7 +27,12 @@ STEPS = [
 def _steps(current: str) -> list[dict[str, Any]]:
     order = [key for key, _ in STEPS]
     return [
-        {"key": key, "label": label, "current": key == current, "done": order.index(key) < order.index(current)}
+        {
+            "key": key,
+            "label": label,
+            "current": key == current,
+            "done": order.index(key) < order.index(current),
+        }
         for key, label in STEPS
     ]
 
@@ -45,8 +50,13 @@ async def password_page(request: Request[Any, Any, Any], parent: Parent) -> Temp
     if accounts.onboarding_step(parent.account) != "password":
         return see_other(_next_url(accounts.onboarding_step(parent.account)))
     return page(
-        request, "pages/onboarding/password.html", parent, page_title="Première connexion",
-        steps=_steps("password"), errors=[], password_rules=rules.PASSWORD_RULES_TEXT,
+        request,
+        "pages/onboarding/password.html",
+        parent,
+        page_title="Première connexion",
+        steps=_steps("password"),
+        errors=[],
+        password_rules=rules.PASSWORD_RULES_TEXT,
     )
 
 
@@ -61,8 +71,13 @@ async def password_submit(
     )
     if errors:
         return page(
-            request, "pages/onboarding/password.html", parent, status_code=400,
-            page_title="Première connexion", steps=_steps("password"), errors=errors,
+            request,
+            "pages/onboarding/password.html",
+            parent,
+            status_code=400,
+            page_title="Première connexion",
+            steps=_steps("password"),
+            errors=errors,
             password_rules=rules.PASSWORD_RULES_TEXT,
         )
     flash(request, "Le mot de passe a bien été enregistré.")
@@ -75,8 +90,12 @@ async def terms_page(request: Request[Any, Any, Any], parent: Parent) -> Templat
     if step != "terms":
         return see_other(_next_url(step))
     return page(
-        request, "pages/onboarding/terms.html", parent, page_title="Première connexion",
-        steps=_steps("terms"), errors=[],
+        request,
+        "pages/onboarding/terms.html",
+        parent,
+        page_title="Première connexion",
+        steps=_steps("terms"),
+        errors=[],
     )
 
 
@@ -92,8 +111,13 @@ async def terms_submit(
     )
     if errors:
         return page(
-            request, "pages/onboarding/terms.html", parent, status_code=400,
-            page_title="Première connexion", steps=_steps("terms"), errors=errors,
+            request,
+            "pages/onboarding/terms.html",
+            parent,
+            status_code=400,
+            page_title="Première connexion",
+            steps=_steps("terms"),
+            errors=errors,
         )
     return see_other("/premiere-connexion/reglement")
 
@@ -104,8 +128,14 @@ async def rules_page(request: Request[Any, Any, Any], parent: Parent) -> Templat
     if not pending:
         return see_other("/")
     return page(
-        request, "pages/onboarding/rules.html", parent, page_title="Règlement intérieur",
-        steps=_steps("rules"), pending=pending, errors=[], form={},
+        request,
+        "pages/onboarding/rules.html",
+        parent,
+        page_title="Règlement intérieur",
+        steps=_steps("rules"),
+        pending=pending,
+        errors=[],
+        form={},
     )
 
 
@@ -120,17 +150,28 @@ async def rules_submit(
         person_id = document_id = 0
     try:
         errors = await accounts.sign_rules(
-            parent.account_id, parent.family_id, person_id, document_id,
-            data.get("signer_name", ""), data.get("place", ""), data.get("acknowledged") == "on",
+            parent.account_id,
+            parent.family_id,
+            person_id,
+            document_id,
+            data.get("signer_name", ""),
+            data.get("place", ""),
+            data.get("acknowledged") == "on",
         )
     except accounts.NotFound:
         errors = ["Cet enfant n'appartient pas à votre famille."]
     if errors:
         pending = await accounts.pending_signatures(parent.family_id)
         return page(
-            request, "pages/onboarding/rules.html", parent, status_code=400,
-            page_title="Règlement intérieur", steps=_steps("rules"), pending=pending,
-            errors=errors, form={**data, "person_id": person_id},
+            request,
+            "pages/onboarding/rules.html",
+            parent,
+            status_code=400,
+            page_title="Règlement intérieur",
+            steps=_steps("rules"),
+            pending=pending,
+            errors=errors,
+            form={**data, "person_id": person_id},
         )
     flash(request, "Règlement signé, merci.")
     remaining = await accounts.pending_signatures(parent.family_id)

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
-from portal.web.context import Parent, ParentContext
+from portal.web.context import Parent
 from portal.web.render import flash, page, see_other
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -74,7 +74,9 @@ async def change_emails(
     raw = data.get("emails", "")[:2000]
     _, errors = await accounts.update_emails(parent.account_id, raw)
     if errors:
-        return await _profile(request, parent, status_code=400, email_errors=errors, emails_value=raw)
+        return await _profile(
+            request, parent, status_code=400, email_errors=errors, emails_value=raw
+        )
     flash(request, "Vos adresses e-mail ont été enregistrées.")
     return see_other("/profil")
 

@@ -6,8 +6,8 @@ import time
 from typing import Annotated, Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.stores.base import Store
@@ -40,7 +40,9 @@ async def load_staff(request: Request[Any, Any, Any]) -> StaffMember:
 
 @get("/gestion/connexion")
 async def staff_login_page(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "pages/staff/login.html", page_title="Espace gestion", error=None, identifier="")
+    return page(
+        request, "pages/staff/login.html", page_title="Espace gestion", error=None, identifier=""
+    )
 
 
 @post("/gestion/connexion")
@@ -60,8 +62,12 @@ async def staff_login_submit(request: Request[Any, Any, Any], data: Form) -> Tem
         )
     if outcome.staff_id is None:
         return page(
-            request, "pages/staff/login.html", status_code=401 if count <= 30 else 429,
-            page_title="Espace gestion", error=outcome.error, identifier=identifier,
+            request,
+            "pages/staff/login.html",
+            status_code=401 if count <= 30 else 429,
+            page_title="Espace gestion",
+            error=outcome.error,
+            identifier=identifier,
         )
     now = time.time()
     request.set_session({"staff_id": outcome.staff_id, "started_at": now, "seen_at": now})
@@ -70,10 +76,15 @@ async def staff_login_submit(request: Request[Any, Any, Any], data: Form) -> Tem
 
 
 @get("/gestion")
-async def staff_home(request: Request[Any, Any, Any], member: NamedDependency[StaffMember]) -> Template:
+async def staff_home(
+    request: Request[Any, Any, Any], member: NamedDependency[StaffMember]
+) -> Template:
     structures = await staff.staff_structures(member.id)
     return page(
-        request, "pages/staff/home.html", page_title="Espace gestion", member=member,
+        request,
+        "pages/staff/home.html",
+        page_title="Espace gestion",
+        member=member,
         structures=structures,
     )
 

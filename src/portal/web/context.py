@@ -9,8 +9,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from litestar import Request
-from litestar.exceptions import HTTPException
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 
 from portal.domain.accounts import service as accounts
 from portal.domain.accounts.service import FamilyChoice
@@ -79,7 +79,9 @@ def _login_url(request: Request[Any, Any, Any]) -> str:
     return "/connexion" if target == "/" else f"/connexion?suite={quote(target, safe='/')}"
 
 
-def layout_for(account: Account, family: FamilyChoice, families: list[FamilyChoice]) -> dict[str, Any]:
+def layout_for(
+    account: Account, family: FamilyChoice, families: list[FamilyChoice]
+) -> dict[str, Any]:
     last = family.last_transmission_at
     last_text = (
         last.astimezone(ZoneInfo(family.structure_timezone)).strftime("%d/%m/%Y à %H:%M")
@@ -116,7 +118,9 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
     step = accounts.onboarding_step(account)
     if step and not request.route_handler.opt.get("onboarding"):
         raise RedirectTo(
-            "/premiere-connexion/mot-de-passe" if step == "password" else "/premiere-connexion/conditions"
+            "/premiere-connexion/mot-de-passe"
+            if step == "password"
+            else "/premiere-connexion/conditions"
         )
     families = await accounts.account_families(account.id)
     if not families:

@@ -98,12 +98,12 @@ async def get_account(account_id: int) -> Account:
 async def account_families(account_id: int) -> list[FamilyChoice]:
     rows = await (
         AccountFamily.select(
-            AccountFamily.family.id,
-            AccountFamily.family.name,
-            AccountFamily.family.structure.id,
-            AccountFamily.family.structure.name,
-            AccountFamily.family.structure.timezone,
-            AccountFamily.family.structure.last_transmission_at,
+            AccountFamily.family._.id,
+            AccountFamily.family._.name,
+            AccountFamily.family._.structure._.id,
+            AccountFamily.family._.structure._.name,
+            AccountFamily.family._.structure._.timezone,
+            AccountFamily.family._.structure._.last_transmission_at,
         )
         .where(AccountFamily.account == account_id)
         .order_by(AccountFamily.id)
@@ -411,7 +411,9 @@ async def reset_password(token: str, password: str, confirmation: str) -> list[s
 
 async def structure_of(family_id: int) -> Structure:
     family = await Family.objects().where(Family.id == family_id).first()
-    row = None if family is None else await Structure.objects().get(Structure.id == family.structure)
+    row = (
+        None if family is None else await Structure.objects().get(Structure.id == family.structure)
+    )
     if row is None:
         raise NotFound(family_id)
     return row

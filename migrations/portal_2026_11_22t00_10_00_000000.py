@@ -8,7 +8,7 @@ abort the statement; PostgreSQL gets real CHECK constraints.
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.sqlite import SQLiteEngine
 
-ID = "2026-11-21T23:58:00:000000"
+ID = "2026-11-22T00:10:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "constraints and composite keys"
 
