@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 
 from portal import clock
 from portal.domain.accounts import rules
@@ -11,14 +12,21 @@ from portal.domain.accounts.passwords import hash_password
 from portal.tables import (
     Account,
     AccountFamily,
+    Activity,
+    ActivityDay,
+    Enrollment,
     Family,
     Person,
     RulesDocument,
     Structure,
+    Tariff,
     WalletType,
 )
 
 PASSWORD = "Parent-Test-2026!"
+
+# argon2 is slow on purpose; one hash per distinct password keeps big fixtures fast.
+cached_hash = functools.cache(hash_password)
 
 
 @dataclass
@@ -50,7 +58,7 @@ async def make_family(
     now = clock.utcnow()
     account = Account(
         login=login,
-        password_hash=hash_password(password),
+        password_hash=cached_hash(password),
         display_name=name,
         emails=emails,
         must_change_password=not onboarded,
@@ -86,3 +94,68 @@ async def add_rules_document(structure: Structure, version: int = 1) -> RulesDoc
     )
     await document.save()
     return document
+
+
+async def make_activity(
+    structure: Structure,
+    name: str = "ALSH 6-12 - Mercredi Journée",
+    *,
+    capacity: int | None = 24,
+    waitlist: int | None = 10,
+    start: time = time(8, 30),
+    end: time = time(17, 30),
+    deadline: str = "days:2@10:00",
+    needs_decision: bool = False,
+    time_entry: bool = False,
+    arrivals: str = "",
+    departures: str = "",
+    price_cents: int = 1280,
+) -> Activity:
+    wallet_type = await WalletType.objects().get(WalletType.structure == structure.id)
+    assert wallet_type is not None
+    activity = Activity(
+        structure=structure.id,
+        wallet_type=wallet_type.id,
+        name=name,
+        start_time=start,
+        end_time=end,
+        capacity=capacity,
+        waitlist_capacity=waitlist,
+        needs_decision=needs_decision,
+        booking_deadline=deadline,
+        cancellation_deadline=deadline,
+        time_entry=time_entry,
+        allowed_arrivals=arrivals,
+        allowed_departures=departures,
+        billing_unit_minutes=30 if time_entry else None,
+    )
+    await activity.save()
+    for band in ("A", "B", "C"):
+        await Tariff(
+            activity=activity.id,
+            band=band,
+            unit_price_cents=price_cents,
+            valid_from=date(2020, 1, 1),
+        ).save()
+    return activity
+
+
+async def make_days(activity: Activity, *days: date) -> list[ActivityDay]:
+    rows = [
+        ActivityDay(
+            activity=activity.id,
+            day=day,
+            capacity=activity.capacity,
+            waitlist_capacity=activity.waitlist_capacity,
+        )
+        for day in days
+    ]
+    for row in rows:
+        await row.save()
+    return rows
+
+
+async def enroll(people: list[Person], *activities: Activity) -> None:
+    for person in people:
+        for activity in activities:
+            await Enrollment(person=person.id, activity=activity.id).save()
