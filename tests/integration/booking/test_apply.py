@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time
 
-from portal.domain.booking import service
+from portal.domain.booking.apply import apply_basket
 from portal.domain.booking.basket import Basket, BasketItem
 from portal.domain.booking.states import DraftAction
 from portal.tables import ActivityDay, Movement, Reservation
@@ -69,7 +69,7 @@ async def assert_consistent(day: ActivityDay, capacity: int, waitlist: int, n: i
 
 async def confirm_all_at_once(day: ActivityDay, families: list[FamilySetup]) -> None:
     results = await asyncio.gather(
-        *(service.apply_basket(f.account.id, f.family.id, book(f, day), now=NOW) for f in families)
+        *(apply_basket(f.account.id, f.family.id, book(f, day), now=NOW) for f in families)
     )
     assert all(len(r) == 1 for r in results)
 
@@ -104,7 +104,7 @@ async def test_each_outcome_and_remark(db: Database) -> None:
         families.append(setup)
     outcomes = []
     for setup in families:
-        [result] = await service.apply_basket(
+        [result] = await apply_basket(
             setup.account.id, setup.family.id, book(setup, day), now=NOW
         )
         outcomes.append((result.outcome, result.remark, result.waitlist_rank))
@@ -113,7 +113,7 @@ async def test_each_outcome_and_remark(db: Database) -> None:
         ("waitlisted", "Mise en liste d'attente", 1),
         ("refused", "Non traitée, activité complète", None),
     ]
-    [pending] = await service.apply_basket(
+    [pending] = await apply_basket(
         families[0].account.id, families[0].family.id, book(families[0], lesson), now=NOW
     )
     assert (pending.outcome, pending.remark) == (
@@ -121,7 +121,7 @@ async def test_each_outcome_and_remark(db: Database) -> None:
         "En attente de traitement par nos services",
     )
     # The piano lesson overlaps nothing here, but the same child twice on one day is refused.
-    [twice] = await service.apply_basket(
+    [twice] = await apply_basket(
         families[0].account.id, families[0].family.id, book(families[0], day), now=NOW
     )
     assert twice.outcome == "unchanged"
@@ -137,8 +137,8 @@ async def test_late_booking_and_incompatible_hours(db: Database) -> None:
     [canteen_day] = await make_days(canteen, WEDNESDAY)
     setup = await make_family(structure=structure, children=("Paolo",))
     await enroll(setup.people, alsh, canteen)
-    await service.apply_basket(setup.account.id, setup.family.id, book(setup, alsh_day), now=NOW)
-    [clash] = await service.apply_basket(
+    await apply_basket(setup.account.id, setup.family.id, book(setup, alsh_day), now=NOW)
+    [clash] = await apply_basket(
         setup.account.id, setup.family.id, book(setup, canteen_day), now=NOW
     )
     assert (clash.outcome, clash.remark) == ("rejected", "Horaires incompatibles")
@@ -147,7 +147,7 @@ async def test_late_booking_and_incompatible_hours(db: Database) -> None:
         login="autre", structure=structure, children=("Léa",), name="MARTIN S"
     )
     await enroll(other.people, alsh)
-    [late] = await service.apply_basket(
+    [late] = await apply_basket(
         other.account.id, other.family.id, book(other, alsh_day), now=late_now
     )
     assert (late.outcome, late.remark) == ("rejected", "Hors délai")
@@ -156,12 +156,12 @@ async def test_late_booking_and_incompatible_hours(db: Database) -> None:
 async def test_cancelling_promotes_the_first_waitlisted(db: Database) -> None:
     day, families = await crowd(4, capacity=2, waitlist=2)
     for setup in families:
-        await service.apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
+        await apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
     first = families[0]
     cancel = Basket(
         [BasketItem(first.people[0].id, int(day.activity), day.id, day.day, DraftAction.CANCEL)]
     )
-    [result] = await service.apply_basket(first.account.id, first.family.id, cancel, now=NOW)
+    [result] = await apply_basket(first.account.id, first.family.id, cancel, now=NOW)
     assert result.outcome == "cancelled"
     promoted = await Reservation.objects().get(Reservation.person == families[2].people[0].id)
     assert promoted is not None and promoted.status == "accepted" and promoted.waitlist_rank is None
@@ -175,12 +175,12 @@ async def test_cancelling_promotes_the_first_waitlisted(db: Database) -> None:
 async def test_waitlisted_cancellation_closes_the_gap(db: Database) -> None:
     day, families = await crowd(5, capacity=1, waitlist=3)
     for setup in families:
-        await service.apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
+        await apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
     second = families[2]  # waitlist rank 2
     cancel = Basket(
         [BasketItem(second.people[0].id, int(day.activity), day.id, day.day, DraftAction.CANCEL)]
     )
-    await service.apply_basket(second.account.id, second.family.id, cancel, now=NOW)
+    await apply_basket(second.account.id, second.family.id, cancel, now=NOW)
     ranks = {
         r.person: r.waitlist_rank
         for r in await Reservation.objects().where(Reservation.status == "waitlisted")
@@ -209,7 +209,7 @@ async def test_time_entry_quantity_and_another_familys_child(db: Database) -> No
         login="autre", structure=structure, children=("Léa",), name="MARTIN S"
     )
     await enroll(setup.people + stranger.people, morning)
-    [ok] = await service.apply_basket(
+    [ok] = await apply_basket(
         setup.account.id,
         setup.family.id,
         book(setup, day, arrival=time(7, 30), departure=time(8, 30)),
@@ -231,6 +231,6 @@ async def test_time_entry_quantity_and_another_familys_child(db: Database) -> No
             )
         ]
     )
-    [refused] = await service.apply_basket(setup.account.id, setup.family.id, forged, now=NOW)
+    [refused] = await apply_basket(setup.account.id, setup.family.id, forged, now=NOW)
     assert refused.outcome == "rejected"
     assert await Reservation.count().where(Reservation.person == stranger.people[0].id) == 0

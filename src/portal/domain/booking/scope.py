@@ -1,0 +1,236 @@
+"""What a family may book: its people, their activities, its standing (debts, rules)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from portal.domain.accounts.service import current_rules_document
+from portal.domain.booking import deadlines, eligibility, hours
+from portal.tables import (
+    Activity,
+    Enrollment,
+    Family,
+    LedgerEntry,
+    Person,
+    RulesAcknowledgement,
+    Structure,
+    Wallet,
+    WalletType,
+)
+
+LIVE_STATUSES = ("accepted", "waitlisted", "pending")
+SHOWN_STATUSES = ("accepted", "waitlisted", "pending", "refused")
+
+
+class BookingError(ValueError):
+    """A request that cannot be taken as asked (the message is French, for the parent)."""
+
+
+# --- what a family may book ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityInfo:
+    id: int
+    name: str
+    color: str
+    start_time: time
+    end_time: time
+    needs_decision: bool
+    booking_rule: deadlines.DeadlineRule | None
+    cancellation_rule: deadlines.DeadlineRule | None
+    opens_at: datetime | None
+    time_entry: bool
+    arrivals: tuple[time, ...]
+    departures: tuple[time, ...]
+    unit_minutes: int | None
+    wallet_type_id: int
+    capacity: int | None
+
+    @property
+    def time_rule(self) -> hours.TimeEntryRule | None:
+        if not self.time_entry:
+            return None
+        return hours.TimeEntryRule(self.arrivals, self.departures, self.unit_minutes or 30)
+
+    def time_range(self, arrival: time | None, departure: time | None) -> hours.TimeRange:
+        if self.time_entry and arrival and departure:
+            return hours.TimeRange(arrival, departure)
+        return hours.TimeRange(self.start_time, self.end_time)
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    id: int
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass
+class BookingScope:
+    """A family's people, their activities and standing, as of one request."""
+
+    family_id: int
+    family_name: str
+    tariff_band: str
+    structure_id: int
+    tz: ZoneInfo
+    people: list[PersonInfo]
+    activities: dict[int, ActivityInfo]
+    enrolled: dict[int, list[int]]  # person id -> activity ids, in display order
+    signed: set[int]  # persons who acknowledged the rules in force
+    standing: eligibility.FamilyStanding
+    wallet_of_type: dict[int, int] = field(default_factory=dict)  # wallet type -> wallet id
+    wallet_names: dict[int, str] = field(default_factory=dict)  # wallet type -> name
+
+    def person(self, person_id: int) -> PersonInfo:
+        for person in self.people:
+            if person.id == person_id:
+                return person
+        raise BookingError("Cet enfant n'appartient pas à votre famille.")
+
+    def activities_of(self, person_id: int) -> list[ActivityInfo]:
+        return [
+            self.activities[a] for a in self.enrolled.get(person_id, []) if a in self.activities
+        ]
+
+    def block_reasons(self, person_id: int, activity_id: int) -> list[eligibility.BlockReason]:
+        person = self.person(person_id)
+        activity = self.activities.get(activity_id)
+        if activity is None:
+            raise BookingError("Activité inconnue.")
+        wallet_id = self.wallet_of_type.get(activity.wallet_type_id, 0)
+        candidate = eligibility.BookingCandidate(
+            person_first_name=person.first_name,
+            activity_name=activity.name,
+            wallet_id=wallet_id,
+            enrolled=activity_id in self.enrolled.get(person_id, []),
+            rules_acknowledged=person_id in self.signed,
+        )
+        return eligibility.booking_block_reasons(self.standing, candidate)
+
+    def person_block_reasons(self, person_id: int) -> list[eligibility.BlockReason]:
+        """Reasons that close booking for this person (the banner of the booking page)."""
+        person = self.person(person_id)
+        anything = eligibility.BookingCandidate(
+            person_first_name=person.first_name,
+            activity_name="",
+            wallet_id=0,
+            enrolled=True,
+            rules_acknowledged=person_id in self.signed,
+        )
+        return eligibility.booking_block_reasons(
+            self.standing, anything
+        ) + eligibility.blocked_wallet_reasons(self.standing)
+
+
+def _parse_rule(text: str) -> deadlines.DeadlineRule | None:
+    return deadlines.parse_rule(text) if text else None
+
+
+async def wallet_balances(family_id: int) -> dict[int, int]:
+    """Balance in cents per wallet id (the sum of its ledger entries)."""
+    rows = await LedgerEntry.raw(
+        "SELECT wallet, SUM(amount_cents) AS total FROM ledger_entry WHERE family = {} "
+        "GROUP BY wallet",
+        family_id,
+    )
+    return {int(r["wallet"]): int(r["total"]) for r in rows}
+
+
+async def load_scope(family_id: int) -> BookingScope:
+    family = await Family.objects().get(Family.id == family_id)
+    if family is None:
+        raise BookingError("Famille inconnue.")
+    structure = await Structure.objects().get(Structure.id == family.structure)
+    assert structure is not None
+    people_rows = (
+        await Person.objects().where(Person.family == family_id).order_by(Person.birth_date)
+    )
+    people = [PersonInfo(p.id, p.first_name, p.last_name) for p in people_rows]
+    activity_rows = await (
+        Activity.objects()
+        .where((Activity.structure == structure.id) & (Activity.active == True))  # noqa: E712
+        .order_by(Activity.position)
+        .order_by(Activity.id)
+    )
+    activities = {
+        a.id: ActivityInfo(
+            id=a.id,
+            name=a.name,
+            color=a.color,
+            start_time=a.start_time,
+            end_time=a.end_time,
+            needs_decision=a.needs_decision,
+            booking_rule=_parse_rule(a.booking_deadline),
+            cancellation_rule=_parse_rule(a.cancellation_deadline),
+            opens_at=a.booking_opens_at,
+            time_entry=a.time_entry,
+            arrivals=hours.parse_allowed_times(a.allowed_arrivals) if a.time_entry else (),
+            departures=hours.parse_allowed_times(a.allowed_departures) if a.time_entry else (),
+            unit_minutes=a.billing_unit_minutes,
+            wallet_type_id=int(a.wallet_type),
+            capacity=a.capacity,
+        )
+        for a in activity_rows
+    }
+    order = {activity_id: index for index, activity_id in enumerate(activities)}
+    enrolled: dict[int, list[int]] = defaultdict(list)
+    person_ids = [p.id for p in people]
+    if person_ids:
+        for row in await Enrollment.select(Enrollment.person, Enrollment.activity).where(
+            Enrollment.person.is_in(person_ids)
+        ):
+            if row["activity"] in activities:
+                enrolled[row["person"]].append(row["activity"])
+    for activity_ids in enrolled.values():
+        activity_ids.sort(key=lambda a: order[a])
+    document = await current_rules_document(structure.id)
+    signed: set[int] = set(person_ids) if document is None else set()
+    if document is not None and person_ids:
+        signed = {
+            r["person"]
+            for r in await RulesAcknowledgement.select(RulesAcknowledgement.person).where(
+                (RulesAcknowledgement.document == document.id)
+                & RulesAcknowledgement.person.is_in(person_ids)
+            )
+        }
+    wallet_types = await WalletType.objects().where(WalletType.structure == structure.id)
+    wallets = {
+        int(w.wallet_type): w.id for w in await Wallet.objects().where(Wallet.family == family_id)
+    }
+    balances = await wallet_balances(family_id)
+    standing = eligibility.FamilyStanding(
+        file_complete=family.file_complete,
+        wallets=tuple(
+            eligibility.WalletStanding(
+                wallet_id=wallets.get(wt.id, 0),
+                name=wt.name,
+                balance_cents=balances.get(wallets.get(wt.id, 0), 0),
+                block_threshold_cents=wt.debt_block_cents,
+            )
+            for wt in sorted(wallet_types, key=lambda w: (w.position, w.id))
+        ),
+        global_threshold_cents=structure.debt_block_cents,
+    )
+    return BookingScope(
+        family_id=family_id,
+        family_name=family.name,
+        tariff_band=family.tariff_band,
+        structure_id=structure.id,
+        tz=ZoneInfo(structure.timezone),
+        people=people,
+        activities=activities,
+        enrolled=dict(enrolled),
+        signed=signed,
+        standing=standing,
+        wallet_of_type=wallets,
+        wallet_names={wt.id: wt.name for wt in wallet_types},
+    )
