@@ -27,7 +27,8 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 
 from portal.db import close_pool, current_engine, is_sqlite, make_engine, start_pool, use_engine
-from portal.pages import auth, home, onboarding, profile, staff
+from portal.pages import auth, booking, home, onboarding, profile, staff, tracking
+from portal.partials import booking as booking_partials
 from portal.settings import PROJECT_ROOT, Settings
 from portal.web.context import RedirectTo, load_parent
 from portal.web.security import security_headers
@@ -260,6 +261,9 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *home.ROUTES,
             *profile.ROUTES,
             *staff.ROUTES,
+            *booking.ROUTES,
+            *booking_partials.ROUTES,
+            *tracking.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

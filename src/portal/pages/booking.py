@@ -1,0 +1,615 @@
+"""Réservations: the month calendar, the day list, time entry, recap, result, copy.
+
+Every handler here is a full page (works without JavaScript); partials/booking.py serves
+the same regions as fragments for htmx, from the same context functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from portal import clock
+from portal.domain.booking import apply, drafting, quicktools, tracking, views
+from portal.domain.booking.scope import BookingError, BookingScope, load_scope
+from portal.domain.booking.states import AggregateState, DayState, DraftAction
+from portal.web.basket import load_basket, save_basket
+from portal.web.context import Parent, ParentContext
+from portal.web.render import flash, page, see_other
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+ALL = "tous"
+FRENCH_MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]  # fmt: skip
+FRENCH_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+SHORT_WEEKDAYS = ["Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim"]
+
+
+def french_date(day: date) -> str:
+    return f"{FRENCH_WEEKDAYS[day.weekday()]} {day.day} {FRENCH_MONTHS[day.month - 1]} {day.year}"
+
+
+def short_date(day: date) -> str:
+    return f"{SHORT_WEEKDAYS[day.weekday()].lower()}. {day.strftime('%d/%m/%Y')}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which child, activity and month the calendar shows (from the query or the form)."""
+
+    person_id: int
+    activity_id: int | None
+    year: int
+    month: int
+
+    def query(self, **extra: str) -> str:
+        values = {
+            "personne": str(self.person_id),
+            "activite": str(self.activity_id) if self.activity_id else ALL,
+            "mois": f"{self.year:04d}-{self.month:02d}",
+            **extra,
+        }
+        return urlencode(values)
+
+    def with_month(self, first: date) -> Selection:
+        return Selection(self.person_id, self.activity_id, first.year, first.month)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_month(value: str | None, today: date) -> tuple[int, int]:
+    if value:
+        try:
+            year, month = (int(part) for part in value.split("-", 1))
+            if 2000 <= year <= 2100 and 1 <= month <= 12:
+                return year, month
+        except ValueError:
+            pass
+    return today.year, today.month
+
+
+def selection_from(
+    scope: BookingScope, personne: Any, activite: Any, mois: Any, today: date
+) -> Selection:
+    """Read the selection; unknown ids fall back to the first child and "all activities"."""
+    people = [p.id for p in scope.people]
+    person_id = _int(personne)
+    if person_id not in people:
+        if personne not in (None, ""):
+            raise NotFoundException("Cet enfant n'appartient pas à votre famille.")
+        if not people:
+            raise NotFoundException("Aucun enfant n'est rattaché à cette famille.")
+        person_id = people[0]
+    assert person_id is not None
+    activity_id = _int(activite)
+    if activity_id is not None and activity_id not in scope.enrolled.get(person_id, []):
+        activity_id = None
+    year, month = parse_month(str(mois) if mois else None, today)
+    return Selection(person_id, activity_id, year, month)
+
+
+def _glyph(icon: str) -> str:
+    return ICON_GLYPHS.get(icon, "•")
+
+
+# Text glyphs beside each state's words: states are never told by colour alone.
+ICON_GLYPHS = {
+    "closed": "—",
+    "full": "✕",
+    "available": "○",
+    "waitlist": "◐",
+    "booked": "✓",
+    "booked-locked": "✓",
+    "waitlisted": "◐",
+    "waitlisted-locked": "◐",
+    "booked-waitlist": "✓",
+    "booked-locked-waitlist": "✓",
+    "draft-book": "+",
+    "draft-cancel": "−",
+}
+
+
+def legend(activity_selected: bool) -> list[dict[str, str]]:
+    states: list[DayState] | list[AggregateState] = (
+        list(DayState) if activity_selected else list(AggregateState)
+    )
+    items = [
+        {"icon": s.icon, "glyph": _glyph(s.icon), "short": s.short_label, "label": s.label}
+        for s in states
+    ]
+    for draft in DraftAction:
+        items.append(
+            {
+                "icon": f"draft-{draft.value}",
+                "glyph": _glyph(f"draft-{draft.value}"),
+                "short": draft.label.capitalize(),
+                "label": "Demande pas encore validée : "
+                + ("jour à réserver" if draft is DraftAction.BOOK else "jour à annuler"),
+            }
+        )
+    return items
+
+
+async def calendar_context(
+    request: Request[Any, Any, Any],
+    parent: ParentContext,
+    personne: Any,
+    activite: Any,
+    mois: Any,
+) -> dict[str, Any]:
+    """Everything the calendar region shows; shared by the page and the fragment."""
+    scope = await load_scope(parent.family_id)
+    now = clock.utcnow()
+    today = now.astimezone(scope.tz).date()
+    selection = selection_from(scope, personne, activite, mois, today)
+    basket = load_basket(request, parent.family_id)
+    month = await views.month_view(
+        scope,
+        selection.person_id,
+        selection.activity_id,
+        selection.year,
+        selection.month,
+        basket,
+        now,
+    )
+    save_basket(request, parent.family_id, basket)  # stale drafts were dropped
+    person = scope.person(selection.person_id)
+    activity = scope.activities.get(selection.activity_id) if selection.activity_id else None
+    return {
+        "scope": scope,
+        "selection": selection,
+        "person": person,
+        "activity": activity,
+        "activities": scope.activities_of(selection.person_id),
+        "month": month,
+        "month_label": f"{FRENCH_MONTHS[selection.month - 1].capitalize()} {selection.year}",
+        "previous_query": selection.with_month(month.previous).query(),
+        "next_query": selection.with_month(month.next).query(),
+        "weekdays": FRENCH_WEEKDAYS,
+        "short_weekdays": SHORT_WEEKDAYS,
+        "legend": legend(activity is not None),
+        "glyphs": ICON_GLYPHS,
+        "basket_count": len(basket),
+        "block_reasons": scope.person_block_reasons(selection.person_id),
+        "french_date": french_date,
+        "today": today,
+    }
+
+
+@get("/reservations")
+async def booking_page(
+    request: Request[Any, Any, Any],
+    parent: Parent,
+    personne: FromQuery[str | None] = None,
+    activite: FromQuery[str | None] = None,
+    mois: FromQuery[str | None] = None,
+) -> Template:
+    context = await calendar_context(request, parent, personne, activite, mois)
+    return page(
+        request,
+        "pages/booking/index.html",
+        parent,
+        page_title="Réservations",
+        nav_active="reservations",
+        **context,
+    )
+
+
+# --- taps and quick tools ------------------------------------------------------------
+
+
+def target_days(target: str, selection: Selection) -> list[date]:
+    """The days a tap or a quick tool covers: "jour:2026-12-02", "semaine:2026-11-30",
+    "jour-semaine:2" (every Wednesday of the month), "mois"."""
+    kind, _, value = target.partition(":")
+    try:
+        if kind == "jour":
+            return [date.fromisoformat(value)]
+        if kind == "semaine":
+            return quicktools.week_of(date.fromisoformat(value))
+        if kind == "jour-semaine" and value.isdigit() and int(value) < 7:
+            return quicktools.weekdays_of_month(selection.year, selection.month, int(value))
+        if kind == "mois":
+            return quicktools.month_days(selection.year, selection.month)
+    except ValueError:
+        pass
+    raise BookingError("Sélection de jours incorrecte.")
+
+
+@dataclass(frozen=True)
+class TapResult:
+    selection: Selection
+    outcome: drafting.ToggleOutcome | None
+    error: str | None
+
+
+async def handle_tap(
+    request: Request[Any, Any, Any], parent: ParentContext, data: dict[str, Any]
+) -> TapResult:
+    """Shared by the page and the fragment: apply one tap or quick tool to the basket."""
+    scope = await load_scope(parent.family_id)
+    today = clock.local_today(str(scope.tz))
+    selection = selection_from(
+        scope, data.get("personne"), data.get("activite"), data.get("mois"), today
+    )
+    activity_id = _int(data.get("activite_cible")) or selection.activity_id
+    basket = load_basket(request, parent.family_id)
+    try:
+        if activity_id is None:
+            raise BookingError("Choisissez d'abord une activité.")
+        days = target_days(str(data.get("cible", "")), selection)
+        outcome = await drafting.toggle_days(scope, basket, selection.person_id, activity_id, days)
+    except BookingError as exc:
+        return TapResult(selection, None, str(exc))
+    save_basket(request, parent.family_id, basket)
+    return TapResult(selection, outcome, outcome.message)
+
+
+def times_url(selection: Selection, activity_id: int, days: tuple[date, ...]) -> str:
+    return "/reservations/horaires?" + urlencode(
+        {
+            "personne": selection.person_id,
+            "activite": activity_id,
+            "mois": f"{selection.year:04d}-{selection.month:02d}",
+            "jours": ",".join(d.isoformat() for d in days),
+        }
+    )
+
+
+@post("/reservations/basculer")
+async def tap(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Redirect:
+    result = await handle_tap(request, parent, data)
+    activity_id = _int(data.get("activite_cible")) or result.selection.activity_id
+    if result.outcome and result.outcome.needs_times and activity_id:
+        return see_other(times_url(result.selection, activity_id, result.outcome.needs_times))
+    if result.error:
+        flash(request, result.error, "error")
+    back = data.get("retour")
+    if isinstance(back, str) and back.startswith("/reservations/jour/"):
+        return see_other(back)
+    return see_other("/reservations?" + result.selection.query())
+
+
+# --- the day list (no activity selected) ---------------------------------------------
+
+
+async def day_context(
+    request: Request[Any, Any, Any], parent: ParentContext, day_text: str, personne: Any, mois: Any
+) -> dict[str, Any]:
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise NotFoundException("Date inconnue.") from None
+    scope = await load_scope(parent.family_id)
+    selection = selection_from(scope, personne, None, mois or f"{day.year}-{day.month:02d}", day)
+    basket = load_basket(request, parent.family_id)
+    entries = await views.day_entries(scope, selection.person_id, day, basket)
+    save_basket(request, parent.family_id, basket)
+    return {
+        "day": day,
+        "day_label": french_date(day),
+        "entries": entries,
+        "selection": selection,
+        "person": scope.person(selection.person_id),
+        "glyphs": ICON_GLYPHS,
+        "basket_count": len(basket),
+        "back_query": selection.query(),
+    }
+
+
+@get("/reservations/jour/{day_text:str}")
+async def day_page(
+    request: Request[Any, Any, Any],
+    parent: Parent,
+    day_text: FromPath[str],
+    personne: FromQuery[str | None] = None,
+    mois: FromQuery[str | None] = None,
+) -> Template:
+    context = await day_context(request, parent, day_text, personne, mois)
+    return page(
+        request,
+        "pages/booking/day.html",
+        parent,
+        page_title=f"Réservations du {context['day_label']}",
+        nav_active="reservations",
+        **context,
+    )
+
+
+# --- time entry ----------------------------------------------------------------------
+
+
+def _parse_days(raw: str) -> list[date]:
+    days = []
+    for part in raw.split(","):
+        try:
+            days.append(date.fromisoformat(part.strip()))
+        except ValueError:
+            continue
+    return sorted(set(days))[:62]
+
+
+def _parse_time(raw: Any) -> time | None:
+    try:
+        return time.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+async def times_context(
+    parent: ParentContext, personne: Any, activite: Any, mois: Any, jours: str
+) -> dict[str, Any]:
+    scope = await load_scope(parent.family_id)
+    today = clock.local_today(str(scope.tz))
+    selection = selection_from(scope, personne, activite, mois, today)
+    activity = scope.activities.get(selection.activity_id or -1)
+    if activity is None or not activity.time_entry:
+        raise NotFoundException("Cette activité ne demande pas d'horaires.")
+    days = _parse_days(jours)
+    if not days:
+        raise NotFoundException("Aucun jour choisi.")
+    return {
+        "selection": selection,
+        "activity": activity,
+        "person": scope.person(selection.person_id),
+        "days": [(d, short_date(d)) for d in days],
+        "days_value": ",".join(d.isoformat() for d in days),
+        "arrivals": [t.strftime("%H:%M") for t in activity.arrivals],
+        "departures": [t.strftime("%H:%M") for t in activity.departures],
+        "back_query": selection.query(),
+        "errors": [],
+    }
+
+
+@get("/reservations/horaires")
+async def times_page(
+    request: Request[Any, Any, Any],
+    parent: Parent,
+    personne: FromQuery[str | None] = None,
+    activite: FromQuery[str | None] = None,
+    mois: FromQuery[str | None] = None,
+    jours: FromQuery[str] = "",
+) -> Template:
+    context = await times_context(parent, personne, activite, mois, jours)
+    return page(
+        request, "pages/booking/times.html", parent, page_title="Horaires",
+        nav_active="reservations", **context,
+    )  # fmt: skip
+
+
+def times_by_day(
+    data: dict[str, Any], days: list[date]
+) -> tuple[dict[date, tuple[time, time]], list[str]]:
+    """One pair for all days, or per day when "arrivee_<date>" / "depart_<date>" are given."""
+    common = (_parse_time(data.get("arrivee")), _parse_time(data.get("depart")))
+    chosen: dict[date, tuple[time, time]] = {}
+    errors = []
+    for day in days:
+        arrival = _parse_time(data.get(f"arrivee_{day.isoformat()}")) or common[0]
+        departure = _parse_time(data.get(f"depart_{day.isoformat()}")) or common[1]
+        if arrival is None or departure is None:
+            errors.append(f"{short_date(day)} : choisissez l'heure d'arrivée et l'heure de départ.")
+            continue
+        chosen[day] = (arrival, departure)
+    return chosen, errors
+
+
+@post("/reservations/horaires")
+async def times_submit(
+    request: Request[Any, Any, Any], parent: Parent, data: Form
+) -> Template | Redirect:
+    context = await times_context(
+        parent,
+        data.get("personne"),
+        data.get("activite"),
+        data.get("mois"),
+        str(data.get("jours", "")),
+    )
+    scope = await load_scope(parent.family_id)
+    selection: Selection = context["selection"]
+    days = [d for d, _ in context["days"]]
+    chosen, errors = times_by_day(data, days)
+    basket = load_basket(request, parent.family_id)
+    if not errors:
+        try:
+            errors = await drafting.set_times(
+                scope, basket, selection.person_id, context["activity"].id, chosen
+            )
+        except BookingError as exc:
+            errors = [str(exc)]
+    if errors:
+        context["errors"] = errors
+        return page(
+            request, "pages/booking/times.html", parent, status_code=400, page_title="Horaires",
+            nav_active="reservations", **context,
+        )  # fmt: skip
+    save_basket(request, parent.family_id, basket)
+    return see_other("/reservations?" + selection.query())
+
+
+# --- recap, confirmation, result -----------------------------------------------------
+
+
+async def recap_context(request: Request[Any, Any, Any], parent: ParentContext) -> dict[str, Any]:
+    scope = await load_scope(parent.family_id)
+    basket = load_basket(request, parent.family_id)
+    bookings, cancellations = await tracking.recap(scope, basket)
+    return {
+        "bookings": bookings,
+        "cancellations": cancellations,
+        "total_cents": sum(line.cost_cents or 0 for line in bookings),
+        "short_date": short_date,
+        "basket_count": len(basket),
+    }
+
+
+@get("/reservations/recapitulatif")
+async def recap_page(request: Request[Any, Any, Any], parent: Parent) -> Template:
+    context = await recap_context(request, parent)
+    return page(
+        request, "pages/booking/recap.html", parent, page_title="Récapitulatif de vos demandes",
+        nav_active="reservations", **context,
+    )  # fmt: skip
+
+
+@post("/reservations/valider")
+async def confirm(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
+    basket = load_basket(request, parent.family_id)
+    if not len(basket):
+        flash(request, "Votre panier est vide : il n'y a rien à valider.", "info")
+        return see_other("/reservations")
+    results = await apply.apply_basket(parent.account_id, parent.family_id, basket)
+    save_basket(request, parent.family_id, basket)
+    request.session["last_results"] = {
+        "family_id": parent.family_id,
+        "items": [
+            {
+                "person_id": r.item.person_id,
+                "activity_id": r.item.activity_id,
+                "day": r.item.day.isoformat(),
+                "action": r.item.action.value,
+                "outcome": r.outcome,
+                "remark": r.remark,
+                "rank": r.waitlist_rank,
+            }
+            for r in results
+        ],
+    }
+    return see_other("/reservations/resultat")
+
+
+@get("/reservations/resultat")
+async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Template | Redirect:
+    stored = request.session.get("last_results")
+    if not stored or stored.get("family_id") != parent.family_id:
+        return see_other("/reservations")
+    scope = await load_scope(parent.family_id)
+    names = {p.id: p.full_name for p in scope.people}
+    items = [
+        {
+            **item,
+            "day": date.fromisoformat(item["day"]),
+            "person": names.get(item["person_id"], "?"),
+            "activity": scope.activities[item["activity_id"]].name
+            if item["activity_id"] in scope.activities
+            else "?",
+        }
+        for item in stored["items"]
+    ]
+    remarks = [i for i in items if i["remark"]]
+    return page(
+        request,
+        "pages/booking/result.html",
+        parent,
+        page_title="Demandes enregistrées",
+        nav_active="reservations",
+        items=items,
+        remarks=remarks,
+        accepted=sum(1 for i in items if i["outcome"] == "accepted"),
+        cancelled=sum(1 for i in items if i["outcome"] == "cancelled"),
+        short_date=short_date,
+    )
+
+
+@post("/reservations/abandonner")
+async def abandon(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
+    basket = load_basket(request, parent.family_id)
+    basket.clear()
+    save_basket(request, parent.family_id, basket)
+    flash(request, "Vos demandes non validées ont été abandonnées.", "info")
+    return see_other("/reservations")
+
+
+# --- copy ("Importer") ---------------------------------------------------------------
+
+
+async def copy_context(parent: ParentContext) -> dict[str, Any]:
+    scope = await load_scope(parent.family_id)
+    today = clock.local_today(str(scope.tz))
+    choices = [{"person": p, "activities": scope.activities_of(p.id)} for p in scope.people]
+    return {"choices": choices, "today": today, "errors": [], "report": None, "form": {}}
+
+
+def _pair(value: Any) -> tuple[int, int] | None:
+    person, _, activity = str(value or "").partition(":")
+    person_id, activity_id = _int(person), _int(activity)
+    return (person_id, activity_id) if person_id and activity_id else None
+
+
+@get("/reservations/importer")
+async def copy_page(request: Request[Any, Any, Any], parent: Parent) -> Template:
+    context = await copy_context(parent)
+    return page(
+        request, "pages/booking/copy.html", parent, page_title="Importer des réservations",
+        nav_active="reservations", **context,
+    )  # fmt: skip
+
+
+@post("/reservations/importer")
+async def copy_submit(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Template:
+    context = await copy_context(parent)
+    context["form"] = data
+    source, target = _pair(data.get("source")), _pair(data.get("destination"))
+    start = _parse_days(str(data.get("debut", "")))
+    end = _parse_days(str(data.get("fin", "")))
+    errors = []
+    if source is None or target is None:
+        errors.append("Choisissez l'enfant et l'activité d'origine et de destination.")
+    if not start or not end:
+        errors.append("Indiquez la période à copier (dates de début et de fin).")
+    status = 400
+    if not errors and source and target:
+        scope = await load_scope(parent.family_id)
+        basket = load_basket(request, parent.family_id)
+        try:
+            plan = await drafting.copy_days(
+                scope, basket,
+                source_person_id=source[0], source_activity_id=source[1],
+                start=start[0], end=end[0],
+                target_person_id=target[0], target_activity_id=target[1],
+            )  # fmt: skip
+        except BookingError as exc:
+            errors.append(str(exc))
+        else:
+            save_basket(request, parent.family_id, basket)
+            context["report"] = {
+                "copied": [short_date(d) for d in plan.copied_days],
+                "skipped": [(short_date(s.day), s.reason.label) for s in plan.skipped],
+            }
+            context["basket_count"] = len(basket)
+            status = 200
+    context["errors"] = errors
+    return page(
+        request, "pages/booking/copy.html", parent, status_code=status,
+        page_title="Importer des réservations", nav_active="reservations", **context,
+    )  # fmt: skip
+
+
+ROUTES = [
+    booking_page,
+    tap,
+    day_page,
+    times_page,
+    times_submit,
+    recap_page,
+    confirm,
+    result_page,
+    abandon,
+    copy_page,
+    copy_submit,
+]

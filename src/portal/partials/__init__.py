@@ -1,0 +1,1 @@
+"""htmx fragment handlers, one module per area."""

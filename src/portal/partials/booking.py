@@ -1,0 +1,99 @@
+"""htmx fragments of the booking page: the board (selectors and calendar), a tap, a day."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from portal.pages.booking import (
+    Form,
+    _int,
+    calendar_context,
+    day_context,
+    handle_tap,
+    times_url,
+)
+from portal.web.basket import load_basket
+from portal.web.context import Parent
+
+
+def _fragment(template: str, context: dict[str, Any], push_url: str | None = None) -> Template:
+    headers = {"HX-Push-Url": push_url} if push_url else {}
+    return Template(template_name=template, context={**context, "oob": True}, headers=headers)
+
+
+@get("/partials/reservations/tableau")
+async def board(
+    request: Request[Any, Any, Any],
+    parent: Parent,
+    personne: FromQuery[str | None] = None,
+    activite: FromQuery[str | None] = None,
+    mois: FromQuery[str | None] = None,
+) -> Template:
+    context = await calendar_context(request, parent, personne, activite, mois)
+    return _fragment(
+        "partials/booking/board_fragment.html",
+        context,
+        push_url="/reservations?" + context["selection"].query(),
+    )
+
+
+@post("/partials/reservations/basculer")
+async def tap(
+    request: Request[Any, Any, Any], parent: Parent, data: Form
+) -> Template | Response[str]:
+    result = await handle_tap(request, parent, data)
+    activity_id = _int(data.get("activite_cible")) or result.selection.activity_id
+    if result.outcome and result.outcome.needs_times and activity_id:
+        # Time entry needs its own form: navigate there (htmx follows HX-Location).
+        return Response(
+            content="",
+            headers={
+                "HX-Location": times_url(result.selection, activity_id, result.outcome.needs_times)
+            },
+        )
+    back = data.get("retour")
+    if isinstance(back, str) and back.startswith("/reservations/jour/"):
+        day_text = back.split("/reservations/jour/", 1)[1].split("?", 1)[0]
+        context = await day_context(
+            request, parent, day_text, result.selection.person_id, data.get("mois")
+        )
+        context["error"] = result.error
+        return _fragment("partials/booking/day_fragment.html", context)
+    context = await calendar_context(
+        request, parent, result.selection.person_id, data.get("activite"), data.get("mois")
+    )
+    context["error"] = result.error
+    return _fragment("partials/booking/board_fragment.html", context)
+
+
+@get("/partials/reservations/jour/{day_text:str}")
+async def day(
+    request: Request[Any, Any, Any],
+    parent: Parent,
+    day_text: FromPath[str],
+    personne: FromQuery[str | None] = None,
+    mois: FromQuery[str | None] = None,
+) -> Template:
+    context = await day_context(request, parent, day_text, personne, mois)
+    query = urlencode({"personne": context["selection"].person_id})
+    return _fragment(
+        "partials/booking/day_fragment.html",
+        context,
+        push_url=f"/reservations/jour/{context['day'].isoformat()}?{query}",
+    )
+
+
+@get("/partials/reservations/panier")
+async def basket_bar(request: Request[Any, Any, Any], parent: Parent) -> Template:
+    basket = load_basket(request, parent.family_id)
+    return Template(
+        template_name="partials/booking/basket_bar.html", context={"basket_count": len(basket)}
+    )
+
+
+ROUTES = [board, tap, day, basket_bar]
