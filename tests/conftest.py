@@ -57,7 +57,7 @@ def require_service(name: str, url: str, port: int) -> None:
     pytest.skip(f"{message} (test local sans {name})")
 
 
-def test_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
     env = {
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_VAR_DIR": str(tmp_path / "var"),
@@ -88,7 +88,7 @@ async def _prepare(kind: str, tmp_root: Path) -> Database:
         # A database of this run's own: concurrent runs never share tables, and the
         # migrations are tested from an empty database.
         url = await _create_database(f"portal_test_{os.getpid()}")
-    settings = test_settings(tmp_root, url)
+    settings = make_settings(tmp_root, url)
     engine = make_engine(settings)
     await migrate(engine)
     if isinstance(engine, PostgresEngine):
@@ -190,6 +190,36 @@ def smtp_server() -> Iterator[SmtpSink]:
         yield sink
     finally:
         controller.stop()
+
+
+@dataclass
+class SmtpSwitch:
+    """The `smtp_server` sink behind a server that can go down and come back on its port."""
+
+    sink: SmtpSink
+    controller: Controller | None = None
+
+    def start(self) -> None:
+        if self.controller is None:
+            # A stopped aiosmtpd Controller cannot restart: a new one takes the same port.
+            self.controller = Controller(self.sink, hostname=self.sink.host, port=self.sink.port)
+            self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_switch() -> Iterator[SmtpSwitch]:
+    """Like `smtp_server`, with stop() and start() to simulate an SMTP outage."""
+    switch = SmtpSwitch(SmtpSink("127.0.0.1", _free_port()))
+    switch.start()
+    try:
+        yield switch
+    finally:
+        switch.stop()
 
 
 def mail_text(message: Message) -> str:

@@ -16,7 +16,7 @@ import uvicorn
 
 from portal.app import create_app
 from portal.settings import Settings
-from tests.conftest import Database, SmtpSink, test_settings
+from tests.conftest import Database, SmtpSink, make_settings
 
 CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
@@ -83,7 +83,7 @@ class Browser(httpx.AsyncClient):
 
 @pytest.fixture
 async def live(db: Database, tmp_path: Path, smtp_server: SmtpSink) -> AsyncIterator[LiveServer]:
-    settings = test_settings(
+    settings = make_settings(
         tmp_path,
         db.url,
         PORTAL_SMTP_HOST=smtp_server.host,

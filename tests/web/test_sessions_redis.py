@@ -1,0 +1,57 @@
+"""Sessions and login throttling with the Redis store (as in a scaled deployment)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as redis_async
+
+from tests.conftest import REDIS_URL, Database, SmtpSink, make_settings, require_service
+from tests.factories import PASSWORD, make_family
+from tests.web.conftest import Browser, LiveServer
+
+
+@pytest.fixture
+async def redis_browser(
+    db: Database, tmp_path: Path, smtp_server: SmtpSink
+) -> AsyncIterator[Browser]:
+    require_service("Redis", REDIS_URL, 6379)
+    client = redis_async.from_url(REDIS_URL)
+    await client.flushdb()
+    settings = make_settings(
+        tmp_path, db.url, PORTAL_REDIS_URL=REDIS_URL,
+        PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port,
+    )  # fmt: skip
+    async with LiveServer(settings, db) as server:
+        async with Browser(base_url=server.url, follow_redirects=False, timeout=30) as browser:
+            yield browser
+    await client.flushdb()
+    await client.aclose()
+
+
+async def test_sessions_live_in_redis_and_die_at_logout(
+    db: Database, redis_browser: Browser
+) -> None:
+    await make_family(login="dupont")
+    assert (await redis_browser.login("dupont", PASSWORD)).status_code == 303
+    client = redis_async.from_url(REDIS_URL)
+    session_id = redis_browser.cookies.get("portal_session")
+    keys = [k.decode() for k in await client.keys("*")]
+    assert any(session_id and session_id in key for key in keys), keys
+    assert (await redis_browser.get("/")).status_code == 200
+    await redis_browser.submit("/deconnexion", {}, page="/")
+    keys_after = [k.decode() for k in await client.keys("*")]
+    assert not any(session_id and session_id in key for key in keys_after)
+    await client.aclose()
+
+
+async def test_login_throttling_per_address(db: Database, redis_browser: Browser) -> None:
+    await make_family(login="dupont")
+    statuses = [(await redis_browser.login(f"inconnu{i}", "x")).status_code for i in range(31)]
+    assert statuses[:30] == [401] * 30
+    assert statuses[30] == 429
+    blocked = await redis_browser.login("dupont", PASSWORD)
+    assert blocked.status_code == 429
+    assert "Trop de tentatives" in blocked.text
