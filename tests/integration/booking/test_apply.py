@@ -104,9 +104,7 @@ async def test_each_outcome_and_remark(db: Database) -> None:
         families.append(setup)
     outcomes = []
     for setup in families:
-        [result] = await apply_basket(
-            setup.account.id, setup.family.id, book(setup, day), now=NOW
-        )
+        [result] = await apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
         outcomes.append((result.outcome, result.remark, result.waitlist_rank))
     assert outcomes == [
         ("accepted", None, None),
@@ -234,3 +232,35 @@ async def test_time_entry_quantity_and_another_familys_child(db: Database) -> No
     [refused] = await apply_basket(setup.account.id, setup.family.id, forged, now=NOW)
     assert refused.outcome == "rejected"
     assert await Reservation.count().where(Reservation.person == stranger.people[0].id) == 0
+
+
+async def test_unsigned_rules_and_incomplete_file_block_booking(db: Database) -> None:
+    from portal.tables import Family
+    from tests.factories import add_rules_document
+
+    structure = await make_structure()
+    activity = await make_activity(structure)
+    [day] = await make_days(activity, WEDNESDAY)
+    setup = await make_family(structure=structure, children=("Hugo",))
+    await enroll(setup.people, activity)
+    await add_rules_document(structure)
+    [unsigned] = await apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
+    assert unsigned.outcome == "rejected"
+    assert "règlement intérieur" in (unsigned.remark or "")
+
+    from portal.tables import RulesAcknowledgement, RulesDocument
+
+    document = await RulesDocument.objects().first()
+    assert document is not None
+    await RulesAcknowledgement(
+        person=setup.people[0].id, document=document.id, account=setup.account.id,
+        signer_name="Claire DURAND", place="Ici",
+    ).save()  # fmt: skip
+    await Family.update({Family.file_complete: False}).where(Family.id == setup.family.id)
+    [incomplete] = await apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
+    assert incomplete.outcome == "rejected"
+    assert "dossier" in (incomplete.remark or "").lower()
+    await Family.update({Family.file_complete: True}).where(Family.id == setup.family.id)
+    [accepted] = await apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
+    assert accepted.outcome == "accepted"
+    assert await Reservation.count() == 1
