@@ -27,9 +27,10 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 
 from portal.db import close_pool, current_engine, is_sqlite, make_engine, start_pool, use_engine
-from portal.pages import auth, booking, home, onboarding, profile, staff, tracking
+from portal.pages import auth, booking, home, money, onboarding, profile, staff, tracking
 from portal.partials import booking as booking_partials
 from portal.settings import PROJECT_ROOT, Settings
+from portal.tasks.runtime import BackgroundRuntime
 from portal.web.context import RedirectTo, load_parent
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
@@ -209,6 +210,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
     engine = engine or make_engine(settings)
     use_engine(engine)
     stores = _stores(settings)
+    # Broker for these settings; without Redis, the embedded worker and scheduler.
+    background = BackgroundRuntime(settings)
 
     owns_pool = False
 
@@ -222,8 +225,10 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         sessions = stores["sessions"]
         if isinstance(sessions, FileStore):
             await sessions.delete_expired()
+        await background.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        await background.stop()
         if owns_pool:
             await close_pool(engine)
 
@@ -260,6 +265,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *onboarding.ROUTES,
             *home.ROUTES,
             *profile.ROUTES,
+            *money.ROUTES,
             *staff.ROUTES,
             *booking.ROUTES,
             *booking_partials.ROUTES,
@@ -286,4 +292,5 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.background = background
     return app

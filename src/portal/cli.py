@@ -104,6 +104,104 @@ def cmd_createstaff(args: argparse.Namespace) -> None:
     asyncio.run(_with_database(settings, work))
 
 
+def cmd_transmit(args: argparse.Namespace) -> None:
+    from portal.domain.transmission.service import run_transmission
+    from portal.tables import Structure
+    from portal.tasks.runtime import BackgroundRuntime
+
+    settings = _settings()
+    BackgroundRuntime(settings)  # the broker for these settings, for the reports' wake-up
+
+    async def work() -> None:
+        query = Structure.select(Structure.id, Structure.slug).order_by(Structure.id)
+        if args.structure:
+            query = query.where(Structure.slug == args.structure)
+        structures = await query
+        if not structures:
+            _fail(f"structure inconnue : {args.structure}", 1)
+        for row in structures:
+            report = await run_transmission(row["id"], settings=settings)
+            print(report.summary())
+        if not settings.broker_url:
+            # No shared broker to hand the reports to: relay them from here.
+            from portal.domain.outbox.service import relay_due
+
+            outcome = await relay_due(settings)
+            print(f"E-mails : {outcome.sent} envoyé(s), {outcome.retried} à réessayer.")
+
+    asyncio.run(_with_database(settings, work))
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _need_broker(settings: Settings, command: str) -> None:
+    if not settings.broker_url:
+        _fail(
+            f"`portal {command}` a besoin de Redis (PORTAL_REDIS_URL ou PORTAL_BROKER_URL) ; "
+            "sans Redis, `portal serve` fait lui-même le travail de nuit et l'envoi des "
+            "e-mails.",
+            EXIT_USAGE,
+        )
+
+
+def cmd_worker(args: argparse.Namespace) -> None:
+    from portal.tasks.runtime import run_worker
+
+    settings = _settings()
+    _need_broker(settings, "worker")
+    _logging()
+    try:
+        run_worker(settings, threads=args.threads)
+    except DatabaseUnavailable as exc:
+        _fail(f"base de données injoignable ({settings.database_url}) : {exc}", EXIT_UNAVAILABLE)
+
+
+def cmd_scheduler(args: argparse.Namespace) -> None:
+    from portal.tasks.runtime import run_scheduler
+
+    settings = _settings()
+    _need_broker(settings, "scheduler")
+    _logging()
+
+    async def work() -> None:
+        await run_scheduler(settings, once=args.once)
+
+    try:
+        asyncio.run(_with_database(settings, work))
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_post_consumptions(args: argparse.Namespace) -> None:
+    from datetime import date, timedelta
+
+    from portal import clock
+    from portal.domain.money.service import post_consumptions
+    from portal.tables import Structure
+
+    settings = _settings()
+    try:
+        until = date.fromisoformat(args.until) if args.until else None
+    except ValueError:
+        _fail(f"date invalide pour --until : {args.until!r} (attendu : AAAA-MM-JJ)", EXIT_USAGE)
+
+    async def work() -> None:
+        query = Structure.select(Structure.id, Structure.name, Structure.timezone)
+        if args.structure:
+            query = query.where(Structure.slug == args.structure)
+        structures = await query.order_by(Structure.id)
+        if not structures:
+            _fail(f"structure inconnue : {args.structure}", 1)
+        for row in structures:
+            yesterday = clock.local_today(row["timezone"]) - timedelta(days=1)
+            posted = await post_consumptions(row["id"], until or yesterday)
+            print(f"{row['name']} : {posted} écriture(s) de consommation passée(s).")
+
+    asyncio.run(_with_database(settings, work))
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -117,6 +215,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     asyncio.run(_with_database(settings, probe))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     print(f"Portail Famille sur http://{args.host}:{args.port}")
+    if settings.broker_url:
+        print("Travail de nuit et e-mails : lancez `portal worker` et `portal scheduler`.")
+    elif settings.embedded_worker:
+        print("Travail de nuit et e-mails : worker et planificateur intégrés.")
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -135,6 +237,12 @@ def _port(value: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"le port doit être entre 1 et 65535 (reçu {port})")
     return port
+
+
+def _threads(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"nombre de fils entre 1 et 64 (reçu {value!r})")
+    return int(value)
 
 
 class FrenchParser(argparse.ArgumentParser):
@@ -158,6 +266,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     serve.set_defaults(func=cmd_serve)
+
+    transmit = commands.add_parser("transmit", help="lance la transmission (toutes structures)")
+    transmit.add_argument("--structure", default="", help="slug d'une seule structure")
+    transmit.set_defaults(func=cmd_transmit)
+
+    worker = commands.add_parser("worker", help="exécute les tâches (Redis)")
+    worker.add_argument("--threads", type=_threads, default=4, help="fils d'exécution (4)")
+    worker.set_defaults(func=cmd_worker)
+
+    scheduler = commands.add_parser("scheduler", help="planificateur : balayage chaque minute")
+    scheduler.add_argument("--once", action="store_true", help="un seul balayage, puis sortie")
+    scheduler.set_defaults(func=cmd_scheduler)
+
+    posting = commands.add_parser(
+        "post-consumptions", help="débite les consommations des jours terminés"
+    )
+    posting.add_argument("--structure", default="", help="slug d'une seule structure")
+    posting.add_argument("--until", default="", help="jusqu'au AAAA-MM-JJ inclus (hier par défaut)")
+    posting.set_defaults(func=cmd_post_consumptions)
 
     staff = commands.add_parser("createstaff", help="crée un compte de gestion")
     staff.add_argument("login")

@@ -35,6 +35,11 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} doit valoir true ou false (reçu : {raw!r})")
 
 
+def _project_path(raw: str) -> Path:
+    path = Path(raw)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def _secret_key(env: dict[str, str], var_dir: Path) -> str:
     given = env.get("PORTAL_SECRET_KEY")
     if given:
@@ -73,6 +78,12 @@ class Settings:
     login_lock_minutes: int = 15
     reset_token_minutes: int = 30
     cookie_secure: bool = False
+    # Nightly work and e-mails (portal.tasks): the Dramatiq broker is Redis when a URL is
+    # known (PORTAL_BROKER_URL, else PORTAL_REDIS_URL); without it `portal serve` runs an
+    # in-process worker and scheduler unless embedded_worker is off.
+    broker_url: str | None = None
+    embedded_worker: bool = True
+    export_dir: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -94,6 +105,11 @@ class Settings:
     def session_dir(self) -> Path:
         return self.var_dir / "sessions"
 
+    @property
+    def exports_dir(self) -> Path:
+        """Where the nightly transmission writes its CSV exports."""
+        return self.export_dir or self.var_dir / "exports"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -105,12 +121,17 @@ class Settings:
                 f"(reçu : {database_url!r})"
             )
         base_url = (env.get("PORTAL_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+        redis_url = env.get("PORTAL_REDIS_URL") or None
+        export_dir = env.get("PORTAL_EXPORT_DIR")
         return cls(
             database_url=database_url,
             secret_key=_secret_key(env, var_dir),
             var_dir=var_dir,
             base_url=base_url,
-            redis_url=env.get("PORTAL_REDIS_URL") or None,
+            redis_url=redis_url,
+            broker_url=env.get("PORTAL_BROKER_URL") or redis_url,
+            embedded_worker=_bool(env, "PORTAL_EMBEDDED_WORKER", True),
+            export_dir=_project_path(export_dir) if export_dir else None,
             smtp_host=env.get("PORTAL_SMTP_HOST") or None,
             smtp_port=_int(env, "PORTAL_SMTP_PORT", 25),
             smtp_username=env.get("PORTAL_SMTP_USERNAME") or None,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
-    Serial,
     Boolean,
     Date,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Time,
     Timestamptz,

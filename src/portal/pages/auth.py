@@ -15,8 +15,8 @@ from litestar.stores.base import Store
 
 from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
-from portal.mail import Mail, MailError, send_mail
 from portal.settings import Settings
+from portal.tasks.outbox import wake_outbox
 from portal.web import throttle
 from portal.web.render import page, see_other
 from portal.web.sessions import request_session_rotation
@@ -47,6 +47,7 @@ def _demo_logins(settings: Settings) -> list[dict[str, str]]:
     return [
         {"login": "dupont", "password": "Demo-Dupont-2026", "who": "famille DUPONT (2 structures)"},
         {"login": "martin", "password": "Demo-Martin-2026", "who": "famille MARTIN (en dette)"},
+        {"login": "durand", "password": "Demo-Durand-2026", "who": "première connexion à faire"},
         {"login": "gestion", "password": "Demo-Gestion-2026", "who": "agent de la mairie"},
     ]
 
@@ -132,13 +133,6 @@ async def forgot_page(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-async def _send_quietly(settings: Settings, mail: Mail) -> None:
-    try:
-        await send_mail(settings, mail)
-    except MailError:
-        log.exception("l'e-mail de réinitialisation n'a pas pu être envoyé")
-
-
 @post("/mot-de-passe-oublie")
 async def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template:
     settings: Settings = request.app.state.settings
@@ -160,17 +154,18 @@ async def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template
             errors=errors,
         )
     count = await throttle.count_attempt(store, f"reset:{_client(request)}", ADDRESS_WINDOW_SECONDS)
-    mail = None
+    queued = False
     if count <= ADDRESS_ATTEMPTS:
-        mail = await accounts.request_password_reset(
+        # The e-mail is queued in the outbox with the token, in one transaction.
+        queued = await accounts.request_password_reset(
             identifier, email, settings.base_url, settings.reset_token_minutes
         )
-    # Same page, same timing path either way: the mail leaves after the response.
+    # Same page, same timing path either way: the relay is woken after the response.
     response = page(
         request, "pages/auth/forgot.html", page_title="Mot de passe oublié", sent=True, errors=[]
     )
-    if mail is not None:
-        response.background = BackgroundTask(_send_quietly, settings, mail)
+    if queued:
+        response.background = BackgroundTask(wake_outbox)
     return response
 
 

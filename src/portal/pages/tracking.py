@@ -9,6 +9,7 @@ from litestar import Request, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from portal import clock
 from portal.domain.booking import tracking
 from portal.domain.booking.scope import load_scope
 from portal.pages.booking import _int, short_date
@@ -57,7 +58,9 @@ async def tracking_page(
         key for key, _ in TRANSMISSION
     ]
     transmitted = None if len(chosen_transmission) == 2 else chosen_transmission[0] == "transmise"
-    start, end = _date(du), _date(au)
+    # By default from the first of this month: the whole past would bury what is coming.
+    start = clock.local_today(str(scope.tz)).replace(day=1) if du is None else _date(du)
+    end = _date(au)
     filters = tracking.TrackingFilters(
         person_id=person_id,
         activity_id=activity_id,

@@ -12,7 +12,6 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.accounts import rules
 from portal.domain.accounts.passwords import hash_password, needs_rehash, verify_password
-from portal.mail import Mail
 from portal.tables import (
     Account,
     AccountFamily,
@@ -305,60 +304,43 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def request_password_reset(
-    login: str, email: str, base_url: str, valid_minutes: int
-) -> Mail | None:
-    """The reset e-mail to send when login and e-mail match an account, else None.
+async def request_password_reset(login: str, email: str, base_url: str, valid_minutes: int) -> bool:
+    """Queue the reset e-mail when login and e-mail match an account; whether it was queued.
 
-    The caller answers the same way in both cases, so nobody learns whether they matched.
+    The caller answers the same way in both cases, so nobody learns whether they matched,
+    and wakes the outbox relay after the response (`portal.tasks.outbox.wake_outbox`).
     """
+    from portal.domain.notifications.service import password_reset_email
+    from portal.domain.outbox.service import queue_email
+
     account = await Account.objects().where(Account.login == login.strip()).first()
     if account is None:
-        return None
+        return False
     known = {a.lower() for a in rules.split_emails(account.emails)}
     if email.strip().lower() not in known:
-        return None
+        return False
     token = secrets.token_urlsafe(32)
     now = clock.utcnow()
-    await PasswordResetToken.insert(
-        PasswordResetToken(
-            account=account.id,
-            token_hash=_token_hash(token),
-            expires_at=now + timedelta(minutes=valid_minutes),
-            created_at=now,
+    mail = password_reset_email(
+        account.display_name, f"{base_url}/reinitialiser/{token}", valid_minutes
+    )
+    # Token and e-mail commit together: a token is never left without its message.
+    async with write_transaction():
+        await PasswordResetToken.insert(
+            PasswordResetToken(
+                account=account.id,
+                token_hash=_token_hash(token),
+                expires_at=now + timedelta(minutes=valid_minutes),
+                created_at=now,
+            )
         )
-    )
-    link = f"{base_url}/reinitialiser/{token}"
-    text = (
-        f"Bonjour {account.display_name},\n\n"
-        "Une demande de réinitialisation du mot de passe de votre compte famille a été faite.\n"
-        f"Pour choisir un nouveau mot de passe, ouvrez ce lien dans les {valid_minutes} "
-        f"minutes :\n\n{link}\n\n"
-        "Ce lien ne peut servir qu'une fois. Si vous n'êtes pas à l'origine de cette demande, "
-        "ignorez ce message : votre mot de passe actuel reste valable.\n\n"
-        "Portail Famille"
-    )
-    html = (
-        f"<p>Bonjour {_escape(account.display_name)},</p>"
-        "<p>Une demande de réinitialisation du mot de passe de votre compte famille a été "
-        f"faite. Pour choisir un nouveau mot de passe, ouvrez ce lien dans les {valid_minutes} "
-        f'minutes :</p><p><a href="{link}">{link}</a></p>'
-        "<p>Ce lien ne peut servir qu'une fois. Si vous n'êtes pas à l'origine de cette "
-        "demande, ignorez ce message : votre mot de passe actuel reste valable.</p>"
-        "<p>Portail Famille</p>"
-    )
-    return Mail(
-        to=[email.strip()],
-        subject="Réinitialisation de votre mot de passe",
-        text=text,
-        html=html,
-    )
-
-
-def _escape(value: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(value))
+        return await queue_email(
+            f"password-reset:{_token_hash(token)}",
+            [email.strip()],
+            mail.subject,
+            mail.text,
+            mail.html,
+        )
 
 
 async def reset_token_account(token: str) -> int | None:

@@ -246,7 +246,9 @@ async def _apply_cancellation(
         if not decision.allowed:
             return ItemResult(item, "rejected", decisions.Remark.LATE.label), []
         claimed = await Reservation.raw(
-            "UPDATE reservation SET status = 'cancelled', waitlist_rank = NULL, updated_at = {} "
+            "UPDATE reservation SET status = 'cancelled', waitlist_rank = NULL, "
+            # Untransmitted again: the cancellation leaves with tonight's transmission.
+            "transmitted_at = NULL, updated_at = {} "
             "WHERE id = {} AND status = {} RETURNING id",
             now,
             reservation.id,
@@ -323,6 +325,7 @@ async def promote_waitlist(day_id: int, now: datetime, actor: str = "system") ->
             {
                 Reservation.status: "accepted",
                 Reservation.waitlist_rank: None,
+                Reservation.transmitted_at: None,
                 Reservation.updated_at: now,
             }
         ).where(Reservation.id == entry.reservation_id)

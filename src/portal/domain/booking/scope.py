@@ -9,16 +9,14 @@ from zoneinfo import ZoneInfo
 
 from portal.domain.accounts.service import current_rules_document
 from portal.domain.booking import deadlines, eligibility, hours
+from portal.domain.money import service as money
 from portal.tables import (
     Activity,
     Enrollment,
     Family,
-    LedgerEntry,
     Person,
     RulesAcknowledgement,
     Structure,
-    Wallet,
-    WalletType,
 )
 
 LIVE_STATUSES = ("accepted", "waitlisted", "pending")
@@ -88,7 +86,6 @@ class BookingScope:
     signed: set[int]  # persons who acknowledged the rules in force
     standing: eligibility.FamilyStanding
     wallet_of_type: dict[int, int] = field(default_factory=dict)  # wallet type -> wallet id
-    wallet_names: dict[int, str] = field(default_factory=dict)  # wallet type -> name
 
     def person(self, person_id: int) -> PersonInfo:
         for person in self.people:
@@ -133,16 +130,6 @@ class BookingScope:
 
 def _parse_rule(text: str) -> deadlines.DeadlineRule | None:
     return deadlines.parse_rule(text) if text else None
-
-
-async def wallet_balances(family_id: int) -> dict[int, int]:
-    """Balance in cents per wallet id (the sum of its ledger entries)."""
-    rows = await LedgerEntry.raw(
-        "SELECT wallet, SUM(amount_cents) AS total FROM ledger_entry WHERE family = {} "
-        "GROUP BY wallet",
-        family_id,
-    )
-    return {int(r["wallet"]): int(r["total"]) for r in rows}
 
 
 async def load_scope(family_id: int) -> BookingScope:
@@ -202,24 +189,8 @@ async def load_scope(family_id: int) -> BookingScope:
                 & RulesAcknowledgement.person.is_in(person_ids)
             )
         }
-    wallet_types = await WalletType.objects().where(WalletType.structure == structure.id)
-    wallets = {
-        int(w.wallet_type): w.id for w in await Wallet.objects().where(Wallet.family == family_id)
-    }
-    balances = await wallet_balances(family_id)
-    standing = eligibility.FamilyStanding(
-        file_complete=family.file_complete,
-        wallets=tuple(
-            eligibility.WalletStanding(
-                wallet_id=wallets.get(wt.id, 0),
-                name=wt.name,
-                balance_cents=balances.get(wallets.get(wt.id, 0), 0),
-                block_threshold_cents=wt.debt_block_cents,
-            )
-            for wt in sorted(wallet_types, key=lambda w: (w.position, w.id))
-        ),
-        global_threshold_cents=structure.debt_block_cents,
-    )
+    balances = await money.wallet_balances(family_id)
+    standing = money.standing_from(balances, family.file_complete, structure.debt_block_cents)
     return BookingScope(
         family_id=family_id,
         family_name=family.name,
@@ -231,6 +202,5 @@ async def load_scope(family_id: int) -> BookingScope:
         enrolled=dict(enrolled),
         signed=signed,
         standing=standing,
-        wallet_of_type=wallets,
-        wallet_names={wt.id: wt.name for wt in wallet_types},
+        wallet_of_type={w.wallet_type_id: w.wallet_id for w in balances},
     )

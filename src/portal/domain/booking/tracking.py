@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -20,37 +18,13 @@ from portal.domain.booking.scope import (
 from portal.domain.booking.states import (
     DraftAction,
 )
+from portal.domain.money.pricing import load_tariffs
 from portal.tables import (
     Activity,
     Reservation,
-    Tariff,
 )
 
 # --- costs ---------------------------------------------------------------------------
-
-
-async def unit_prices(activity_ids: Iterable[int], band: str) -> dict[int, list[tuple[date, int]]]:
-    """Tariffs per activity for a band, as (valid_from, cents) sorted by date."""
-    ids = list(set(activity_ids))
-    if not ids:
-        return {}
-    rows = await Tariff.select(Tariff.activity, Tariff.valid_from, Tariff.unit_price_cents).where(
-        Tariff.activity.is_in(ids) & (Tariff.band == band)
-    )
-    prices: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for row in rows:
-        prices[row["activity"]].append((row["valid_from"], row["unit_price_cents"]))
-    for series in prices.values():
-        series.sort()
-    return prices
-
-
-def price_on(series: Sequence[tuple[date, int]], day: date) -> int | None:
-    price = None
-    for valid_from, cents in series:
-        if valid_from <= day:
-            price = cents
-    return price
 
 
 def item_quantity(activity: ActivityInfo, arrival: time | None, departure: time | None) -> int:
@@ -70,7 +44,7 @@ class RecapLine:
 
 async def recap(scope: BookingScope, basket: Basket) -> tuple[list[RecapLine], list[RecapLine]]:
     """The basket as the two recap tables: bookings with their cost, and cancellations."""
-    prices = await unit_prices((i.activity_id for i in basket), scope.tariff_band)
+    tariffs = await load_tariffs(i.activity_id for i in basket)
     lines: dict[DraftAction, list[RecapLine]] = {DraftAction.BOOK: [], DraftAction.CANCEL: []}
     for item in basket:
         activity = scope.activities.get(item.activity_id)
@@ -81,7 +55,7 @@ async def recap(scope: BookingScope, basket: Basket) -> tuple[list[RecapLine], l
         if activity is None:
             continue
         quantity = item_quantity(activity, item.arrival, item.departure)
-        unit = price_on(prices.get(activity.id, []), item.day)
+        unit = tariffs.price(activity.id, scope.tariff_band, item.day)
         lines[item.action].append(
             RecapLine(item, person, activity, quantity, None if unit is None else unit * quantity)
         )
@@ -176,13 +150,13 @@ async def tracking(scope: BookingScope, filters: TrackingFilters) -> Tracking:
         a.id: a.name
         for a in await Activity.objects().where(Activity.structure == scope.structure_id)
     }
-    prices = await unit_prices((r["activity_day.activity"] for r in rows), scope.tariff_band)
+    tariffs = await load_tariffs(r["activity_day.activity"] for r in rows)
     lines = []
     for row in rows:
         activity_id = row["activity_day.activity"]
         day = row["activity_day.day"]
         info = scope.activities.get(activity_id)
-        unit = price_on(prices.get(activity_id, []), day)
+        unit = tariffs.price(activity_id, scope.tariff_band, day)
         person = people.get(row["person"])
         if info is not None:
             arrival = row["arrival"] or (None if info.time_entry else info.start_time)

@@ -1,0 +1,1 @@
+"""Money: ledger, balances, consumption posting, estimates, histories."""

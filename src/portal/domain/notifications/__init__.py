@@ -1,0 +1,1 @@
+"""E-mails to families, built from the Jinja2 templates under templates/email/<name>/."""

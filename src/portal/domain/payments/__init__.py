@@ -1,0 +1,1 @@
+"""Online card payments through eopayment and a local sandbox."""

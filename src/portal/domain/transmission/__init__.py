@@ -1,0 +1,1 @@
+"""The nightly transmission: requests made final, exported and reported to families."""

@@ -1,0 +1,269 @@
+"""Pure rules of the nightly transmission: when it is due, and what a family's report says."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+BOOK, CANCEL, DECISION, PROMOTION = "book", "cancel", "decision", "promotion"
+ACCEPTED, WAITLISTED, PENDING, REFUSED, CANCELLED = (
+    "accepted",
+    "waitlisted",
+    "pending",
+    "refused",
+    "cancelled",
+)
+
+DEFAULT_NIGHTLY_TIME = time(2, 0)
+_WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+# --- when ------------------------------------------------------------------------------------
+
+
+def nightly_time(raw: str | None) -> time:
+    """`Structure.nightly_time` ("HH:MM"); the default 02:00 when empty or malformed."""
+    match = _HH_MM.match((raw or "").strip())
+    if not match:
+        return DEFAULT_NIGHTLY_TIME
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def last_due_instant(now: datetime, at: time, tz_name: str) -> datetime:
+    """The latest instant, not after `now`, at which the structure's night was due (UTC).
+
+    Local wall-clock time, DST included: a time that does not exist on the spring-forward
+    night resolves to the instant just after the gap.
+    """
+    tz = ZoneInfo(tz_name)
+    local_day = now.astimezone(tz).date()
+    for day in (local_day, local_day - timedelta(days=1), local_day - timedelta(days=2)):
+        instant = datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+        if instant <= now:
+            return instant
+    raise AssertionError("unreachable: one of the last three nights is in the past")
+
+
+def is_due(last_transmission_at: datetime | None, last_due: datetime) -> bool:
+    """Whether the night that was due at `last_due` has not run yet.
+
+    A structure never transmitted has no missed night of its own; the caller decides
+    from its waiting movements (see service.due_structures).
+    """
+    return last_transmission_at is not None and last_transmission_at < last_due
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def short_date(day: date) -> str:
+    """French short date of the seed e-mails: "lun. 15/05"."""
+    return f"{_WEEKDAYS[day.weekday()]} {day:%d/%m}"
+
+
+def short_dates(days: Iterable[date]) -> str:
+    return ", ".join(short_date(d) for d in sorted(set(days)))
+
+
+@dataclass(frozen=True)
+class ReportMovement:
+    """One movement of a family, with what the report shows of its reservation."""
+
+    movement_id: int
+    reservation_id: int
+    kind: str
+    outcome: str
+    person_first_name: str
+    person_last_name: str
+    activity_id: int
+    activity_name: str
+    activity_position: int
+    day: date
+
+
+@dataclass(frozen=True)
+class PersonDays:
+    person: str
+    dates: str
+
+
+@dataclass(frozen=True)
+class ActivityGroup:
+    activity: str
+    people: tuple[PersonDays, ...]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    outcome: str
+    title: str
+    activities: tuple[ActivityGroup, ...]
+
+
+@dataclass(frozen=True)
+class FamilyReport:
+    movement_ids: tuple[int, ...]
+    requests_line: str | None
+    request_details: tuple[str, ...]
+    outcome_lines: tuple[str, ...]
+    sections: tuple[ReportSection, ...]
+
+    @property
+    def last_movement_id(self) -> int:
+        return max(self.movement_ids)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.movement_ids
+
+
+# Order of the count lines, and of the sections (the seed's, pending last).
+_COUNT_ORDER = (ACCEPTED, PENDING, WAITLISTED, CANCELLED, REFUSED)
+_SECTION_ORDER = (WAITLISTED, ACCEPTED, REFUSED, CANCELLED, PENDING)
+SECTION_TITLES = {
+    WAITLISTED: "RESERVATIONS MISES EN LISTE D'ATTENTE",
+    ACCEPTED: "RESERVATIONS ACCEPTEES",
+    REFUSED: "RESERVATIONS REFUSEES",
+    CANCELLED: "RESERVATIONS ANNULEES",
+    PENDING: "RESERVATIONS EN ATTENTE DE TRAITEMENT",
+}
+_OUTCOME_WORDS = {
+    ACCEPTED: ("a été acceptée", "ont été acceptées"),
+    PENDING: (
+        "est en attente de traitement par nos services",
+        "sont en attente de traitement par nos services",
+    ),
+    WAITLISTED: ("a été mise en liste d'attente", "ont été mises en liste d'attente"),
+    CANCELLED: ("a été annulée", "ont été annulées"),
+    REFUSED: ("a été refusée", "ont été refusées"),
+}
+
+
+def requests_line(count: int) -> str:
+    if count == 1:
+        return "1 mouvement sur vos demandes de réservations a été reçu, dont :"
+    return f"{count} mouvements sur vos demandes de réservations ont été reçus, dont :"
+
+
+def new_requests_line(count: int) -> str:
+    if count == 1:
+        return "1 nouvelle demande de réservation"
+    return f"{count} nouvelles demandes de réservation"
+
+
+def cancellations_line(count: int) -> str:
+    return "1 demande d'annulation" if count == 1 else f"{count} demandes d'annulation"
+
+
+def outcome_line(outcome: str, count: int) -> str:
+    singular, plural = _OUTCOME_WORDS[outcome]
+    if count == 1:
+        return f"1 réservation {singular}"
+    return f"{count} réservations {plural}"
+
+
+def person_label(first_name: str, last_name: str) -> str:
+    """ "DUPONT Amalia", as in the seed reports."""
+    return f"{last_name} {first_name}".strip()
+
+
+def build_family_report(movements: Sequence[ReportMovement]) -> FamilyReport:
+    """What a family's report says about these movements.
+
+    Requests (new bookings, cancellations) are counted per movement; outcomes per
+    reservation, by its latest movement: a day booked then cancelled in the same period
+    is reported cancelled, not both.
+    """
+    ordered = sorted(movements, key=lambda m: m.movement_id)
+    kinds = Counter(m.kind for m in ordered)
+    requests = kinds[BOOK] + kinds[CANCEL]
+    latest: dict[int, ReportMovement] = {}
+    for movement in ordered:
+        latest[movement.reservation_id] = movement
+    outcomes = Counter(m.outcome for m in latest.values())
+    details = []
+    if kinds[BOOK]:
+        details.append(new_requests_line(kinds[BOOK]))
+    if kinds[CANCEL]:
+        details.append(cancellations_line(kinds[CANCEL]))
+    sections = []
+    for outcome in _SECTION_ORDER:
+        chosen = [m for m in latest.values() if m.outcome == outcome]
+        if chosen:
+            sections.append(ReportSection(outcome, SECTION_TITLES[outcome], _group(chosen)))
+    return FamilyReport(
+        movement_ids=tuple(m.movement_id for m in ordered),
+        requests_line=requests_line(requests) if requests else None,
+        request_details=tuple(details),
+        outcome_lines=tuple(outcome_line(o, outcomes[o]) for o in _COUNT_ORDER if outcomes[o]),
+        sections=tuple(sections),
+    )
+
+
+def _group(movements: Sequence[ReportMovement]) -> tuple[ActivityGroup, ...]:
+    """By activity (catalogue order, then name), then person (alphabetical), dates sorted."""
+    activities: dict[tuple[int, str, int], dict[str, list[date]]] = {}
+    for m in movements:
+        key = (m.activity_position, m.activity_name, m.activity_id)
+        person = person_label(m.person_first_name, m.person_last_name)
+        activities.setdefault(key, {}).setdefault(person, []).append(m.day)
+    return tuple(
+        ActivityGroup(
+            activity=key[1],
+            people=tuple(
+                PersonDays(person, short_dates(days))
+                for person, days in sorted(people.items(), key=lambda item: item[0].lower())
+            ),
+        )
+        for key, people in sorted(activities.items())
+    )
+
+
+# --- the export ------------------------------------------------------------------------------
+
+EXPORT_HEADER = ("Activité", "Date", "Jour", "Enfant", "Famille", "Arrivée", "Départ")
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """One child expected on one activity day (an accepted reservation)."""
+
+    activity_name: str
+    activity_position: int
+    day: date
+    person_first_name: str
+    person_last_name: str
+    family_name: str
+    arrival: time | None
+    departure: time | None
+
+
+def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
+    """CSV rows per activity and day, children in alphabetical order."""
+    ordered = sorted(
+        attendances,
+        key=lambda a: (
+            a.activity_position,
+            a.activity_name,
+            a.day,
+            a.person_last_name.lower(),
+            a.person_first_name.lower(),
+        ),
+    )
+    return [
+        (
+            a.activity_name,
+            a.day.strftime("%d/%m/%Y"),
+            short_date(a.day).split(" ")[0],
+            person_label(a.person_first_name, a.person_last_name),
+            a.family_name,
+            a.arrival.strftime("%H:%M") if a.arrival else "",
+            a.departure.strftime("%H:%M") if a.departure else "",
+        )
+        for a in ordered
+    ]

@@ -1,0 +1,34 @@
+"""The e-mail relay actor, and `wake_outbox()` that services call after their commit."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from portal.tasks import broker as _broker  # noqa: F401  (the broker is set before any actor)
+from portal.tasks.runtime import current_settings, enqueue
+
+
+@dramatiq.actor(
+    queue_name="outbox",
+    max_retries=5,
+    min_backoff=10_000,
+    max_backoff=300_000,
+    # A night's reports for thousands of families take minutes (one SMTP session each).
+    time_limit=30 * 60_000,
+)
+async def relay_outbox() -> None:
+    """Send every due e-mail of the outbox.
+
+    Never raises for a mail-server error (recorded on the row, retried with backoff by a
+    later relay); raises on database errors, which Dramatiq retries (max_retries=5) and
+    the minute sweep catches up anyway. Two relays at once are safe: rows are claimed.
+    Killed by its time limit (30 min), its claimed row is taken back after the lease.
+    """
+    from portal.domain.outbox.service import relay_due
+
+    await relay_due(current_settings())
+
+
+async def wake_outbox() -> None:
+    """Ask a relay to run now; never raises (the sweep finds the rows if this is lost)."""
+    await enqueue(relay_outbox)

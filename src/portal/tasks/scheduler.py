@@ -1,0 +1,65 @@
+"""The clock: a sweep, at start and every minute, that enqueues whatever the database says
+is due (pending e-mails, a structure's night). Messages are only hints; losing one loses
+nothing because the next sweep finds the same rows."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from portal import clock
+
+log = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_SECONDS = 60.0
+# A night enqueued and still not recorded after this long is enqueued again (its message
+# may have been lost); shorter would start duplicate runs of a long night.
+RENQUEUE_AFTER = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    relay: bool
+    structures: tuple[int, ...]
+
+
+@dataclass
+class Scheduler:
+    _enqueued: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+
+    async def sweep(self, now: datetime | None = None) -> SweepResult:
+        """Enqueue the relay when e-mails are due, and each structure whose night is due."""
+        from portal.domain.outbox.service import due_count
+        from portal.domain.transmission.service import due_structures
+        from portal.tasks.outbox import relay_outbox
+        from portal.tasks.runtime import enqueue
+        from portal.tasks.transmission import transmit_structure
+
+        now = now or clock.utcnow()
+        relay = await due_count(now) > 0 and await enqueue(relay_outbox)
+        started = []
+        for structure_id, due_at in await due_structures(now):
+            previous = self._enqueued.get(structure_id)
+            if previous and previous[0] == due_at and now - previous[1] < RENQUEUE_AFTER:
+                continue
+            if await enqueue(transmit_structure, structure_id):
+                self._enqueued[structure_id] = (due_at, now)
+                started.append(structure_id)
+        return SweepResult(relay=relay, structures=tuple(started))
+
+    async def run(self, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+        """Sweep now, then every `interval` seconds, until cancelled."""
+        while True:
+            try:
+                result = await self.sweep()
+                if result.relay or result.structures:
+                    log.info(
+                        "sweep : relais %s, transmissions %s",
+                        "relancé" if result.relay else "inutile",
+                        list(result.structures) or "aucune",
+                    )
+            except Exception:  # the database may be down: try again at the next tick
+                log.exception("sweep : échec, nouvel essai dans %.0f s", interval)
+            await asyncio.sleep(interval)

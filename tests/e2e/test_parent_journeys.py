@@ -1,0 +1,146 @@
+"""A parent's journeys in a real browser, at phone and desktop sizes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Locator, Page, expect
+
+from portal.tables import Reservation
+from tests.e2e.conftest import Journey
+
+# One engine is enough in the browser; both engines are covered below the interface.
+pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+
+
+async def test_dupont_logs_in_and_sees_home_menus_and_switcher(journey: Journey) -> None:
+    page = journey.page
+    await journey.goto("/connexion")
+    assert await page.locator(".demo-logins").is_visible()
+    await journey.shot("connexion")
+    await journey.login("dupont", "Demo-Dupont-2026")
+    assert "DUPONT Jean-Paul" in (await page.locator(".account-name").text_content() or "")
+    assert await page.locator(".news-item").count() >= 1
+    await journey.shot("accueil")
+    toggle = page.locator("[data-menu-toggle]")
+    if await toggle.is_visible():  # phone: the menu opens from its button
+        await toggle.click()
+        assert await toggle.get_attribute("aria-expanded") == "true"
+    await page.get_by_role("link", name="Profil").click()
+    await page.wait_for_load_state()
+    assert "/profil" in page.url
+    await journey.open_menu()  # the switcher sits in the folded account block
+    async with page.expect_navigation():
+        await page.select_option("#structure-select", label="Ecole de musique de CarteVille")
+    assert (
+        "Vous consultez maintenant : Ecole de musique de CarteVille."
+        in await page.locator("main").inner_text()
+    )
+    assert "/profil" in page.url
+    await journey.shot("structure-musique")
+
+
+async def test_martin_and_gestion_log_in(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("martin", "Demo-Martin-2026")
+    assert "MARTIN Sophie" in (await page.locator(".account-name").text_content() or "")
+    await journey.goto("/reservations")
+    assert "Réservations impossibles" in await page.locator("main").inner_text()
+    await journey.shot("martin-bloque")
+    await journey.open_menu()
+    await page.get_by_role("button", name="Déconnexion").click()
+    await page.wait_for_load_state()
+    await journey.goto("/gestion/connexion")
+    await page.fill("#f-identifier", "gestion")
+    await page.fill("#f-password", "Demo-Gestion-2026")
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state()
+    assert "Mairie de CarteVille" in await page.locator("main").inner_text()
+    await journey.shot("gestion")
+
+
+async def tap(page: Page, target: Locator) -> None:
+    """Tap a day and wait for htmx to swap the basket count."""
+    before = await page.locator("#basket-bar").inner_text()
+    await target.click()
+    await expect(page.locator("#basket-bar")).not_to_have_text(before)
+
+
+async def next_month(page: Page) -> None:
+    title = await page.locator("#month-title").inner_text()
+    await page.get_by_role("link", name="Mois suivant").click()
+    await expect(page.locator("#month-title")).not_to_have_text(title)
+
+
+async def _select(journey: Journey, child: str, activity: str) -> None:
+    page = journey.page
+    current = page.locator(f'.child-tabs a[aria-current="true"]:has-text("{child}")')
+    if not await current.count():
+        await page.get_by_role("link", name=child, exact=True).click()
+        await expect(current).to_have_count(1)
+    await page.select_option("#activity-select", label=activity)
+    await page.wait_for_selector(f".activity-hours:has-text('{activity}')")
+
+
+async def test_booking_three_wednesdays_and_a_canteen_week(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("dupont", "Demo-Dupont-2026")
+    await journey.goto("/reservations")
+    await _select(journey, "Amalia", "3-6 ans - Mercredi Matin")
+    await journey.shot("amalia-mercredis")
+    chosen_waitlist = 0
+    chosen = 0
+    for _ in range(4):  # walk the months until three Wednesdays are drafted
+        for state in ("waitlist", "available"):
+            buttons = page.locator(f"button.calendar__day--{state}:not(.calendar__day--draft-book)")
+            while chosen < 3 and await buttons.count() > 0:
+                if state == "waitlist" and chosen_waitlist:
+                    break
+                await tap(page, buttons.first)
+                chosen += 1
+                chosen_waitlist += state == "waitlist"
+        if chosen >= 3:
+            break
+        await next_month(page)
+    assert chosen == 3 and chosen_waitlist == 1
+    assert "3 demandes non validées" in await page.locator("#basket-bar").inner_text()
+    await journey.shot("amalia-panier")
+
+    await journey.goto("/reservations")
+    await _select(journey, "Paolo", "Restauration Scolaire")
+    # Two months ahead Paolo has no canteen yet: a week tool books the whole week.
+    await next_month(page)
+    await next_month(page)
+    for _ in range(3):
+        weeks = page.locator("button.calendar__week-toggle")
+        before = await page.locator("#basket-bar").inner_text()
+        for index in range(await weeks.count()):
+            await weeks.nth(index).click()
+            await page.wait_for_load_state("networkidle")
+            await page.wait_for_timeout(300)  # a week with nothing bookable changes nothing
+            if await page.locator("#basket-bar").inner_text() != before:
+                break
+        if await page.locator("#basket-bar").inner_text() != before:
+            break
+        await next_month(page)
+    await journey.shot("paolo-semaine")
+
+    await page.get_by_role("link", name="Valider").click()
+    await page.wait_for_load_state()
+    recap = await page.locator("main").inner_text()
+    assert recap.count("3-6 ans - Mercredi Matin") == 3
+    assert recap.count("Restauration Scolaire") >= 3  # a school week, holidays aside
+    assert "Annulations demandées" not in recap
+    await journey.shot("recapitulatif")
+    await page.get_by_role("button", name="Valider").click()
+    await page.wait_for_load_state()
+    result = await page.locator("main").inner_text()
+    assert "Mise en liste d'attente" in result
+    await journey.shot("remarques")
+
+    waitlisted = await Reservation.count().where(
+        (Reservation.status == "waitlisted") & Reservation.transmitted_at.is_null()
+    )
+    await journey.goto("/suivi?transmission=non-transmise")
+    tracking = await page.locator("#tracking-table").inner_text()
+    assert tracking.count("Liste d'attente") == waitlisted >= 1
+    await journey.shot("suivi")
