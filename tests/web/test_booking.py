@@ -324,3 +324,38 @@ async def test_day_list_copy_report_and_abandon(db: Database, browser: Browser) 
     assert recap.count("Accueil Soir") == 1  # Amalia's Monday; her Tuesday is full
     await browser.submit("/reservations/abandonner", {}, page="/reservations/recapitulatif")
     assert "Votre panier est vide." in text(await browser.get("/reservations/recapitulatif"))
+
+
+async def test_time_entry_dialog_offers_to_cancel_a_booked_day(
+    db: Database, browser: Browser
+) -> None:
+    setup = await make_family(login="dupont", children=("Paolo",))
+    tuesday = next_weekday(1, 3)
+    thursday = tuesday + timedelta(days=2)
+    morning = await make_activity(
+        setup.structure, "Accueil Matin 1/2 heure", capacity=None, waitlist=0,
+        start=time(7), end=time(8, 30), time_entry=True,
+        arrivals="07:00,07:30", departures="08:30", price_cents=32,
+    )  # fmt: skip
+    await make_days(morning, tuesday, thursday)
+    await enroll(setup.people, morning)
+    await browser.login("dupont", PASSWORD)
+    first = await tap(browser, setup, 0, morning.id, f"jour:{tuesday.isoformat()}", tuesday)
+    await browser.submit(
+        "/reservations/horaires",
+        {
+            **_form_fields(text(await browser.get(first.headers["location"]))),
+            "arrivee": "07:00",
+            "depart": "08:30",
+        },
+        page=first.headers["location"],
+    )
+    await browser.submit("/reservations/valider", {}, page="/reservations/recapitulatif")
+    second = await tap(browser, setup, 0, morning.id, f"jour:{thursday.isoformat()}", thursday)
+    dialog = text(await browser.get(second.headers["location"]))
+    assert "Annuler une réservation de ce mois" in dialog
+    assert f'value="jour:{tuesday.isoformat()}"' in dialog and "07:00 – 08:30" in dialog
+    if tuesday.month == thursday.month:
+        await tap(browser, setup, 0, morning.id, f"jour:{tuesday.isoformat()}", tuesday)
+        recap = text(await browser.get("/reservations/recapitulatif"))
+        assert "Annulations demandées" in recap

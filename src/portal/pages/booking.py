@@ -20,7 +20,7 @@ from litestar.response import Redirect, Template
 from portal import clock
 from portal.domain.booking import apply, drafting, quicktools, tracking, views
 from portal.domain.booking.scope import BookingError, BookingScope, load_scope
-from portal.domain.booking.states import AggregateState, DayState, DraftAction
+from portal.domain.booking.states import AggregateState, DayState, DraftAction, TapAction
 from portal.web.basket import load_basket, save_basket
 from portal.web.context import Parent, ParentContext
 from portal.web.render import flash, page, see_other
@@ -352,7 +352,12 @@ def _parse_time(raw: Any) -> time | None:
 
 
 async def times_context(
-    parent: ParentContext, personne: Any, activite: Any, mois: Any, jours: str
+    request: Request[Any, Any, Any],
+    parent: ParentContext,
+    personne: Any,
+    activite: Any,
+    mois: Any,
+    jours: str,
 ) -> dict[str, Any]:
     scope = await load_scope(parent.family_id)
     today = clock.local_today(str(scope.tz))
@@ -363,7 +368,19 @@ async def times_context(
     days = _parse_days(jours)
     if not days:
         raise NotFoundException("Aucun jour choisi.")
+    # The same dialog lets the parent cancel a booking of this activity in the month.
+    month = await views.month_view(
+        scope, selection.person_id, activity.id, selection.year, selection.month,
+        load_basket(request, parent.family_id),
+    )  # fmt: skip
+    cancellable = [
+        (cell.day, short_date(cell.day), entry.arrival, entry.departure)
+        for week in month.weeks
+        for cell in week
+        if cell.in_month and (entry := cell.single) and entry.view.tap is TapAction.CANCEL
+    ]
     return {
+        "cancellable": cancellable,
         "selection": selection,
         "activity": activity,
         "person": scope.person(selection.person_id),
@@ -385,7 +402,7 @@ async def times_page(
     mois: FromQuery[str | None] = None,
     jours: FromQuery[str] = "",
 ) -> Template:
-    context = await times_context(parent, personne, activite, mois, jours)
+    context = await times_context(request, parent, personne, activite, mois, jours)
     return page(
         request, "pages/booking/times.html", parent, page_title="Horaires",
         nav_active="reservations", **context,
@@ -414,6 +431,7 @@ async def times_submit(
     request: Request[Any, Any, Any], parent: Parent, data: Form
 ) -> Template | Redirect:
     context = await times_context(
+        request,
         parent,
         data.get("personne"),
         data.get("activite"),
