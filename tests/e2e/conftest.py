@@ -65,6 +65,14 @@ async def demo_server(
         yield server
 
 
+async def settled(page: Page) -> None:
+    """Wait until htmx has finished swapping (new content is wired only after settle)."""
+    await page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+    await page.wait_for_timeout(50)
+
+
 class Journey:
     """One person's browser session at one screen size, with numbered screenshots."""
 
@@ -85,6 +93,9 @@ class Journey:
         path = ARTIFACTS / f"{self.name}-{self.step:02d}-{slug}.png"
         await self.page.screenshot(path=str(path), full_page=True)
         return path
+
+    async def settled(self) -> None:
+        await settled(self.page)
 
     async def open_menu(self) -> None:
         """On phones the account block and the menu fold under the "Menu" button."""

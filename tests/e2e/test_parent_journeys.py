@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 
 from portal.tables import Reservation
-from tests.e2e.conftest import Journey
+from tests.e2e.conftest import Journey, settled
 
 # One engine is enough in the browser; both engines are covered below the interface.
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
@@ -63,12 +63,14 @@ async def tap(page: Page, target: Locator) -> None:
     before = await page.locator("#basket-bar").inner_text()
     await target.click()
     await expect(page.locator("#basket-bar")).not_to_have_text(before)
+    await settled(page)
 
 
 async def next_month(page: Page) -> None:
     title = await page.locator("#month-title").inner_text()
     await page.get_by_role("link", name="Mois suivant").click()
     await expect(page.locator("#month-title")).not_to_have_text(title)
+    await settled(page)
 
 
 async def _select(journey: Journey, child: str, activity: str) -> None:
@@ -77,6 +79,7 @@ async def _select(journey: Journey, child: str, activity: str) -> None:
     if not await current.count():
         await page.get_by_role("link", name=child, exact=True).click()
         await expect(current).to_have_count(1)
+        await journey.settled()
     await page.select_option("#activity-select", label=activity)
     await page.wait_for_selector(f".activity-hours:has-text('{activity}')")
 

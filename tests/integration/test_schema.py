@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, time
 
 import pytest
@@ -16,7 +15,7 @@ from portal.tables import (
     Wallet,
     WalletType,
 )
-from tests.conftest import IN_CI, Database
+from tests.conftest import Database
 from tests.factories import make_family
 
 
@@ -27,11 +26,6 @@ async def test_runs_on_the_engine_it_claims(db: Database) -> None:
     else:
         [row] = await db.engine.run_ddl("SELECT sqlite_version() AS v")
         assert row["v"].startswith("3.")
-
-
-def test_ci_has_postgresql_configured() -> None:
-    if IN_CI:
-        assert os.environ.get("PORTAL_TEST_POSTGRES_URL"), "CI must point the tests at PostgreSQL"
 
 
 async def _day(capacity: int | None = 2, waitlist: int | None = 1) -> ActivityDay:
