@@ -29,8 +29,10 @@ from piccolo.engine.base import Engine
 from portal.db import close_pool, current_engine, is_sqlite, make_engine, start_pool, use_engine
 from portal.pages import auth, booking, home, money, onboarding, profile, staff, tracking
 from portal.partials import booking as booking_partials
+from portal.partials import staff as staff_partials
 from portal.settings import PROJECT_ROOT, Settings
 from portal.tasks.runtime import BackgroundRuntime
+from portal.web.admin import admin_mount
 from portal.web.context import RedirectTo, load_parent
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
@@ -267,6 +269,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *profile.ROUTES,
             *money.ROUTES,
             *staff.ROUTES,
+            *staff_partials.ROUTES,
+            admin_mount(settings),
             *booking.ROUTES,
             *booking_partials.ROUTES,
             *tracking.ROUTES,

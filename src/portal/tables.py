@@ -18,6 +18,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -285,6 +286,23 @@ class StaffStructure(Table):
     structure = ForeignKey(references=Structure, index=True)
 
 
+class AuditLog(Table):
+    """What a staff member did (append-only): written in the transaction of the change."""
+
+    id = Serial(primary_key=True)
+    # SET NULL: deleting an account or a structure never erases what was done.
+    staff = ForeignKey(references=StaffMember, null=True, index=True, on_delete=OnDelete.set_null)
+    # Copied so that the entry still reads well if the staff account is deleted.
+    staff_login = Varchar(length=150)
+    structure = ForeignKey(references=Structure, null=True, index=True, on_delete=OnDelete.set_null)
+    action = Varchar(length=60)
+    target_table = Varchar(length=60, default="")
+    target_id = Integer(null=True, default=None)
+    before = JSON(default="{}")
+    after = JSON(default="{}")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL_TABLES: list[type[Table]] = [
     Structure,
     WalletType,
@@ -308,4 +326,5 @@ ALL_TABLES: list[type[Table]] = [
     PasswordResetToken,
     StaffMember,
     StaffStructure,
+    AuditLog,
 ]

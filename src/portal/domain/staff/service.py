@@ -94,3 +94,59 @@ async def staff_structures(staff_id: int) -> list[Structure]:
     if not ids:
         return []
     return await Structure.objects().where(Structure.id.is_in(ids)).order_by(Structure.name)
+
+
+# --- scope: which structures a staff member serves ------------------------------------
+
+
+class NotFound(LookupError):
+    """Not there, or not in the staff member's structures: the page answers 404."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, for the audit log."""
+
+    staff_id: int
+    login: str
+    is_admin: bool
+
+    @classmethod
+    def of(cls, member: StaffMember) -> Actor:
+        return cls(int(member.id), str(member.login), bool(member.is_admin))
+
+
+async def structure_ids(member: StaffMember) -> list[int]:
+    """Ids of the structures the member may manage, oldest first (administrators: all)."""
+    if member.is_admin:
+        rows = await Structure.select(Structure.id).order_by(Structure.id)
+    else:
+        rows = await (
+            StaffStructure.select(StaffStructure.structure.as_alias("id"))
+            .where(StaffStructure.staff == member.id)
+            .order_by(StaffStructure.structure)
+        )
+    return [int(r["id"]) for r in rows]
+
+
+async def managed_structures(member: StaffMember) -> list[Structure]:
+    ids = await structure_ids(member)
+    if not ids:
+        return []
+    rows = await Structure.objects().where(Structure.id.is_in(ids))
+    return sorted(rows, key=lambda s: ids.index(int(s.id)))
+
+
+async def structure_for(member: StaffMember, structure_id: int) -> Structure:
+    """The structure if the member manages it; NotFound otherwise (whatever id is typed)."""
+    if member.is_admin:
+        found = await Structure.objects().get(Structure.id == structure_id)
+    elif await StaffStructure.exists().where(
+        (StaffStructure.staff == member.id) & (StaffStructure.structure == structure_id)
+    ):
+        found = await Structure.objects().get(Structure.id == structure_id)
+    else:
+        found = None
+    if found is None:
+        raise NotFound(f"structure {structure_id}")
+    return found

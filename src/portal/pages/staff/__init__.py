@@ -1,0 +1,10 @@
+"""The back office (/gestion): staff login, then every page under /gestion/s/{structure}."""
+
+from __future__ import annotations
+
+from portal.pages.staff import activities, daily, families, home, office
+from portal.pages.staff.common import load_staff
+
+ROUTES = [*home.ROUTES, *activities.ROUTES, *daily.ROUTES, *office.ROUTES, *families.ROUTES]
+
+__all__ = ["ROUTES", "load_staff"]

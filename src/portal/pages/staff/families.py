@@ -1,0 +1,148 @@
+"""Familles: list, CSV import (all or nothing), credentials letters, file state, accounts.
+
+Initial passwords appear once, in the response to the import or the reset (the page is
+`no-store`); they are not kept anywhere, not even in the session.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from portal.domain.staff import families as service
+from portal.domain.staff import rules
+from portal.domain.staff.service import NotFound
+from portal.web.render import flash, see_other
+
+from .common import Member, StaffPage, not_found, render, staff_page
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+async def families_context(ctx: StaffPage, q: str | None) -> dict[str, Any]:
+    query = (q or "").strip()
+    return {
+        "families": await service.families(ctx.sid, query),
+        "query": query,
+        "columns": rules.CSV_COLUMNS,
+        "errors": [],
+        "import_errors": [],
+        "content": "",
+    }
+
+
+@get("/gestion/s/{sid:int}/familles")
+async def families_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    q: FromQuery[str | None] = None,
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    return render(
+        request, ctx, "pages/staff/families.html", title="Familles", nav="familles",
+        **await families_context(ctx, q),
+    )  # fmt: skip
+
+
+async def _read_import(data: dict[str, Any]) -> tuple[str, list[str]]:
+    upload = data.get("fichier")
+    if isinstance(upload, UploadFile) and upload.filename:
+        raw = await upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(raw) > MAX_UPLOAD_BYTES:
+            return "", ["Le fichier dépasse 2 Mo : découpez-le en plusieurs imports."]
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                return raw.decode(encoding), []
+            except UnicodeDecodeError:
+                continue
+    text = data.get("contenu")
+    if isinstance(text, str) and text.strip():
+        return text[:MAX_UPLOAD_BYTES], []
+    return "", ["Choisissez un fichier CSV ou collez son contenu."]
+
+
+@post("/gestion/s/{sid:int}/familles/import", request_max_body_size=3 * 1024 * 1024)
+async def import_families(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Multipart
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    text, problems = await _read_import(data)
+    if not problems:
+        outcome = await service.import_families(ctx.actor, ctx.sid, text)
+        if outcome.ok:
+            return render(
+                request, ctx, "pages/staff/letters.html", title="Comptes créés",
+                nav="familles", letters=outcome.letters, people=outcome.people,
+                imported=True, portal_url=request.app.state.settings.base_url,
+            )  # fmt: skip
+        problems = [str(e) for e in outcome.errors]
+    context = await families_context(ctx, None)
+    context["import_errors"] = problems
+    context["content"] = text if len(text) < 20_000 else ""
+    return render(
+        request, ctx, "pages/staff/families.html", title="Familles", nav="familles",
+        status_code=400, **context,
+    )  # fmt: skip
+
+
+async def _family(ctx: StaffPage, fid: int) -> service.FamilyDetail:
+    try:
+        return await service.family_detail(ctx.sid, fid)
+    except NotFound:
+        raise not_found("Cette famille") from None
+
+
+@get("/gestion/s/{sid:int}/familles/{fid:int}")
+async def family_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int]
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    detail = await _family(ctx, fid)
+    return render(
+        request, ctx, "pages/staff/family.html", title=detail.family.name, nav="familles",
+        detail=detail,
+    )  # fmt: skip
+
+
+@post("/gestion/s/{sid:int}/familles/{fid:int}/dossier")
+async def set_file_complete(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    data: UrlForm,
+) -> Redirect:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    detail = await _family(ctx, fid)
+    complete = rules.field_flag(data, "complet")
+    await service.set_file_complete(ctx.actor, ctx.sid, fid, complete)
+    flash(
+        request,
+        f"Dossier de {detail.family.name} marqué "
+        + ("complet : les réservations sont possibles." if complete else "incomplet."),
+    )
+    return see_other(f"{ctx.url}/familles/{fid}")
+
+
+@post("/gestion/s/{sid:int}/familles/{fid:int}/comptes/{acc:int}/reinitialiser")
+async def reset_account(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    acc: FromPath[int],
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    await _family(ctx, fid)
+    try:
+        letter = await service.reset_account(ctx.actor, ctx.sid, fid, acc)
+    except NotFound:
+        raise not_found("Ce compte") from None
+    return render(
+        request, ctx, "pages/staff/letters.html", title="Nouveau mot de passe initial",
+        nav="familles", letters=[letter], people=0, imported=False,
+        portal_url=request.app.state.settings.base_url,
+    )  # fmt: skip
+
+
+ROUTES = [families_page, import_families, family_page, set_file_complete, reset_account]

@@ -1,0 +1,120 @@
+"""Staff entrance (its own login, separate from parents'), the structure switch, the dashboard."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from litestar.stores.base import Store
+
+from portal.domain.accounts import rules
+from portal.domain.staff import overview
+from portal.domain.staff import service as staff
+from portal.settings import Settings
+from portal.web import throttle
+from portal.web.render import page, see_other
+from portal.web.sessions import request_session_rotation
+
+from .common import Form, Member, base_url, render, staff_page
+
+
+def _next_page(value: object) -> str:
+    """Where to go after login: a back-office or admin page only (no open redirect)."""
+    text = str(value or "")
+    return text if text.startswith(("/gestion/", "/admin/")) and "//" not in text else ""
+
+
+@get("/gestion/connexion")
+async def staff_login_page(
+    request: Request[Any, Any, Any], suite: FromQuery[str | None] = None
+) -> Template:
+    return page(
+        request,
+        "pages/staff/login.html",
+        page_title="Espace gestion",
+        error=None,
+        identifier="",
+        suite=_next_page(suite),
+    )
+
+
+@post("/gestion/connexion")
+async def staff_login_submit(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.stores.get("throttle")
+    identifier = str(data.get("identifier", "")).strip()[:150]
+    client = request.client.host if request.client else "unknown"
+    count = await throttle.count_attempt(store, f"staff-login:{client}", 15 * 60)
+    if count > 30:
+        outcome = staff.StaffLogin(None, "Trop de tentatives : patientez quelques minutes.")
+    else:
+        outcome = await staff.authenticate_staff(
+            identifier,
+            str(data.get("password", ""))[:1024],
+            rules.LockoutPolicy(settings.login_max_failures, settings.login_lock_minutes),
+        )
+    if outcome.staff_id is None:
+        return page(
+            request,
+            "pages/staff/login.html",
+            status_code=401 if count <= 30 else 429,
+            page_title="Espace gestion",
+            error=outcome.error,
+            identifier=identifier,
+            suite=_next_page(data.get("suite")),
+        )
+    now = time.time()
+    request.set_session({"staff_id": outcome.staff_id, "started_at": now, "seen_at": now})
+    request_session_rotation(request)
+    return see_other(_next_page(data.get("suite")) or "/gestion")
+
+
+@post("/gestion/deconnexion")
+async def staff_logout(request: Request[Any, Any, Any]) -> Redirect:
+    request.clear_session()
+    return see_other("/gestion/connexion")
+
+
+@get("/gestion")
+async def staff_home(
+    request: Request[Any, Any, Any], member: Member, structure: FromQuery[str | None] = None
+) -> Template | Redirect:
+    """The dashboard of the structure asked (switcher), last used, or first served."""
+    ids = await staff.structure_ids(member)
+    if structure not in (None, ""):
+        wanted = int(structure) if str(structure).isdigit() else -1
+        if wanted not in ids:
+            raise NotFoundException("Cette structure ne vous est pas rattachée.")
+        return see_other(base_url(wanted))
+    last = request.session.get("staff_structure_id")
+    if last in ids:
+        return see_other(base_url(int(last)))
+    if ids:
+        return see_other(base_url(ids[0]))
+    return page(
+        request,
+        "pages/staff/no_structure.html",
+        page_title="Espace gestion",
+        member=member,
+    )
+
+
+@get("/gestion/s/{sid:int}")
+async def dashboard(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    board = await overview.dashboard(
+        ctx.sid, ctx.today, ctx.structure.last_transmission_at, member.is_admin
+    )
+    return render(
+        request, ctx, "pages/staff/dashboard.html", title="Tableau de bord", nav="tableau",
+        board=board,
+    )  # fmt: skip
+
+
+ROUTES = [staff_login_page, staff_login_submit, staff_logout, staff_home, dashboard]

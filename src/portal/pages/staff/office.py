@@ -1,0 +1,263 @@
+"""Règlements (counter payments), Actualités (home-page news), Transmission and outbox."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from portal import clock
+from portal.domain.money.manual import MANUAL_MODES
+from portal.domain.money_format import format_euros
+from portal.domain.staff import families as family_service
+from portal.domain.staff import news as news_service
+from portal.domain.staff import overview, payments, rules
+from portal.domain.staff.rules import FormError
+from portal.domain.staff.service import NotFound
+from portal.tables import Family, NewsItem
+from portal.web.render import flash, see_other
+
+from .common import Form, Member, StaffPage, int_or_none, not_found, render, staff_page
+
+# --- payments ------------------------------------------------------------------------------
+
+
+async def payments_context(
+    ctx: StaffPage, famille: str | None, recherche: str | None
+) -> dict[str, Any]:
+    family: Family | None = None
+    wallets: list[payments.WalletChoice] = []
+    if famille not in (None, ""):
+        family_id = int_or_none(famille)
+        try:
+            if family_id is None:
+                raise NotFound(famille)
+            family = await family_service.family_in(ctx.sid, family_id)
+            wallets = await payments.family_wallets(ctx.sid, family_id)
+        except NotFound:
+            raise not_found("Cette famille") from None
+    query = (recherche or "").strip()
+    return {
+        "family": family,
+        "wallets": wallets,
+        "query": query,
+        "matches": await family_service.families(ctx.sid, query, limit=50)
+        if query and family is None
+        else [],
+        "modes": MANUAL_MODES,
+        "form": {
+            "porte_monnaie": str(wallets[0].wallet_id) if wallets else "",
+            "mode": "CHEQUE",
+            "montant": "",
+            "piece": "",
+            "payeur": family.name if family else "",
+            "banque": "",
+            "date": ctx.today.isoformat(),
+            "cle": secrets.token_urlsafe(16),
+        },
+        "errors": [],
+        "recent": await payments.recent_payments(ctx.sid),
+    }
+
+
+@get("/gestion/s/{sid:int}/reglements")
+async def payments_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    famille: FromQuery[str | None] = None, recherche: FromQuery[str | None] = None,
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    context = await payments_context(ctx, famille, recherche)
+    return render(
+        request, ctx, "pages/staff/payments.html", title="Règlements", nav="reglements", **context
+    )
+
+
+@post("/gestion/s/{sid:int}/reglements/{fid:int}")
+async def record_payment(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    data: Form,
+) -> Template | Redirect:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    context = await payments_context(ctx, str(fid), None)
+    key = rules.field_text(data, "cle", 40)
+    try:
+        parsed = rules.parse_payment_form(
+            data, [w.wallet_id for w in context["wallets"]], ctx.today
+        )
+        if len(key) < 16:
+            raise FormError(["Le formulaire a expiré : rechargez la page."])
+        recorded = await payments.record_payment(ctx.actor, ctx.sid, fid, parsed, key)
+    except FormError as exc:
+        context["errors"] = exc.errors
+        context["form"] = {
+            k: rules.field_text(data, k, 200)
+            for k in ("porte_monnaie", "mode", "montant", "piece", "payeur", "banque", "date")
+        } | {"cle": key or secrets.token_urlsafe(16)}
+        return render(
+            request, ctx, "pages/staff/payments.html", title="Règlements", nav="reglements",
+            status_code=400, **context,
+        )  # fmt: skip
+    except NotFound:
+        raise not_found("Ce porte-monnaie") from None
+    if recorded:
+        flash(
+            request,
+            f"{MANUAL_MODES[parsed.mode]} de {format_euros(parsed.amount_cents)} "
+            f"enregistré pour {context['family'].name}.",
+        )
+    else:
+        flash(request, "Ce règlement était déjà enregistré (formulaire envoyé deux fois).", "info")
+    return see_other(f"{ctx.url}/reglements?famille={fid}")
+
+
+# --- news ----------------------------------------------------------------------------------
+
+
+def news_form(item: NewsItem | None, ctx: StaffPage) -> dict[str, str]:
+    if item is None:
+        return {"titre": "", "texte": "", "visible_du": "", "visible_au": ""}
+    return {
+        "titre": item.title,
+        "texte": item.body,
+        "visible_du": rules.local_input(item.visible_from, ctx.tz),
+        "visible_au": rules.local_input(item.visible_to, ctx.tz),
+    }
+
+
+async def news_context(ctx: StaffPage, item: NewsItem | None = None) -> dict[str, Any]:
+    return {
+        "items": await news_service.news_items(ctx.sid),
+        "item": item,
+        "form": news_form(item, ctx),
+        "errors": [],
+        "state": lambda n: rules.news_state(n.visible_from, n.visible_to, clock.utcnow()),
+        "local": lambda value: rules.local_input(value, ctx.tz).replace("T", " à "),
+    }
+
+
+@get("/gestion/s/{sid:int}/actualites")
+async def news_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    return render(
+        request, ctx, "pages/staff/news.html", title="Actualités", nav="actualites",
+        **await news_context(ctx),
+    )  # fmt: skip
+
+
+async def _news_item(ctx: StaffPage, nid: int) -> NewsItem:
+    try:
+        return await news_service.news_in(ctx.sid, nid)
+    except NotFound:
+        raise not_found("Cette actualité") from None
+
+
+@get("/gestion/s/{sid:int}/actualites/{nid:int}")
+async def news_edit_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], nid: FromPath[int]
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    item = await _news_item(ctx, nid)
+    return render(
+        request, ctx, "pages/staff/news.html", title="Modifier une actualité", nav="actualites",
+        **await news_context(ctx, item),
+    )  # fmt: skip
+
+
+async def _save_news(
+    request: Request[Any, Any, Any], ctx: StaffPage, data: dict[str, Any], item: NewsItem | None
+) -> Template | Redirect:
+    try:
+        parsed = rules.parse_news_form(data, ctx.tz)
+    except FormError as exc:
+        context = await news_context(ctx, item)
+        context["errors"] = exc.errors
+        context["form"] = {
+            k: rules.field_text(data, k, 20_000)
+            for k in ("titre", "texte", "visible_du", "visible_au")
+        }
+        return render(
+            request, ctx, "pages/staff/news.html", title="Actualités", nav="actualites",
+            status_code=400, **context,
+        )  # fmt: skip
+    if item is None:
+        await news_service.publish(ctx.actor, ctx.sid, parsed)
+        flash(request, f"Actualité « {parsed.title} » publiée.")
+    else:
+        await news_service.update(ctx.actor, ctx.sid, item.id, parsed)
+        flash(request, f"Actualité « {parsed.title} » modifiée.")
+    return see_other(f"{ctx.url}/actualites")
+
+
+@post("/gestion/s/{sid:int}/actualites")
+async def publish_news(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+) -> Template | Redirect:
+    ctx = await staff_page(request, member, sid)
+    return await _save_news(request, ctx, data, None)
+
+
+@post("/gestion/s/{sid:int}/actualites/{nid:int}")
+async def update_news(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], nid: FromPath[int],
+    data: Form,
+) -> Template | Redirect:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    item = await _news_item(ctx, nid)
+    return await _save_news(request, ctx, data, item)
+
+
+@post("/gestion/s/{sid:int}/actualites/{nid:int}/retirer")
+async def withdraw_news(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], nid: FromPath[int]
+) -> Redirect:
+    ctx = await staff_page(request, member, sid)
+    item = await _news_item(ctx, nid)
+    await news_service.withdraw(ctx.actor, ctx.sid, item.id)
+    flash(request, f"Actualité « {item.title} » retirée de la page d'accueil.")
+    return see_other(f"{ctx.url}/actualites")
+
+
+# --- transmission and outbox ---------------------------------------------------------------
+
+
+@get("/gestion/s/{sid:int}/transmission")
+async def transmission_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    emails = await overview.outbox(ctx.sid, member.is_admin)
+    return render(
+        request, ctx, "pages/staff/transmission.html", title="Transmission", nav="transmission",
+        available=overview.transmission_available(), emails=emails,
+        local=lambda value: rules.local_input(value, ctx.tz).replace("T", " ") if value else "",
+    )  # fmt: skip
+
+
+@post("/gestion/s/{sid:int}/transmission")
+async def run_transmission(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+) -> Redirect:
+    ctx = await staff_page(request, member, sid)
+    outcome = await overview.run_transmission_now(
+        ctx.actor, ctx.sid, getattr(request.app.state, "settings", None)
+    )
+    flash(request, outcome.summary, "success" if outcome.ok else "error")
+    return see_other(f"{ctx.url}/transmission")
+
+
+ROUTES = [
+    payments_page,
+    record_payment,
+    news_page,
+    news_edit_page,
+    publish_news,
+    update_news,
+    withdraw_news,
+    transmission_page,
+    run_transmission,
+]

@@ -1,0 +1,49 @@
+"""Two structures, an agent of the first, and a logged-in back-office browser."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from portal.tables import StaffMember
+from tests.conftest import Database
+from tests.integration.staff.builders import STAFF_PASSWORD, World, make_staff, make_world
+from tests.web.conftest import Browser, LiveServer
+
+
+@dataclass
+class Office:
+    mine: World
+    theirs: World
+    agent: StaffMember
+    other_agent: StaffMember
+    admin: StaffMember
+
+
+@pytest.fixture
+async def office(db: Database) -> Office:
+    mine = await make_world("Mairie de Testville", prefix="a")
+    theirs = await make_world("Mairie de Loinville", prefix="b")
+    return Office(
+        mine,
+        theirs,
+        await make_staff("agent-a", mine.structure),
+        await make_staff("agent-b", theirs.structure),
+        await make_staff("admin", is_admin=True),
+    )
+
+
+async def staff_login(browser: Browser, login: str) -> None:
+    response = await browser.submit(
+        "/gestion/connexion", {"identifier": login, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+async def agent(live: LiveServer, office: Office) -> AsyncIterator[Browser]:
+    async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as client:
+        await staff_login(client, "agent-a")
+        yield client

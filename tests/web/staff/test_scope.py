@@ -1,0 +1,147 @@
+"""An agent of one structure gets 404 on every page and action of another structure."""
+
+from __future__ import annotations
+
+from portal.tables import AuditLog
+from tests.web.conftest import Browser, LiveServer
+from tests.web.staff.conftest import Office
+
+# Every back-office URL with an id in it, and the fields a valid form would send.
+ROUTES: list[tuple[str, str, dict[str, str]]] = [
+    ("GET", "/gestion/s/{sid}", {}),
+    ("GET", "/gestion/s/{sid}/activites", {}),
+    ("GET", "/gestion/s/{sid}/activites/nouvelle", {}),
+    ("POST", "/gestion/s/{sid}/activites/nouvelle", {"nom": "X"}),
+    ("GET", "/gestion/s/{sid}/activites/{aid}", {}),
+    ("POST", "/gestion/s/{sid}/activites/{aid}", {"nom": "X"}),
+    ("POST", "/gestion/s/{sid}/activites/{aid}/tarifs", {"tranche": "A", "prix": "1"}),
+    ("POST", "/gestion/s/{sid}/activites/{aid}/inscriptions", {"personne": "{pid}"}),
+    ("GET", "/gestion/s/{sid}/activites/{aid}/journees", {}),
+    ("POST", "/gestion/s/{sid}/activites/{aid}/generer", {"du": "2030-01-01", "jours": "2"}),
+    ("POST", "/gestion/s/{sid}/journees/{did}/ouverture", {"ouvert": "0"}),
+    ("POST", "/gestion/s/{sid}/journees/{did}/capacite", {"capacite": "9", "liste_attente": "9"}),
+    ("GET", "/gestion/s/{sid}/decisions", {}),
+    ("GET", "/gestion/s/{sid}/decisions?activite={aid}", {}),
+    ("POST", "/gestion/s/{sid}/decisions/{rid}", {"decision": "accepter"}),
+    ("POST", "/partials/gestion/s/{sid}/decisions/{rid}", {"decision": "accepter"}),
+    ("GET", "/gestion/s/{sid}/presences", {}),
+    ("GET", "/gestion/s/{sid}/presences?activite={aid}", {}),
+    ("POST", "/gestion/s/{sid}/presences/{past}", {"etat": "absent"}),
+    ("POST", "/partials/gestion/s/{sid}/presences/{past}", {"etat": "absent"}),
+    ("GET", "/gestion/s/{sid}/reglements", {}),
+    ("GET", "/gestion/s/{sid}/reglements?famille={fid}", {}),
+    ("POST", "/gestion/s/{sid}/reglements/{fid}", {"mode": "ESPECES", "montant": "10"}),
+    ("GET", "/gestion/s/{sid}/actualites", {}),
+    ("POST", "/gestion/s/{sid}/actualites", {"titre": "X", "texte": "Y"}),
+    ("GET", "/gestion/s/{sid}/actualites/{nid}", {}),
+    ("POST", "/gestion/s/{sid}/actualites/{nid}", {"titre": "X", "texte": "Y"}),
+    ("POST", "/gestion/s/{sid}/actualites/{nid}/retirer", {}),
+    ("GET", "/gestion/s/{sid}/familles", {}),
+    ("POST", "/gestion/s/{sid}/familles/import", {"contenu": "famille;prenom;nom\nA;B;C\n"}),
+    ("GET", "/gestion/s/{sid}/familles/{fid}", {}),
+    ("POST", "/gestion/s/{sid}/familles/{fid}/dossier", {"complet": "0"}),
+    ("POST", "/gestion/s/{sid}/familles/{fid}/comptes/{acc}/reinitialiser", {}),
+    ("GET", "/gestion/s/{sid}/transmission", {}),
+    ("POST", "/gestion/s/{sid}/transmission", {}),
+]  # fmt: skip
+
+
+def _ids(office: Office, sid_of: str, objects_of: str) -> dict[str, int]:
+    sid_world = office.mine if sid_of == "mine" else office.theirs
+    world = office.mine if objects_of == "mine" else office.theirs
+    return {
+        "sid": world.sid if sid_of == objects_of else sid_world.sid,
+        "aid": world.activity.id,
+        "did": world.full_day.id,
+        "rid": world.pending[0].id,
+        "past": world.past.id,
+        "fid": int(world.family.family.id),
+        "acc": int(world.family.account.id),
+        "nid": world.news.id,
+        "pid": int(world.family.people[0].id),
+    }
+
+
+def _fill(template: str, ids: dict[str, int]) -> str:
+    for key, value in ids.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template
+
+
+async def _call(browser: Browser, method: str, url: str, data: dict[str, str], page: str) -> int:
+    if method == "GET":
+        response = await browser.get(url)
+    elif "familles/import" in url:
+        await browser.get(page)
+        response = await browser.post(
+            url, files={"x": ("x.txt", b"")}, data={**data, "_csrf_token": browser.last_csrf or ""}
+        )
+    else:
+        response = await browser.submit(url, data, page=page)
+    return response.status_code
+
+
+async def test_every_route_of_another_structure_is_404(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    own_page = f"/gestion/s/{office.mine.sid}"
+    failures = []
+    for method, template, form in ROUTES:
+        # The other structure in the URL, and its ids typed into our own structure's URLs.
+        for sid_of in ("theirs", "mine"):
+            ids = _ids(office, sid_of, "theirs")
+            if sid_of == "mine" and "{" not in template.replace("{sid}", ""):
+                continue  # no object id: the URL is simply ours
+            url = _fill(template, ids)
+            data = {k: _fill(v, ids) for k, v in form.items()}
+            status = await _call(agent, method, url, data, own_page)
+            if status != 404:
+                failures.append(f"{method} {url} -> {status}")
+    assert not failures, "\n".join(failures)
+    assert await AuditLog.count() == 0  # nothing of theirs was changed
+
+
+async def test_the_route_list_covers_every_back_office_route(live: LiveServer) -> None:
+    served = {
+        route.path
+        for route in live.app.routes
+        if route.path.startswith(("/gestion/s/", "/partials/gestion/"))
+    }
+    listed = {
+        template.split("?")[0]
+        .replace("{sid}", "{sid:int}")
+        .replace("{aid}", "{aid:int}")
+        .replace("{did}", "{did:int}")
+        .replace("{rid}", "{rid:int}")
+        .replace("{past}", "{rid:int}")
+        .replace("{fid}", "{fid:int}")
+        .replace("{nid}", "{nid:int}")
+        .replace("{acc}", "{acc:int}")
+        for _, template, _ in ROUTES
+    }
+    assert served == listed
+
+
+async def test_own_structure_pages_answer(live: LiveServer, agent: Browser, office: Office) -> None:
+    """The same GET routes with our own ids work: the 404s above are about scope."""
+    ids = _ids(office, "mine", "mine")
+    for method, template, _ in ROUTES:
+        if method == "GET":
+            url = _fill(template, ids)
+            response = await agent.get(url)
+            assert response.status_code == 200, url
+
+
+async def test_structure_switch_and_typed_ids(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    response = await agent.get(f"/gestion?structure={office.theirs.sid}")
+    assert response.status_code == 404
+    response = await agent.get("/gestion?structure=abc")
+    assert response.status_code == 404
+    response = await agent.get(f"/gestion?structure={office.mine.sid}")
+    assert response.headers["location"] == f"/gestion/s/{office.mine.sid}"
+    response = await agent.get("/gestion/s/999999", headers={"accept": "text/html"})
+    assert response.status_code == 404
+    assert "Page introuvable" in response.text
+    assert "ne vous est pas rattachée" in response.text
