@@ -64,13 +64,67 @@
     }
   });
 
-  // (c) After an htmx swap, move focus to [data-focus-after-swap] found in the
-  // swapped content. htmx dispatches htmx:afterSettle on each swapped element
-  // (the new elements for outerHTML, the target for innerHTML / boost).
+  // (c) After an htmx swap, put the keyboard focus somewhere sensible.
+  // - A control that was focused inside the swapped region (a day of the calendar, a quick
+  //   tool, the activity list) is focused again in the new content, found by its id or by its
+  //   name and value: tapping a day keeps the focus on that day.
+  // - Otherwise [data-focus-after-swap] in the new content gets it (the month title after a
+  //   month change, the error summary of a form).
+  // htmx dispatches htmx:afterSettle on each swapped element (the new elements for outerHTML,
+  // the target for innerHTML / boost), out-of-band ones included.
+  var pendingFocus = null;
+  var focusSettled = false;
+
+  function focusKey(element) {
+    if (element.id) {
+      return { id: element.id };
+    }
+    var name = element.getAttribute("name");
+    var value = element.getAttribute("value");
+    if (name && value !== null) {
+      return { tag: element.tagName, name: name, value: value };
+    }
+    return null;
+  }
+
+  function findByKey(key) {
+    if (key.id) {
+      return document.getElementById(key.id);
+    }
+    var candidates = document.getElementsByTagName(key.tag);
+    for (var i = 0; i < candidates.length; i += 1) {
+      if (candidates[i].getAttribute("name") === key.name &&
+          candidates[i].getAttribute("value") === key.value) {
+        return candidates[i];
+      }
+    }
+    return null;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    var active = document.activeElement;
+    focusSettled = false;
+    pendingFocus = null;
+    if (target instanceof Element && active instanceof Element && active !== document.body &&
+        target.contains(active)) {
+      pendingFocus = focusKey(active);
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     var swapped = event.target;
-    if (!(swapped instanceof Element) || !swapped.isConnected) {
+    if (focusSettled || !(swapped instanceof Element) || !swapped.isConnected) {
       return;
+    }
+    if (pendingFocus) {
+      var again = findByKey(pendingFocus);
+      if (again && !again.disabled) {
+        focusSettled = true;
+        pendingFocus = null;
+        again.focus();
+        return;
+      }
     }
     var focusTarget = swapped.matches("[data-focus-after-swap]")
       ? swapped
@@ -82,6 +136,105 @@
       // Make headings, notices, etc. programmatically focusable.
       focusTarget.setAttribute("tabindex", "-1");
     }
+    focusSettled = true;
+    pendingFocus = null;
     focusTarget.focus();
   });
+
+  // (d) A table wider than the screen scrolls sideways inside its .table-wrap: such a
+  // wrapper becomes a named, focusable region so the keyboard can scroll it too (RGAA 7.3,
+  // WCAG 2.1.1). Wrappers that fit are left out of the tab order.
+  function markScrollableTables() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < wraps.length; i += 1) {
+      var wrap = wraps[i];
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        if (!wrap.hasAttribute("tabindex")) {
+          var caption = wrap.querySelector("caption");
+          var name = caption ? caption.textContent.replace(/\s+/g, " ").trim() : "";
+          wrap.setAttribute("tabindex", "0");
+          wrap.setAttribute("role", "region");
+          wrap.setAttribute("aria-label", (name || "Tableau") + " (défile horizontalement)");
+          wrap.classList.add("is-scrollable");
+        }
+      } else if (wrap.classList.contains("is-scrollable")) {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        wrap.classList.remove("is-scrollable");
+      }
+    }
+  }
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(markScrollableTables, 150);
+  });
+  document.addEventListener("htmx:afterSettle", markScrollableTables);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", markScrollableTables);
+  } else {
+    markScrollableTables();
+  }
+
+  // (e) No network during an htmx request: say so where it is heard and seen, instead of a
+  // tap that silently does nothing. The message goes when the next request succeeds.
+  function networkNotice(text) {
+    var notice = document.getElementById("network-status");
+    if (!notice) {
+      return;
+    }
+    notice.textContent = text;
+    notice.classList.toggle("is-shown", Boolean(text));
+  }
+
+  document.addEventListener("htmx:sendError", function () {
+    networkNotice("Connexion impossible : votre demande n'a pas été envoyée. " +
+      "Vérifiez votre connexion à Internet puis réessayez.");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.successful) {
+      networkNotice("");
+    }
+  });
+
+  // (f) The offline page reloads itself when the connection comes back; "Réessayer" reloads
+  // the page that could not be reached (the offline page is shown at its address).
+  window.addEventListener("online", function () {
+    if (document.body && document.body.classList.contains("offline")) {
+      window.location.reload();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var retry = event.target instanceof Element
+      ? event.target.closest("[data-retry]")
+      : null;
+    if (retry) {
+      event.preventDefault();
+      window.location.reload();
+    }
+  });
+
+  // (g) Installable app: the service worker (static files and the offline page only).
+  // At logout the server sends Clear-Site-Data; the worker is also told to drop its caches
+  // in case the browser ignores that header.
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+        // No worker (private browsing, disabled by policy): the site works without it.
+      });
+    });
+
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var controller = navigator.serviceWorker.controller;
+      if (controller && form instanceof HTMLFormElement &&
+          /\/deconnexion$/.test(form.getAttribute("action") || "")) {
+        controller.postMessage({ type: "clear-personal" });
+      }
+    });
+  }
 })();

@@ -27,7 +27,7 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 
 from portal.db import close_pool, current_engine, is_sqlite, make_engine, start_pool, use_engine
-from portal.pages import auth, booking, home, money, onboarding, profile, staff, tracking
+from portal.pages import auth, booking, home, money, onboarding, profile, pwa, staff, tracking
 from portal.partials import booking as booking_partials
 from portal.partials import staff as staff_partials
 from portal.settings import PROJECT_ROOT, Settings
@@ -263,6 +263,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             static,
             manifest,
             healthz,
+            *pwa.ROUTES,
             *auth.ROUTES,
             *onboarding.ROUTES,
             *home.ROUTES,

@@ -72,6 +72,18 @@ async def write_transaction() -> AsyncIterator[Any]:
             yield txn
 
 
+@asynccontextmanager
+async def read_snapshot() -> AsyncIterator[Any]:
+    """Several reads on one connection (and one consistent snapshot).
+
+    Piccolo opens a connection per query outside a transaction; a page that reads a dozen
+    tables pays that a dozen times, which dominates on SQLite.
+    """
+    engine = current_engine()
+    async with engine.transaction() as txn:
+        yield txn
+
+
 async def check_connection(engine: Engine[Any] | None = None) -> None:
     engine = engine or current_engine()
     try:

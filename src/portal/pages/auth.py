@@ -123,7 +123,11 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
 @post("/deconnexion")
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
     request.clear_session()
-    return see_other("/connexion?etat=deconnecte")
+    response = see_other("/connexion?etat=deconnecte")
+    # Nothing of this account stays on the device: HTTP cache, Cache Storage and the service
+    # worker (registered again by the next page). Cookies stay: the CSRF one is not personal.
+    response.headers["clear-site-data"] = '"cache", "storage"'
+    return response
 
 
 @get("/mot-de-passe-oublie")

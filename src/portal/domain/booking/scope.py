@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from portal.db import read_snapshot
 from portal.domain.accounts.service import current_rules_document
 from portal.domain.booking import deadlines, eligibility, hours
 from portal.domain.money import service as money
@@ -133,6 +134,14 @@ def _parse_rule(text: str) -> deadlines.DeadlineRule | None:
 
 
 async def load_scope(family_id: int) -> BookingScope:
+    # The only possible write (a family's first wallets) happens before the read snapshot:
+    # upgrading a SQLite read transaction to a write one fails under concurrency.
+    await money.ensure_wallets(family_id)
+    async with read_snapshot():
+        return await _load_scope(family_id)
+
+
+async def _load_scope(family_id: int) -> BookingScope:
     family = await Family.objects().get(Family.id == family_id)
     if family is None:
         raise BookingError("Famille inconnue.")
