@@ -18,7 +18,7 @@ from portal.domain.accounts import service as accounts
 from portal.settings import Settings
 from portal.tasks.outbox import wake_outbox
 from portal.web import throttle
-from portal.web.render import page, see_other
+from portal.web.render import logged_out, page, see_other
 from portal.web.sessions import request_session_rotation
 
 log = logging.getLogger(__name__)
@@ -122,12 +122,7 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
 
 @post("/deconnexion")
 async def logout(request: Request[Any, Any, Any]) -> Redirect:
-    request.clear_session()
-    response = see_other("/connexion?etat=deconnecte")
-    # Nothing of this account stays on the device: HTTP cache, Cache Storage and the service
-    # worker (registered again by the next page). Cookies stay: the CSRF one is not personal.
-    response.headers["clear-site-data"] = '"cache", "storage"'
-    return response
+    return logged_out(request, "/connexion?etat=deconnecte")
 
 
 @get("/mot-de-passe-oublie")

@@ -36,3 +36,15 @@ def page(
 
 def see_other(location: str) -> Redirect:
     return Redirect(path=location, status_code=303)
+
+
+def logged_out(request: Request[Any, Any, Any], location: str) -> Redirect:
+    """End the session and leave nothing of the account on the device.
+
+    Clear-Site-Data empties the HTTP cache, Cache Storage and the service worker (registered
+    again by the next page). Cookies stay: the CSRF one is not personal.
+    """
+    request.clear_session()
+    response = see_other(location)
+    response.headers["clear-site-data"] = '"cache", "storage"'
+    return response

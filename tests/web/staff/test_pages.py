@@ -41,6 +41,10 @@ async def test_login_and_dashboard(live: LiveServer, office: Office) -> None:
         home = await browser.get("/gestion")
         assert home.headers["location"] == f"/gestion/s/{office.mine.sid}"
         page = plain(await browser.get(home.headers["location"]))
+        out = await browser.submit("/gestion/deconnexion", {}, page=home.headers["location"])
+        assert out.headers["location"] == "/gestion/connexion"
+        assert out.headers["clear-site-data"] == '"cache", "storage"'
+        assert (await browser.get("/gestion")).headers["location"] == "/gestion/connexion"
     assert "Tableau de bord · Mairie de Testville" in page
     assert "2 demande(s) en attente de décision, 2 en liste d'attente" in page
     assert "Mairie de Loinville" not in page  # no switcher: one structure only

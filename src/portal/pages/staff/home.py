@@ -16,7 +16,7 @@ from portal.domain.staff import overview
 from portal.domain.staff import service as staff
 from portal.settings import Settings
 from portal.web import throttle
-from portal.web.render import page, see_other
+from portal.web.render import logged_out, page, see_other
 from portal.web.sessions import request_session_rotation
 
 from .common import Form, Member, base_url, render, staff_page
@@ -75,8 +75,7 @@ async def staff_login_submit(request: Request[Any, Any, Any], data: Form) -> Tem
 
 @post("/gestion/deconnexion")
 async def staff_logout(request: Request[Any, Any, Any]) -> Redirect:
-    request.clear_session()
-    return see_other("/gestion/connexion")
+    return logged_out(request, "/gestion/connexion")
 
 
 @get("/gestion")
