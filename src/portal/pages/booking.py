@@ -21,26 +21,20 @@ from portal import clock
 from portal.domain.booking import apply, drafting, quicktools, tracking, views
 from portal.domain.booking.scope import BookingError, BookingScope, load_scope
 from portal.domain.booking.states import AggregateState, DayState, DraftAction, TapAction
+from portal.domain.french_dates import (
+    WEEKDAYS,
+    long_date,
+    month_label,
+    parse_month,
+    short_date,
+)
 from portal.web.basket import load_basket, save_basket
 from portal.web.context import Parent, ParentContext
 from portal.web.render import flash, page, see_other
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 ALL = "tous"
-FRENCH_MONTHS = [
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]  # fmt: skip
-FRENCH_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 SHORT_WEEKDAYS = ["Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim"]
-
-
-def french_date(day: date) -> str:
-    return f"{FRENCH_WEEKDAYS[day.weekday()]} {day.day} {FRENCH_MONTHS[day.month - 1]} {day.year}"
-
-
-def short_date(day: date) -> str:
-    return f"{SHORT_WEEKDAYS[day.weekday()].lower()}. {day.strftime('%d/%m/%Y')}"
 
 
 @dataclass(frozen=True)
@@ -70,17 +64,6 @@ def _int(value: Any) -> int | None:
         return int(str(value))
     except (TypeError, ValueError):
         return None
-
-
-def parse_month(value: str | None, today: date) -> tuple[int, int]:
-    if value:
-        try:
-            year, month = (int(part) for part in value.split("-", 1))
-            if 2000 <= year <= 2100 and 1 <= month <= 12:
-                return year, month
-        except ValueError:
-            pass
-    return today.year, today.month
 
 
 def selection_from(
@@ -177,16 +160,16 @@ async def calendar_context(
         "activity": activity,
         "activities": scope.activities_of(selection.person_id),
         "month": month,
-        "month_label": f"{FRENCH_MONTHS[selection.month - 1].capitalize()} {selection.year}",
+        "month_label": month_label(selection.year, selection.month),
         "previous_query": selection.with_month(month.previous).query(),
         "next_query": selection.with_month(month.next).query(),
-        "weekdays": FRENCH_WEEKDAYS,
+        "weekdays": WEEKDAYS,
         "short_weekdays": SHORT_WEEKDAYS,
         "legend": legend(activity is not None),
         "glyphs": ICON_GLYPHS,
         "basket_count": len(basket),
         "block_reasons": scope.person_block_reasons(selection.person_id),
-        "french_date": french_date,
+        "french_date": long_date,
         "today": today,
     }
 
@@ -302,7 +285,7 @@ async def day_context(
     save_basket(request, parent.family_id, basket)
     return {
         "day": day,
-        "day_label": french_date(day),
+        "day_label": long_date(day),
         "entries": entries,
         "selection": selection,
         "person": scope.person(selection.person_id),

@@ -12,7 +12,8 @@ from litestar.response import Template
 from portal import clock
 from portal.domain.booking import tracking
 from portal.domain.booking.scope import load_scope
-from portal.pages.booking import _int, short_date
+from portal.domain.french_dates import short_date
+from portal.pages.booking import _int
 from portal.web.context import Parent
 from portal.web.render import page
 

@@ -13,9 +13,10 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from portal.domain.french_dates import short_date
 from portal.domain.staff import decisions
 from portal.domain.staff.rules import FormError, Presence
-from portal.pages.staff.common import Form, Member, short_date, staff_page
+from portal.pages.staff.common import Form, Member, staff_page
 from portal.pages.staff.daily import apply_decision, apply_mark
 
 

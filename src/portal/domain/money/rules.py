@@ -13,25 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from portal.domain.french_dates import month_label
 from portal.domain.money_format import format_euros
 
 CREDIT, DEBIT = "credit", "debit"
 ACCEPTED, PENDING, WAITLISTED = "accepted", "pending", "waitlisted"
 
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 # Larger than any sensible family payment; keeps parsing away from giant integers.
 MAX_TYPED_CENTS = 100_000_000
@@ -317,7 +304,7 @@ class Month:
     @property
     def label(self) -> str:
         """ "Octobre 2026"."""
-        return f"{MONTHS_FR[self.month - 1].capitalize()} {self.year}"
+        return month_label(self.year, self.month)
 
 
 def default_estimate_until(today: date) -> date:

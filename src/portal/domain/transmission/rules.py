@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from portal.domain.french_dates import short_day
+
 BOOK, CANCEL, DECISION, PROMOTION = "book", "cancel", "decision", "promotion"
 ACCEPTED, WAITLISTED, PENDING, REFUSED, CANCELLED = (
     "accepted",
@@ -19,7 +21,6 @@ ACCEPTED, WAITLISTED, PENDING, REFUSED, CANCELLED = (
 )
 
 DEFAULT_NIGHTLY_TIME = time(2, 0)
-_WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -63,7 +64,7 @@ def is_due(last_transmission_at: datetime | None, last_due: datetime) -> bool:
 
 def short_date(day: date) -> str:
     """French short date of the seed e-mails: "lun. 15/05"."""
-    return f"{_WEEKDAYS[day.weekday()]} {day:%d/%m}"
+    return short_day(day)
 
 
 def short_dates(days: Iterable[date]) -> str:

@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.booking import deadlines
+from portal.domain.french_dates import month_label, parse_month, short_date
 from portal.domain.staff import activities as service
 from portal.domain.staff import rules
 from portal.domain.staff.rules import FormError
@@ -20,12 +21,9 @@ from .common import (
     Form,
     Member,
     StaffPage,
-    month_label,
     not_found,
-    parse_month,
     render,
     shift_month,
-    short_date,
     staff_page,
     values,
 )

@@ -173,36 +173,6 @@ def int_or_none(value: Any) -> int | None:
         return None
 
 
-FRENCH_MONTHS = [
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]  # fmt: skip
-FRENCH_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-
-
-def french_date(day: date) -> str:
-    return f"{FRENCH_WEEKDAYS[day.weekday()]} {day.day} {FRENCH_MONTHS[day.month - 1]} {day.year}"
-
-
-def short_date(day: date) -> str:
-    return f"{FRENCH_WEEKDAYS[day.weekday()][:3]}. {day.strftime('%d/%m/%Y')}"
-
-
-def parse_month(value: str | None, today: date) -> tuple[int, int]:
-    if value:
-        try:
-            year, month = (int(part) for part in value.split("-", 1))
-            if 2000 <= year <= 2100 and 1 <= month <= 12:
-                return year, month
-        except ValueError:
-            pass
-    return today.year, today.month
-
-
-def month_label(year: int, month: int) -> str:
-    return f"{FRENCH_MONTHS[month - 1].capitalize()} {year}"
-
-
 def shift_month(year: int, month: int, delta: int) -> str:
     index = year * 12 + month - 1 + delta
     return f"{index // 12:04d}-{index % 12 + 1:02d}"

@@ -13,6 +13,8 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain.french_dates import long_date as french_date
+from portal.domain.french_dates import short_date
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
 from portal.domain.staff.rules import FormError, Presence
@@ -23,12 +25,10 @@ from .common import (
     Form,
     Member,
     StaffPage,
-    french_date,
     int_or_none,
     not_found,
     parse_day,
     render,
-    short_date,
     staff_page,
 )
 
