@@ -25,8 +25,17 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
+from redis import exceptions as redis_exceptions
 
-from portal.db import close_pool, current_engine, is_sqlite, make_engine, start_pool, use_engine
+from portal.db import (
+    DatabaseUnavailable,
+    close_pool,
+    current_engine,
+    is_sqlite,
+    make_engine,
+    start_pool,
+    use_engine,
+)
 from portal.pages import auth, booking, home, money, onboarding, profile, pwa, staff, tracking
 from portal.partials import booking as booking_partials
 from portal.partials import staff as staff_partials
@@ -124,7 +133,20 @@ DEFAULT_DETAILS = {
     404: "Cette page n'existe pas ou n'est pas accessible avec votre compte.",
     405: "Cette action n'est pas permise ici.",
     500: "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
+    503: "Le service est momentanément indisponible. Réessayez dans quelques minutes : "
+    "vos demandes déjà validées sont enregistrées.",
 }
+
+# Public resources that never need a session: no store round-trip, no cookie.
+NO_SESSION = {"public": True, "skip_session": True}
+
+# Connection failures of the database or of Redis (sessions, throttling).
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    redis_exceptions.ConnectionError,
+    redis_exceptions.TimeoutError,
+    ConnectionError,
+    DatabaseUnavailable,
+)
 
 
 def _french_detail(status: int, detail: str) -> str:
@@ -142,6 +164,11 @@ def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
             status, detail = 400, DEFAULT_DETAILS[400]
         if status == 403 and "csrf" in detail.lower():
             detail = "Le formulaire a expiré. Rechargez la page puis recommencez."
+    elif isinstance(exc, UNAVAILABLE_ERRORS):
+        # A backing service is down: say so and invite a retry, rather than "internal error".
+        log.error("service indisponible sur %s %s : %r", request.method, request.url.path, exc)
+        status, detail = 503, DEFAULT_DETAILS[503]
+        exc = HTTPException(status_code=503, headers={"retry-after": "30"})
     else:
         log.exception("erreur non gérée sur %s %s", request.method, request.url.path, exc_info=exc)
         status, detail = 500, ""
@@ -169,7 +196,7 @@ def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
     )
 
 
-@get("/manifest.webmanifest", opt={"public": True}, include_in_schema=False)
+@get("/manifest.webmanifest", opt=NO_SESSION, include_in_schema=False)
 async def manifest() -> File:
     return File(
         path=MANIFEST,
@@ -179,7 +206,7 @@ async def manifest() -> File:
     )
 
 
-@get("/healthz", include_in_schema=False, opt={"public": True})
+@get("/healthz", include_in_schema=False, opt=NO_SESSION)
 async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     settings: Settings = request.app.state.settings
     report: dict[str, Any] = {"database": {"engine": "sqlite" if is_sqlite() else "postgresql"}}
@@ -256,7 +283,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         directories=[STATIC_DIR],
         cache_control=CacheControlHeader(max_age=3600, public=True),
         include_in_schema=False,
-        opt={"public": True},
+        opt=NO_SESSION,
     )
     app = Litestar(
         route_handlers=[

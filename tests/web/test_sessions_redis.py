@@ -55,3 +55,21 @@ async def test_login_throttling_per_address(db: Database, redis_browser: Browser
     blocked = await redis_browser.login("dupont", PASSWORD)
     assert blocked.status_code == 429
     assert "Trop de tentatives" in blocked.text
+
+
+async def test_redis_down_is_a_clear_503_not_a_500(
+    db: Database, tmp_path: Path, smtp_server: SmtpSink
+) -> None:
+    settings = make_settings(
+        tmp_path, db.url, PORTAL_REDIS_URL="redis://127.0.0.1:1/0",
+        PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port,
+    )  # fmt: skip
+    async with LiveServer(settings, db) as server:
+        async with Browser(base_url=server.url, follow_redirects=False, timeout=30) as browser:
+            page = await browser.get("/connexion", headers={"accept": "text/html"})
+            assert page.status_code == 503
+            assert "momentanément indisponible" in page.text
+            assert page.headers["retry-after"] == "30"
+            health = await browser.get("/healthz")
+            assert health.status_code == 503
+            assert health.json()["redis"]["status"] == "erreur"

@@ -86,7 +86,7 @@ def render_worker(config: dict[str, Any], source: str | None = None) -> str:
     return CONFIG_RE.sub(lambda _: json.dumps(config, ensure_ascii=True), source, count=1)
 
 
-@get("/sw.js", opt={"public": True}, include_in_schema=False)
+@get("/sw.js", opt={"public": True, "skip_session": True}, include_in_schema=False)
 async def service_worker(request: Request[Any, Any, Any]) -> Response[str]:
     return Response(
         content=render_worker(worker_config(request)),

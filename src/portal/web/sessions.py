@@ -21,6 +21,17 @@ def request_session_rotation(connection: ASGIConnection[Any, Any, Any, Any]) -> 
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
+    async def load_from_connection(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> dict[str, Any]:
+        if not connection.cookies.get(self.config.key):
+            # The session is written on the way out, after the response has started, when an
+            # outage can only end in a broken reply; touching the store now lets the error
+            # page say clearly that the service is unavailable.
+            store = self.config.get_store_from_app(connection.scope["app"])
+            await store.exists("portal:availability")
+        return await super().load_from_connection(connection)
+
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         new_id = connection.scope["state"].get(NEW_ID)
         return str(new_id) if new_id else super().get_session_id(connection)
