@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.stores.base import Store
 
@@ -18,12 +17,12 @@ from portal.domain.accounts import service as accounts
 from portal.settings import Settings
 from portal.tasks.outbox import wake_outbox
 from portal.web import throttle
+from portal.web.forms import Form
 from portal.web.render import logged_out, page, see_other
 from portal.web.sessions import request_session_rotation
 
 log = logging.getLogger(__name__)
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 # Per client address: beyond this many login attempts in the window, wait.
 ADDRESS_ATTEMPTS = 30

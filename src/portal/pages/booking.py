@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal import clock
@@ -30,9 +29,9 @@ from portal.domain.french_dates import (
 )
 from portal.web.basket import load_basket, save_basket
 from portal.web.context import Parent, ParentContext
+from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, page, see_other
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 ALL = "tous"
 SHORT_WEEKDAYS = ["Lun", "Mar", "Mer", "Jeu", "Ven", "Sam", "Dim"]
 
@@ -59,19 +58,12 @@ class Selection:
         return Selection(self.person_id, self.activity_id, first.year, first.month)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
 def selection_from(
     scope: BookingScope, personne: Any, activite: Any, mois: Any, today: date
 ) -> Selection:
     """Read the selection; unknown ids fall back to the first child and "all activities"."""
     people = [p.id for p in scope.people]
-    person_id = _int(personne)
+    person_id = int_or_none(personne)
     if person_id not in people:
         if personne not in (None, ""):
             raise NotFoundException("Cet enfant n'appartient pas à votre famille.")
@@ -79,7 +71,7 @@ def selection_from(
             raise NotFoundException("Aucun enfant n'est rattaché à cette famille.")
         person_id = people[0]
     assert person_id is not None
-    activity_id = _int(activite)
+    activity_id = int_or_none(activite)
     if activity_id is not None and activity_id not in scope.enrolled.get(person_id, []):
         activity_id = None
     year, month = parse_month(str(mois) if mois else None, today)
@@ -230,7 +222,7 @@ async def handle_tap(
     selection = selection_from(
         scope, data.get("personne"), data.get("activite"), data.get("mois"), today
     )
-    activity_id = _int(data.get("activite_cible")) or selection.activity_id
+    activity_id = int_or_none(data.get("activite_cible")) or selection.activity_id
     basket = load_basket(request, parent.family_id)
     try:
         if activity_id is None:
@@ -255,9 +247,9 @@ def times_url(selection: Selection, activity_id: int, days: tuple[date, ...]) ->
 
 
 @post("/reservations/basculer")
-async def tap(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Redirect:
+async def tap(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) -> Redirect:
     result = await handle_tap(request, parent, data)
-    activity_id = _int(data.get("activite_cible")) or result.selection.activity_id
+    activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
     if result.outcome and result.outcome.needs_times and activity_id:
         return see_other(times_url(result.selection, activity_id, result.outcome.needs_times))
     if result.error:
@@ -411,7 +403,7 @@ def times_by_day(
 
 @post("/reservations/horaires")
 async def times_submit(
-    request: Request[Any, Any, Any], parent: Parent, data: Form
+    request: Request[Any, Any, Any], parent: Parent, data: MultiForm
 ) -> Template | Redirect:
     context = await times_context(
         request,
@@ -548,7 +540,7 @@ async def copy_context(parent: ParentContext) -> dict[str, Any]:
 
 def _pair(value: Any) -> tuple[int, int] | None:
     person, _, activity = str(value or "").partition(":")
-    person_id, activity_id = _int(person), _int(activity)
+    person_id, activity_id = int_or_none(person), int_or_none(activity)
     return (person_id, activity_id) if person_id and activity_id else None
 
 
@@ -562,7 +554,7 @@ async def copy_page(request: Request[Any, Any, Any], parent: Parent) -> Template
 
 
 @post("/reservations/importer")
-async def copy_submit(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Template:
+async def copy_submit(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) -> Template:
     context = await copy_context(parent)
     context["form"] = data
     source, target = _pair(data.get("source")), _pair(data.get("destination"))

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from portal.domain.accounts import service as accounts
 from portal.domain.news import service as news
 from portal.web.context import NAV, Parent
+from portal.web.forms import Form
 from portal.web.render import flash, page, see_other
 
 NAV_URLS = {url for _, _, url in NAV}
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 @get("/")

@@ -16,14 +16,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 from litestar import MediaType, Request, Response, get, post, route
 from litestar.background_tasks import BackgroundTask
-from litestar.enums import HttpMethod, RequestEncodingType
+from litestar.enums import HttpMethod
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal import clock
@@ -41,12 +41,12 @@ from portal.domain.payments.backends import (
 )
 from portal.settings import Settings
 from portal.web.context import Parent, ParentContext
+from portal.web.forms import Form
 from portal.web.render import page
 from portal.web.security import CONTENT_SECURITY_POLICY
 
 log = logging.getLogger(__name__)
 
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 MAX_ID = 2**31 - 1
 SANDBOX_LATE_SECONDS = 3.0

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
 from portal.web.context import Parent
+from portal.web.forms import Form
 from portal.web.render import flash, page, see_other
-
-Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 async def _profile(

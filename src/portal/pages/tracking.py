@@ -13,8 +13,8 @@ from portal import clock
 from portal.domain.booking import tracking
 from portal.domain.booking.scope import load_scope
 from portal.domain.french_dates import short_date
-from portal.pages.booking import _int
 from portal.web.context import Parent
+from portal.web.forms import int_or_none
 from portal.web.render import page
 
 TYPES = [
@@ -45,10 +45,10 @@ async def tracking_page(
     transmission: FromQuery[list[str] | None] = None,
 ) -> Template:
     scope = await load_scope(parent.family_id)
-    person_id = _int(personne)
+    person_id = int_or_none(personne)
     if person_id not in {p.id for p in scope.people}:
         person_id = None
-    activity_id = _int(activite)
+    activity_id = int_or_none(activite)
     if activity_id not in scope.activities:
         activity_id = None
     chosen_types = [t for t in (type or []) if t in {key for key, _, _ in TYPES}] or [

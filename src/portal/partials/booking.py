@@ -10,8 +10,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from portal.pages.booking import (
-    Form,
-    _int,
     calendar_context,
     day_context,
     handle_tap,
@@ -19,6 +17,7 @@ from portal.pages.booking import (
 )
 from portal.web.basket import load_basket
 from portal.web.context import Parent
+from portal.web.forms import MultiForm, int_or_none
 
 
 def _fragment(template: str, context: dict[str, Any], push_url: str | None = None) -> Template:
@@ -44,10 +43,10 @@ async def board(
 
 @post("/partials/reservations/basculer")
 async def tap(
-    request: Request[Any, Any, Any], parent: Parent, data: Form
+    request: Request[Any, Any, Any], parent: Parent, data: MultiForm
 ) -> Template | Response[str]:
     result = await handle_tap(request, parent, data)
-    activity_id = _int(data.get("activite_cible")) or result.selection.activity_id
+    activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
     if result.outcome and result.outcome.needs_times and activity_id:
         # Time entry needs its own form: navigate there (htmx follows HX-Location).
         return Response(

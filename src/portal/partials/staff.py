@@ -16,8 +16,9 @@ from litestar.response import Template
 from portal.domain.french_dates import short_date
 from portal.domain.staff import decisions
 from portal.domain.staff.rules import FormError, Presence
-from portal.pages.staff.common import Form, Member, staff_page
+from portal.pages.staff.common import Member, staff_page
 from portal.pages.staff.daily import apply_decision, apply_mark
+from portal.web.forms import MultiForm
 
 
 def _fragment(template: str, **context: Any) -> Template:
@@ -27,7 +28,7 @@ def _fragment(template: str, **context: Any) -> Template:
 @post("/partials/gestion/s/{sid:int}/decisions/{rid:int}")
 async def decide(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     day_id = int(str(data.get("journee", "0"))) if str(data.get("journee", "")).isdigit() else 0
@@ -53,7 +54,7 @@ async def decide(
 @post("/partials/gestion/s/{sid:int}/presences/{rid:int}")
 async def mark(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     try:

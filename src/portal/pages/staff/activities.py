@@ -15,10 +15,10 @@ from portal.domain.staff import rules
 from portal.domain.staff.rules import FormError
 from portal.domain.staff.service import NotFound
 from portal.tables import Activity
+from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
 from .common import (
-    Form,
     Member,
     StaffPage,
     not_found,
@@ -123,7 +123,7 @@ async def new_activity_page(
 
 @post("/gestion/s/{sid:int}/activites/nouvelle")
 async def create_activity(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
     ctx = await staff_page(request, member, sid)
     wallet_types = await service.wallet_types(ctx.sid)
@@ -164,7 +164,7 @@ async def activity_page(
 @post("/gestion/s/{sid:int}/activites/{aid:int}")
 async def update_activity(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
@@ -186,7 +186,7 @@ async def update_activity(
 @post("/gestion/s/{sid:int}/activites/{aid:int}/tarifs")
 async def set_tariff(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
@@ -212,7 +212,7 @@ async def set_tariff(
 @post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions")
 async def set_enrolments(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     await _activity(ctx, aid)
@@ -269,7 +269,7 @@ async def days_page(
 @post("/gestion/s/{sid:int}/activites/{aid:int}/generer")
 async def generate_days(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
@@ -309,7 +309,7 @@ async def _day_back(ctx: StaffPage, day_id: int) -> tuple[int, str]:
 @post("/gestion/s/{sid:int}/journees/{did:int}/ouverture")
 async def set_day_open(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], did: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     _, back = await _day_back(ctx, did)
@@ -322,7 +322,7 @@ async def set_day_open(
 @post("/gestion/s/{sid:int}/journees/{did:int}/capacite")
 async def set_day_capacity(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], did: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     activity_id, back = await _day_back(ctx, did)

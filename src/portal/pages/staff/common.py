@@ -10,14 +10,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Template
 
 from portal import clock
@@ -28,7 +26,6 @@ from portal.tables import StaffMember, Structure
 from portal.web.context import RedirectTo, session_expired
 from portal.web.render import page
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Member = NamedDependency[StaffMember]
 
 NAV = [
@@ -164,13 +161,6 @@ def values(data: dict[str, Any], name: str) -> list[str]:
     if isinstance(raw, list):
         return [str(v) for v in raw]
     return [str(raw)] if raw not in (None, "") else []
-
-
-def int_or_none(value: Any) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def shift_month(year: int, month: int, delta: int) -> str:

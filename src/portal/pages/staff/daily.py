@@ -19,13 +19,12 @@ from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
 from portal.domain.staff.rules import FormError, Presence
 from portal.domain.staff.service import NotFound
+from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
 
 from .common import (
-    Form,
     Member,
     StaffPage,
-    int_or_none,
     not_found,
     parse_day,
     render,
@@ -98,7 +97,7 @@ async def apply_decision(ctx: StaffPage, rid: int, data: dict[str, Any]) -> deci
 @post("/gestion/s/{sid:int}/decisions/{rid:int}")
 async def decide(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     back = str(data.get("retour", ""))
@@ -173,7 +172,7 @@ async def apply_mark(ctx: StaffPage, rid: int, data: dict[str, Any]) -> attendan
 @post("/gestion/s/{sid:int}/presences/{rid:int}")
 async def mark_attendance(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     try:

@@ -17,13 +17,13 @@ from litestar.response import Redirect, Template
 from portal.domain.staff import families as service
 from portal.domain.staff import rules
 from portal.domain.staff.service import NotFound
+from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
 from .common import Member, StaffPage, not_found, render, staff_page
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
-UrlForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 async def families_context(ctx: StaffPage, q: str | None) -> dict[str, Any]:
@@ -113,7 +113,7 @@ async def family_page(
 @post("/gestion/s/{sid:int}/familles/{fid:int}/dossier")
 async def set_file_complete(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
-    data: UrlForm,
+    data: MultiForm,
 ) -> Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     detail = await _family(ctx, fid)

@@ -16,10 +16,11 @@ from portal.domain.staff import overview
 from portal.domain.staff import service as staff
 from portal.settings import Settings
 from portal.web import throttle
+from portal.web.forms import MultiForm
 from portal.web.render import logged_out, page, see_other
 from portal.web.sessions import request_session_rotation
 
-from .common import Form, Member, base_url, render, staff_page
+from .common import Member, base_url, render, staff_page
 
 
 def _next_page(value: object) -> str:
@@ -43,7 +44,9 @@ async def staff_login_page(
 
 
 @post("/gestion/connexion")
-async def staff_login_submit(request: Request[Any, Any, Any], data: Form) -> Template | Redirect:
+async def staff_login_submit(
+    request: Request[Any, Any, Any], data: MultiForm
+) -> Template | Redirect:
     settings: Settings = request.app.state.settings
     store: Store = request.app.stores.get("throttle")
     identifier = str(data.get("identifier", "")).strip()[:150]

@@ -18,9 +18,10 @@ from portal.domain.staff import overview, payments, rules
 from portal.domain.staff.rules import FormError
 from portal.domain.staff.service import NotFound
 from portal.tables import Family, NewsItem
+from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
 
-from .common import Form, Member, StaffPage, int_or_none, not_found, render, staff_page
+from .common import Member, StaffPage, not_found, render, staff_page
 
 # --- payments ------------------------------------------------------------------------------
 
@@ -78,7 +79,7 @@ async def payments_page(
 @post("/gestion/s/{sid:int}/reglements/{fid:int}")
 async def record_payment(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     context = await payments_context(ctx, str(fid), None)
@@ -195,7 +196,7 @@ async def _save_news(
 
 @post("/gestion/s/{sid:int}/actualites")
 async def publish_news(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
     ctx = await staff_page(request, member, sid)
     return await _save_news(request, ctx, data, None)
@@ -204,7 +205,7 @@ async def publish_news(
 @post("/gestion/s/{sid:int}/actualites/{nid:int}")
 async def update_news(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], nid: FromPath[int],
-    data: Form,
+    data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     item = await _news_item(ctx, nid)
