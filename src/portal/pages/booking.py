@@ -126,9 +126,13 @@ async def calendar_context(
     personne: Any,
     activite: Any,
     mois: Any,
+    scope: BookingScope | None = None,
 ) -> dict[str, Any]:
-    """Everything the calendar region shows; shared by the page and the fragment."""
-    scope = await load_scope(parent.family_id)
+    """Everything the calendar region shows; shared by the page and the fragment.
+
+    ``scope`` may come from a tap handled in the same request (a tap changes only the basket).
+    """
+    scope = scope or await load_scope(parent.family_id)
     now = clock.utcnow()
     today = now.astimezone(scope.tz).date()
     selection = selection_from(scope, personne, activite, mois, today)
@@ -208,6 +212,7 @@ def target_days(target: str, selection: Selection) -> list[date]:
 
 @dataclass(frozen=True)
 class TapResult:
+    scope: BookingScope
     selection: Selection
     outcome: drafting.ToggleOutcome | None
     error: str | None
@@ -230,9 +235,9 @@ async def handle_tap(
         days = target_days(str(data.get("cible", "")), selection)
         outcome = await drafting.toggle_days(scope, basket, selection.person_id, activity_id, days)
     except BookingError as exc:
-        return TapResult(selection, None, str(exc))
+        return TapResult(scope, selection, None, str(exc))
     save_basket(request, parent.family_id, basket)
-    return TapResult(selection, outcome, outcome.message)
+    return TapResult(scope, selection, outcome, outcome.message)
 
 
 def times_url(selection: Selection, activity_id: int, days: tuple[date, ...]) -> str:
@@ -264,13 +269,18 @@ async def tap(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) 
 
 
 async def day_context(
-    request: Request[Any, Any, Any], parent: ParentContext, day_text: str, personne: Any, mois: Any
+    request: Request[Any, Any, Any],
+    parent: ParentContext,
+    day_text: str,
+    personne: Any,
+    mois: Any,
+    scope: BookingScope | None = None,
 ) -> dict[str, Any]:
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
         raise NotFoundException("Date inconnue.") from None
-    scope = await load_scope(parent.family_id)
+    scope = scope or await load_scope(parent.family_id)
     selection = selection_from(scope, personne, None, mois or f"{day.year}-{day.month:02d}", day)
     basket = load_basket(request, parent.family_id)
     entries = await views.day_entries(scope, selection.person_id, day, basket)
@@ -356,6 +366,7 @@ async def times_context(
     ]
     return {
         "cancellable": cancellable,
+        "scope": scope,
         "selection": selection,
         "activity": activity,
         "person": scope.person(selection.person_id),
@@ -413,7 +424,7 @@ async def times_submit(
         data.get("mois"),
         str(data.get("jours", "")),
     )
-    scope = await load_scope(parent.family_id)
+    scope: BookingScope = context["scope"]
     selection: Selection = context["selection"]
     days = [d for d, _ in context["days"]]
     chosen, errors = times_by_day(data, days)

@@ -59,12 +59,22 @@ async def tap(
     if isinstance(back, str) and back.startswith("/reservations/jour/"):
         day_text = back.split("/reservations/jour/", 1)[1].split("?", 1)[0]
         context = await day_context(
-            request, parent, day_text, result.selection.person_id, data.get("mois")
+            request,
+            parent,
+            day_text,
+            result.selection.person_id,
+            data.get("mois"),
+            scope=result.scope,
         )
         context["error"] = result.error
         return _fragment("partials/booking/day_fragment.html", context)
     context = await calendar_context(
-        request, parent, result.selection.person_id, data.get("activite"), data.get("mois")
+        request,
+        parent,
+        result.selection.person_id,
+        data.get("activite"),
+        data.get("mois"),
+        scope=result.scope,
     )
     context["error"] = result.error
     return _fragment("partials/booking/board_fragment.html", context)
