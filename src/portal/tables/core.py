@@ -1,4 +1,4 @@
-"""Piccolo tables. Money in integer cents, instants in UTC (Timestamptz), days as local dates.
+"""Core Piccolo tables. Money in integer cents, instants in UTC (Timestamptz), days as local dates.
 
 Composite unique keys, partial indexes and capacity CHECKs that Piccolo cannot declare live
 in the migrations (see migrations/), so that both engines enforce them.
@@ -303,7 +303,7 @@ class AuditLog(Table):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-ALL_TABLES: list[type[Table]] = [
+CORE_TABLES: list[type[Table]] = [
     Structure,
     WalletType,
     Account,
@@ -327,4 +327,31 @@ ALL_TABLES: list[type[Table]] = [
     StaffMember,
     StaffStructure,
     AuditLog,
+]
+
+__all__ = [
+    "CORE_TABLES",
+    "Account",
+    "AccountFamily",
+    "Activity",
+    "ActivityDay",
+    "AuditLog",
+    "Enrollment",
+    "Family",
+    "LedgerEntry",
+    "Movement",
+    "NewsItem",
+    "OnlinePayment",
+    "OutboxEmail",
+    "PasswordResetToken",
+    "Person",
+    "Reservation",
+    "RulesAcknowledgement",
+    "RulesDocument",
+    "StaffMember",
+    "StaffStructure",
+    "Structure",
+    "Tariff",
+    "Wallet",
+    "WalletType",
 ]

@@ -1,0 +1,18 @@
+"""Piccolo tables, one module per area. Money in integer cents, instants in UTC
+(Timestamptz), days as local dates.
+
+Each area module declares its tables; this package re-exports them so that
+``from portal.tables import X`` works for every table, and ALL_TABLES lists them in an
+order where every table comes after the tables it references.
+"""
+
+from __future__ import annotations
+
+from piccolo.table import Table
+
+from portal.tables.core import *  # noqa: F403
+from portal.tables.core import CORE_TABLES
+
+ALL_TABLES: list[type[Table]] = [
+    *CORE_TABLES,
+]
