@@ -14,7 +14,7 @@ from portal.domain.outbox.service import relay_due
 from portal.domain.transmission import rules, service
 from portal.domain.transmission.service import run_transmission
 from portal.settings import Settings
-from portal.tables import Movement, OutboxEmail, Reservation, Structure
+from portal.tables import Family, Movement, OutboxEmail, Person, Reservation, Structure
 from tests.conftest import Database, SmtpSwitch, mail_text
 from tests.factories import make_activity, make_days, make_family, make_structure
 from tests.tasks.builders import Night, move, reserve
@@ -98,6 +98,20 @@ async def test_export_lists_who_comes_per_activity_and_day(
     ]  # neither the waitlisted, pending, refused ones nor the other structure's child
     canteen = [line.split(";")[3] for line in lines if line.startswith("Restauration")]
     assert canteen == ["BERNARD Zoé", "DURAND Tom"]
+
+
+async def test_export_neutralises_names_a_spreadsheet_would_evaluate(
+    db: Database, mail_settings: Settings, night: Night
+) -> None:
+    bernard = night.families["BERNARD"]
+    await Family.update({Family.name: "=1+2"}).where(Family.id == bernard.family.id)
+    await Person.update({Person.first_name: "+cmd"}).where(Person.id == bernard.people[0].id)
+    report = await run_transmission(night.structure.id, settings=mail_settings)
+    lines = report.export_path.read_bytes().decode("utf-8-sig").splitlines()
+    [line] = [row for row in lines if "=1+2" in row]
+    assert line.split(";")[3:5] == ["BERNARD +cmd", "'=1+2"]
+    cells = [cell for row in lines for cell in row.split(";")]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
 
 
 async def test_a_night_interrupted_then_run_again_reports_each_family_once(

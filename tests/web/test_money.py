@@ -13,7 +13,7 @@ import pytest
 
 from portal.domain.money import service as money
 from portal.pages import payments as payment_pages
-from portal.tables import LedgerEntry, OnlinePayment
+from portal.tables import LedgerEntry, OnlinePayment, Person
 from tests.conftest import Database, SmtpSink, mail_text
 from tests.factories import PASSWORD
 from tests.integration.money.builders import MoneySetup, add_tariff, money_setup, today
@@ -323,6 +323,39 @@ async def test_histories_months_filters_and_csv(db: Database, browser: Browser) 
             or "valide" in text(response)
             or "inconnu" in text(response)
         )
+
+
+async def test_histories_csv_never_hands_a_formula_to_the_spreadsheet(
+    db: Database, browser: Browser
+) -> None:
+    setup = await money_setup(login="dupont")
+    day = (today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    await add_tariff(setup.activity, "A", 422, day - timedelta(days=400))
+    paolo = setup.family.people[0]
+    await Person.update({Person.last_name: "=1+2", Person.first_name: "@SUM(A1)"}).where(
+        Person.id == paolo.id
+    )
+    await setup.reserve(day)
+    await money.post_consumptions(int(setup.structure.id), until=day + timedelta(days=27))
+    await money.record_correction(setup.wallet_id, 2000, "Chèque", day + timedelta(days=2))
+    await LedgerEntry.update(
+        {
+            LedgerEntry.payment_mode: "CHEQUE",
+            LedgerEntry.payer_name: "=1+2",
+            LedgerEntry.piece_number: "-2+3",
+        }
+    ).where(LedgerEntry.amount_cents == 2000)
+
+    await browser.login("dupont", PASSWORD)
+    export = await browser.get(f"/historiques/export.csv?mois={day:%Y-%m}")
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    [line] = [r for r in rows if r[3] == "Restauration Scolaire"]
+    assert line[1:3] == ["'=1+2", "'@SUM(A1)"]
+    assert line[4:] == ["4,22", "1", "4,22"]  # amounts stay numbers
+    payments = await browser.get(f"/historiques/export.csv?mois={day:%Y-%m}&tableau=reglements")
+    rows = list(csv.reader(io.StringIO(payments.content.decode("utf-8-sig")), delimiter=";"))
+    [line] = [r for r in rows if r[0] != "Date règlement" and r[0] != "TOTAL"]
+    assert line[2:4] == ["'-2+3", "'=1+2"] and line[-1] == "20,00"
 
 
 async def test_notification_endpoint_needs_no_csrf_and_rejects_forgeries(

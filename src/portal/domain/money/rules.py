@@ -231,12 +231,6 @@ def amount_for_input(cents: int) -> str:
     return f"{cents // 100},{cents % 100:02d}"
 
 
-def amount_for_csv(cents: int) -> str:
-    """French decimal comma, no thousands separator (a number for spreadsheets)."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
-
-
 def limits_message(minimum_cents: int | None, maximum_cents: int | None) -> str:
     if minimum_cents is not None and maximum_cents is not None:
         return (

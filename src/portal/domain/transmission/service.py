@@ -13,12 +13,9 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import importlib
 import importlib.util
 import logging
-import os
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain.exports.tabular import Table, write_csv_file
 from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import queue_email
 from portal.domain.transmission import rules
@@ -179,20 +177,9 @@ async def write_export(settings: Settings, structure: Structure, now: datetime) 
         for r in rows
     ]
     path = export_path(settings, structure, night)
-    await asyncio.to_thread(_write_csv, path, rules.export_rows(attendances))
+    table = Table(rules.EXPORT_HEADER, rules.export_rows(attendances))
+    await asyncio.to_thread(write_csv_file, path, table)
     return path
-
-
-def _write_csv(path: Path, rows: list[tuple[str, ...]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Own temporary name: two runs of the same night may write at once.
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    # utf-8-sig: the BOM lets spreadsheet software read the accents right.
-    with partial.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow(rules.EXPORT_HEADER)
-        writer.writerows(rows)
-    os.replace(partial, path)  # readers never see half a file
 
 
 # --- reports ---------------------------------------------------------------------------------
