@@ -159,3 +159,32 @@ async def enroll(people: list[Person], *activities: Activity) -> None:
     for person in people:
         for activity in activities:
             await Enrollment(person=person.id, activity=activity.id).save()
+
+
+async def add_file_rules(
+    structure: Structure, *, fields: tuple[str, ...] = ("address", "phone")
+) -> dict[str, int]:
+    """The structure's family-file rules: required fields and the usual document types."""
+    from portal.tables import DocumentType, FileSettings
+
+    await FileSettings(structure=structure.id, required_fields=list(fields)).save()
+    ids = {}
+    for position, (code, name, per_child, when) in enumerate(
+        [
+            ("caf", "Attestation CAF/quotient familial", False, ""),
+            ("assurance", "Assurance extrascolaire", True, ""),
+            ("pai", "PAI", True, "pai"),
+        ]
+    ):
+        row = DocumentType(
+            structure=structure.id,
+            code=code,
+            name=name,
+            per_child=per_child,
+            required=True,
+            required_when=when,
+            position=position,
+        )
+        await row.save()
+        ids[code] = int(row.id)
+    return ids

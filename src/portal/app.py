@@ -36,7 +36,18 @@ from portal.db import (
     start_pool,
     use_engine,
 )
-from portal.pages import auth, booking, home, money, onboarding, profile, pwa, staff, tracking
+from portal.pages import (
+    auth,
+    booking,
+    family_file,
+    home,
+    money,
+    onboarding,
+    profile,
+    pwa,
+    staff,
+    tracking,
+)
 from portal.partials import booking as booking_partials
 from portal.partials import staff as staff_partials
 from portal.settings import PROJECT_ROOT, Settings
@@ -132,6 +143,7 @@ DEFAULT_DETAILS = {
     403: "Cette action n'est pas permise. Rechargez la page et réessayez.",
     404: "Cette page n'existe pas ou n'est pas accessible avec votre compte.",
     405: "Cette action n'est pas permise ici.",
+    413: "L'envoi est trop volumineux : réduisez la taille du fichier puis recommencez.",
     500: "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
     503: "Le service est momentanément indisponible. Réessayez dans quelques minutes : "
     "vos demandes déjà validées sont enregistrées.",
@@ -302,6 +314,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *booking.ROUTES,
             *booking_partials.ROUTES,
             *tracking.ROUTES,
+            # family file ("Mon dossier", documents, staff checks)
+            *family_file.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

@@ -84,6 +84,9 @@ class Settings:
     broker_url: str | None = None
     embedded_worker: bool = True
     export_dir: Path | None = None
+    # Uploaded family documents (PORTAL_DOCUMENTS_DIR, default <var dir>/documents): outside
+    # the web root, served only through the access-checked document routes.
+    documents_dir_override: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -110,6 +113,11 @@ class Settings:
         """Where the nightly transmission writes its CSV exports."""
         return self.export_dir or self.var_dir / "exports"
 
+    @property
+    def documents_dir(self) -> Path:
+        """Where uploaded family documents are kept (never under static/)."""
+        return self.documents_dir_override or self.var_dir / "documents"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -123,6 +131,7 @@ class Settings:
         base_url = (env.get("PORTAL_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
         redis_url = env.get("PORTAL_REDIS_URL") or None
         export_dir = env.get("PORTAL_EXPORT_DIR")
+        documents_dir = env.get("PORTAL_DOCUMENTS_DIR")
         return cls(
             database_url=database_url,
             secret_key=_secret_key(env, var_dir),
@@ -132,6 +141,7 @@ class Settings:
             broker_url=env.get("PORTAL_BROKER_URL") or redis_url,
             embedded_worker=_bool(env, "PORTAL_EMBEDDED_WORKER", True),
             export_dir=_project_path(export_dir) if export_dir else None,
+            documents_dir_override=_project_path(documents_dir) if documents_dir else None,
             smtp_host=env.get("PORTAL_SMTP_HOST") or None,
             smtp_port=_int(env, "PORTAL_SMTP_PORT", 25),
             smtp_username=env.get("PORTAL_SMTP_USERNAME") or None,

@@ -12,7 +12,10 @@ from piccolo.table import Table
 
 from portal.tables.core import *  # noqa: F403
 from portal.tables.core import CORE_TABLES
+from portal.tables.family_file import *  # noqa: F403
+from portal.tables.family_file import FAMILY_FILE_TABLES
 
 ALL_TABLES: list[type[Table]] = [
     *CORE_TABLES,
+    *FAMILY_FILE_TABLES,
 ]

@@ -23,6 +23,7 @@ NAV = [
     ("paiement", "Paiement et solde", "/paiement"),
     ("reservations", "Réservations", "/reservations"),
     ("suivi", "Suivi", "/suivi"),
+    ("dossier", "Mon dossier", "/dossier"),
     ("profil", "Profil", "/profil"),
 ]
 

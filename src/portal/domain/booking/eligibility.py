@@ -20,6 +20,8 @@ from enum import StrEnum
 
 from portal.domain.money_format import format_euros
 
+FILE_LINK = "/dossier"
+
 
 class BlockCode(StrEnum):
     FILE_INCOMPLETE = "file_incomplete"
@@ -35,6 +37,7 @@ class BlockReason:
     message: str  # French, for the parent
     amount_to_pay_cents: int = 0  # least payment that lifts this reason; 0 when not money
     wallet_id: int | None = None  # the wallet concerned by a WALLET_DEBT reason
+    link: str | None = None  # where the parent fixes it ("Mon dossier")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class FamilyStanding:
     file_complete: bool
     wallets: tuple[WalletStanding, ...]
     global_threshold_cents: int | None = None  # None: no global threshold
+    # What the structure's file rules find missing (French), when the file is derived.
+    file_missing: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         thresholds = [w.block_threshold_cents for w in self.wallets]
@@ -76,13 +81,17 @@ def family_block_reasons(standing: FamilyStanding) -> list[BlockReason]:
     """Reasons that block every booking of the family (file, global debt)."""
     reasons: list[BlockReason] = []
     if not standing.file_complete:
-        reasons.append(
-            BlockReason(
-                BlockCode.FILE_INCOMPLETE,
+        if standing.file_missing:
+            message = (
                 "Votre dossier famille est incomplet : les réservations sont bloquées. "
-                "Merci de contacter nos services.",
+                f"Il manque : {' ; '.join(standing.file_missing)}."
             )
-        )
+        else:
+            message = (
+                "Votre dossier famille est incomplet : les réservations sont bloquées. "
+                "Merci de contacter nos services."
+            )
+        reasons.append(BlockReason(BlockCode.FILE_INCOMPLETE, message, link=FILE_LINK))
     debt = -sum(w.balance_cents for w in standing.wallets)
     threshold = standing.global_threshold_cents
     if threshold is not None and debt > threshold:

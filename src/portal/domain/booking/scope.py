@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from portal import clock
 from portal.db import read_snapshot
 from portal.domain.accounts.service import current_rules_document
 from portal.domain.booking import deadlines, eligibility, hours
+from portal.domain.family_file import service as family_file
 from portal.domain.money import service as money
 from portal.tables import (
     Activity,
@@ -199,7 +201,10 @@ async def _load_scope(family_id: int) -> BookingScope:
             )
         }
     balances = await money.wallet_balances(family_id)
-    standing = money.standing_from(balances, family.file_complete, structure.debt_block_cents)
+    file = await family_file.file_state(family_id, clock.local_today(structure.timezone))
+    standing = money.standing_from(
+        balances, file.complete, structure.debt_block_cents, [m.text for m in file.missing]
+    )
     return BookingScope(
         family_id=family_id,
         family_name=family.name,

@@ -175,10 +175,14 @@ async def family_standing(family_id: int) -> FamilyStanding:
 
 
 def standing_from(
-    wallets: Sequence[WalletBalance], file_complete: bool, global_threshold_cents: int | None
+    wallets: Sequence[WalletBalance],
+    file_complete: bool,
+    global_threshold_cents: int | None,
+    file_missing: Sequence[str] = (),
 ) -> FamilyStanding:
     return FamilyStanding(
         file_complete=file_complete,
+        file_missing=tuple(file_missing),
         wallets=tuple(
             WalletStanding(w.wallet_id, w.name, w.balance_cents, w.block_threshold_cents)
             for w in wallets
