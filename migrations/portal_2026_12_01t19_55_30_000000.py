@@ -110,7 +110,7 @@ class Structure(Table, tablename="structure", schema=None):
     )
 
 
-ID = "2026-12-01T19:40:22:467686"
+ID = "2026-12-01T19:55:30:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "family file: contacts, adults, child files, documents, pending changes, enrolment"
 

@@ -2,7 +2,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-01T19:40:23:000000"
+ID = "2026-12-01T19:55:30:000001"
 VERSION = "1.38.0"
 DESCRIPTION = "family file keys"
 
