@@ -48,6 +48,8 @@ from portal.pages import (
     staff,
     tracking,
 )
+from portal.pages import papers as money_papers
+from portal.pages.staff import regie as staff_regie
 from portal.partials import booking as booking_partials
 from portal.partials import staff as staff_partials
 from portal.settings import PROJECT_ROOT, Settings
@@ -316,6 +318,9 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *tracking.ROUTES,
             # family file ("Mon dossier", documents, staff checks)
             *family_file.ROUTES,
+            # money papers and the régie (statements, receipts, certificates)
+            *money_papers.ROUTES,
+            *staff_regie.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

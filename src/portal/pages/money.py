@@ -15,6 +15,7 @@ from portal.domain.money import export
 from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
 from portal.domain.money.rules import Month
+from portal.pages import papers as papers_pages
 from portal.pages import payments as payments_pages
 from portal.pages.payments import bad_request, optional_date, today_for
 from portal.partials import money as money_partials
@@ -111,6 +112,7 @@ async def histories_page(
         export_url="/historiques/export.csv?" + query.params(),
         export_payments_url="/historiques/export.csv?" + query.params(tableau="reglements"),
         short_day=money_rules.short_day,
+        documents=await papers_pages.history_documents(parent, query.month),
     )
 
 

@@ -14,8 +14,11 @@ from portal.tables.core import *  # noqa: F403
 from portal.tables.core import CORE_TABLES
 from portal.tables.family_file import *  # noqa: F403
 from portal.tables.family_file import FAMILY_FILE_TABLES
+from portal.tables.money_papers import *  # noqa: F403
+from portal.tables.money_papers import MONEY_PAPERS_TABLES
 
 ALL_TABLES: list[type[Table]] = [
     *CORE_TABLES,
     *FAMILY_FILE_TABLES,
+    *MONEY_PAPERS_TABLES,
 ]

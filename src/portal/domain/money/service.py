@@ -551,6 +551,7 @@ class PaymentLine:
     payer_name: str
     bank_name: str
     amount_cents: int
+    entry_id: int = 0  # the ledger entry: its receipt is /historiques/recu/<entry_id>
 
 
 @dataclass(frozen=True)
@@ -654,6 +655,7 @@ async def history(
             payer_name=str(r["payer_name"] or ""),
             bank_name=str(r["bank_name"] or ""),
             amount_cents=int(r["amount_cents"]),
+            entry_id=int(r["id"]),
         )
         for r in payment_rows
     ]

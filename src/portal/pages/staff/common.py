@@ -37,6 +37,7 @@ NAV = [
     ("actualites", "Actualités", "/actualites"),
     ("familles", "Familles", "/familles"),
     ("transmission", "Transmission", "/transmission"),
+    ("regie", "Régie", "/regie"),
 ]
 LOGIN_URL = "/gestion/connexion"
 

@@ -1,0 +1,1 @@
+"""The régie's papers: statements, receipts and certificates, rendered as PDF."""
