@@ -400,3 +400,45 @@ async def test_redirect_to_another_origin_gets_its_own_form_action(
     assert (
         "form-action 'self';" in (await browser.get("/paiement")).headers["content-security-policy"]
     )
+
+
+async def test_histories_and_tracking_as_xlsx(db: Database, browser: Browser) -> None:
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    setup = await money_setup(login="dupont")
+    day = (today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    await add_tariff(setup.activity, "A", 422, day - timedelta(days=400))
+    await setup.reserve(day, quantity=2)
+    await money.post_consumptions(int(setup.structure.id), until=day + timedelta(days=27))
+    await browser.login("dupont", PASSWORD)
+
+    page = await browser.get(f"/historiques?mois={day:%Y-%m}")
+    assert f"/historiques/export.xlsx?mois={day:%Y-%m}" in page.text
+    export = await browser.get(f"/historiques/export.xlsx?mois={day:%Y-%m}")
+    assert export.status_code == 200
+    assert export.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert f"consommations-{day:%Y-%m}.xlsx" in export.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert sheet is not None and sheet.freeze_panes == "A2"
+    header, line, total = (list(r) for r in sheet.iter_rows(values_only=True))
+    assert header[0] == "Date" and line[0].date() == day  # a real date
+    assert line[3] == "Restauration Scolaire" and line[5] == 2
+    assert Decimal(str(line[6])) == Decimal("8.44") and Decimal(str(total[6])) == Decimal("8.44")
+    payments = await browser.get(f"/historiques/export.xlsx?mois={day:%Y-%m}&tableau=reglements")
+    assert payments.status_code == 200
+    assert (await browser.get("/historiques/export.xlsx?tableau=x")).status_code == 400
+
+    tracking = await browser.get(f"/suivi?du={day.isoformat()}")
+    assert f"/suivi/export.xlsx?du={day.isoformat()}" in tracking.text
+    for fmt in ("csv", "xlsx"):
+        response = await browser.get(f"/suivi/export.{fmt}?du={day.isoformat()}")
+        assert response.status_code == 200, fmt
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None and sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Date", "Activité", "Personne")
+    assert rows[1][0].date() == day and rows[1][1] == "Restauration Scolaire"
+    assert Decimal(str(rows[1][5])) == Decimal("8.44")
+    assert str(rows[-2][0]).startswith("Total acceptées (1)")

@@ -11,6 +11,8 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
+from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.money import export
 from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
@@ -29,6 +31,14 @@ def _optional_id(raw: str | None, what: str) -> int | None:
     if not raw.strip().isdigit() or len(raw.strip()) > 12:
         raise bad_request(f"Le filtre « {what} » est incorrect.")
     return int(raw)
+
+
+def xlsx_response(content: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        content=content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- Historiques -------------------------------------------------------------------------------
@@ -111,6 +121,8 @@ async def histories_page(
         next_label=query.month.shift(1).label,
         export_url="/historiques/export.csv?" + query.params(),
         export_payments_url="/historiques/export.csv?" + query.params(tableau="reglements"),
+        export_xlsx_url="/historiques/export.xlsx?" + query.params(),
+        export_payments_xlsx_url="/historiques/export.xlsx?" + query.params(tableau="reglements"),
         short_day=money_rules.short_day,
         documents=await papers_pages.history_documents(parent, query.month),
     )
@@ -142,9 +154,32 @@ async def histories_export(
     )
 
 
+@get("/historiques/export.xlsx")
+async def histories_export_xlsx(
+    parent: Parent,
+    mois: FromQuery[str | None] = None,
+    jour: FromQuery[str | None] = None,
+    prenom: FromQuery[str | None] = None,
+    activite: FromQuery[str | None] = None,
+    tableau: FromQuery[str | None] = None,
+) -> Response[bytes]:
+    query = _history_query(parent, mois, jour, prenom, activite)
+    history = await _load_history(parent, query)
+    if tableau in (None, "", "consommations"):
+        table = export.consumptions_table(history.consumptions, history.consumption_total_cents)
+        title, name = "Consommations", f"consommations-{query.month.key}.xlsx"
+    elif tableau == "reglements":
+        table = export.payments_table(history.payments, history.payment_total_cents)
+        title, name = "Règlements", f"reglements-{query.month.key}.xlsx"
+    else:
+        raise bad_request("Tableau à exporter inconnu : « consommations » ou « reglements ».")
+    return xlsx_response(await xlsx_in_thread(table, title), name)
+
+
 ROUTES = [
     histories_page,
     histories_export,
+    histories_export_xlsx,
     *payments_pages.ROUTES,
     *money_partials.ROUTES,
 ]
