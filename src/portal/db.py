@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -13,6 +15,8 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from portal.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Piccolo's own commands (migrations, the admin) find the engine through this module.
 os.environ.setdefault("PICCOLO_CONF", "portal.piccolo_conf")
@@ -56,13 +60,85 @@ def is_sqlite(engine: Engine[Any] | None = None) -> bool:
     return isinstance(engine or current_engine(), SQLiteEngine)
 
 
+AfterCommit = Callable[[], Awaitable[object]]
+
+
+class UnitOfWork:
+    """One outermost write transaction and the work to do once it has committed.
+
+    Waking the outbox relay or enqueuing an actor is registered here (`after_commit`) by
+    whoever causes it, so that it happens after a successful commit only, never after a
+    rollback, and nobody calls a "wake" function by hand after a commit.
+    """
+
+    def __init__(self) -> None:
+        self.transaction: Any = None
+        self._callbacks: list[tuple[Hashable | None, AfterCommit]] = []
+        self._keys: set[Hashable] = set()
+
+    def after_commit(self, callback: AfterCommit, *, key: Hashable | None = None) -> None:
+        """Run ``callback`` after the commit, in registration order; once per ``key``."""
+        if key is not None:
+            if key in self._keys:
+                return
+            self._keys.add(key)
+        self._callbacks.append((key, callback))
+
+    def _take(self) -> list[tuple[Hashable | None, AfterCommit]]:
+        taken, self._callbacks, self._keys = self._callbacks, [], set()
+        return taken
+
+    async def run(self) -> None:
+        """Run (once) what was registered; errors are logged, never raised."""
+        await _run_callbacks(self._take())
+
+
+_current_work: ContextVar[UnitOfWork | None] = ContextVar("portal_unit_of_work", default=None)
+_collector: ContextVar[UnitOfWork | None] = ContextVar("portal_collector", default=None)
+
+
+async def _run_callbacks(callbacks: list[tuple[Hashable | None, AfterCommit]]) -> None:
+    for _key, callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # the commit stands; what was deferred has its own safety net
+            log.exception("après validation : %r a échoué", callback)
+
+
 @asynccontextmanager
-async def write_transaction() -> AsyncIterator[Any]:
-    """A transaction that takes the write lock up front.
+async def write_transaction() -> AsyncIterator[UnitOfWork]:
+    """A transaction that takes the write lock up front, with after-commit callbacks.
 
     On SQLite, BEGIN IMMEDIATE serialises writers, so a read-then-write on a counter cannot
-    interleave; on PostgreSQL conditional UPDATEs and row locks do that job.
+    interleave; on PostgreSQL conditional UPDATEs and row locks do that job. Nested use
+    joins the outer transaction: its callbacks run after the outermost commit.
     """
+    outer = _current_work.get()
+    if outer is not None:
+        async with current_engine().transaction():
+            yield outer
+        return
+    work = UnitOfWork()
+    token = _current_work.set(work)
+    try:
+        async with _begin_write() as txn:
+            work.transaction = txn
+            yield work
+    except BaseException:
+        work._take()
+        raise
+    finally:
+        _current_work.reset(token)
+    collector = _collector.get()
+    if collector is not None:
+        for key, callback in work._take():
+            collector.after_commit(callback, key=key)
+        return
+    await work.run()
+
+
+@asynccontextmanager
+async def _begin_write() -> AsyncIterator[Any]:
     engine = current_engine()
     if isinstance(engine, SQLiteEngine):
         async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
@@ -70,6 +146,44 @@ async def write_transaction() -> AsyncIterator[Any]:
     else:
         async with engine.transaction() as txn:
             yield txn
+
+
+async def after_commit(callback: AfterCommit, *, key: Hashable | None = None) -> None:
+    """Register ``callback`` on the current write transaction, or run it now if none.
+
+    Outside `write_transaction()` each statement commits on its own, so "after the commit"
+    is now.
+    """
+    work = _current_work.get()
+    if work is not None:
+        work.after_commit(callback, key=key)
+    elif (collector := _collector.get()) is not None:
+        collector.after_commit(callback, key=key)
+    else:
+        await _run_callbacks([(key, callback)])
+
+
+@asynccontextmanager
+async def collect_after_commit(*, run_at_exit: bool = True) -> AsyncIterator[UnitOfWork]:
+    """Hold the after-commit work of several transactions and run it once, at the end.
+
+    A batch that commits per item (a night's reports, one family per transaction) wakes
+    the relay once instead of once per item. What was committed still gets its callbacks
+    if the batch fails later. With ``run_at_exit=False`` the caller runs it (`.run()`),
+    for instance after the response has been sent.
+    """
+    outer = _current_work.get() or _collector.get()
+    if outer is not None:  # inside a transaction or a collection: the outer scope runs it
+        yield outer
+        return
+    collector = UnitOfWork()
+    token = _collector.set(collector)
+    try:
+        yield collector
+    finally:
+        _collector.reset(token)
+        if run_at_exit:
+            await collector.run()
 
 
 @asynccontextmanager

@@ -12,10 +12,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.stores.base import Store
 
+from portal.db import collect_after_commit
 from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
 from portal.settings import Settings
-from portal.tasks.outbox import wake_outbox
 from portal.web import throttle
 from portal.web.forms import Form
 from portal.web.render import logged_out, page, see_other
@@ -155,15 +155,16 @@ async def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template
     queued = False
     if count <= ADDRESS_ATTEMPTS:
         # The e-mail is queued in the outbox with the token, in one transaction.
-        queued = await accounts.request_password_reset(
-            identifier, email, settings.base_url, settings.reset_token_minutes
-        )
+        async with collect_after_commit(run_at_exit=False) as after_commit:
+            queued = await accounts.request_password_reset(
+                identifier, email, settings.base_url, settings.reset_token_minutes
+            )
     # Same page, same timing path either way: the relay is woken after the response.
     response = page(
         request, "pages/auth/forgot.html", page_title="Mot de passe oublié", sent=True, errors=[]
     )
     if queued:
-        response.background = BackgroundTask(wake_outbox)
+        response.background = BackgroundTask(after_commit.run)
     return response
 
 

@@ -1,9 +1,14 @@
-"""The e-mail relay actor, and `wake_outbox()` that services call after their commit."""
+"""The e-mail relay actor, and `wake_outbox()`: what a commit that queued an e-mail runs.
+
+Importing this module registers `wake_outbox` as the outbox's relay waker, which
+`queue_email()` puts on its transaction's after-commit work.
+"""
 
 from __future__ import annotations
 
 import dramatiq
 
+from portal.domain.outbox import service as outbox_service
 from portal.tasks import broker as _broker  # noqa: F401  (the broker is set before any actor)
 from portal.tasks.runtime import current_settings, enqueue
 
@@ -24,11 +29,12 @@ async def relay_outbox() -> None:
     the minute sweep catches up anyway. Two relays at once are safe: rows are claimed.
     Killed by its time limit (30 min), its claimed row is taken back after the lease.
     """
-    from portal.domain.outbox.service import relay_due
-
-    await relay_due(current_settings())
+    await outbox_service.relay_due(current_settings())
 
 
 async def wake_outbox() -> None:
     """Ask a relay to run now; never raises (the sweep finds the rows if this is lost)."""
     await enqueue(relay_outbox)
+
+
+outbox_service.use_relay_waker(wake_outbox)

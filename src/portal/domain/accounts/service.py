@@ -307,8 +307,9 @@ def _token_hash(token: str) -> str:
 async def request_password_reset(login: str, email: str, base_url: str, valid_minutes: int) -> bool:
     """Queue the reset e-mail when login and e-mail match an account; whether it was queued.
 
-    The caller answers the same way in both cases, so nobody learns whether they matched,
-    and wakes the outbox relay after the response (`portal.tasks.outbox.wake_outbox`).
+    The caller answers the same way in both cases, so nobody learns whether they matched;
+    the relay wake is after-commit work, which the caller may hold until after its response
+    (`portal.db.collect_after_commit(run_at_exit=False)`).
     """
     from portal.domain.notifications.service import password_reset_email
     from portal.domain.outbox.service import queue_email

@@ -70,8 +70,6 @@ async def apply_basket(
             result = ItemResult(item, "rejected", str(exc))
         results.append(result)
         basket.remove(item.person_id, item.activity_day_id)
-    if promoted:
-        await _after_promotions(promoted)
     return results
 
 
@@ -353,11 +351,3 @@ async def _queue_promotion_emails(movement_ids: list[int]) -> None:
         log.warning("notifications indisponibles : promotions %s non annoncées", movement_ids)
         return
     await queue_promotion_emails(movement_ids)
-
-
-async def _after_promotions(movement_ids: list[int]) -> None:
-    try:
-        from portal.tasks.outbox import wake_outbox
-    except ImportError:
-        return
-    await wake_outbox()

@@ -109,8 +109,8 @@ async def queue_promotion_emails(
     """Queue "Bonne nouvelle" for each promotion movement, in the caller's transaction.
 
     One e-mail per movement (dedupe key `promotion:{movement_id}`) to every address of the
-    family's accounts; returns how many were queued. The caller wakes the outbox after
-    its commit (`portal.tasks.outbox.wake_outbox`).
+    family's accounts; returns how many were queued. The relay is woken after the
+    caller's commit (`queue_email` registers it on the transaction).
     """
     from portal.tasks.runtime import current_settings
 

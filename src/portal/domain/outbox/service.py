@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from portal import clock
+from portal import clock, db
 from portal.domain.outbox import rules
 from portal.mail import Mail, MailError, send_mail
 from portal.settings import Settings
@@ -18,6 +18,25 @@ log = logging.getLogger(__name__)
 
 # Rows claimed per query while relaying; the relay loops until nothing is due.
 BATCH = 50
+
+RelayWaker = Callable[[], Awaitable[object]]
+_relay_waker: RelayWaker | None = None
+
+
+def use_relay_waker(waker: RelayWaker | None) -> None:
+    """How this process asks a relay to run now (`portal.tasks.outbox` sets it)."""
+    global _relay_waker
+    _relay_waker = waker
+
+
+async def wake_relay() -> None:
+    """Ask a relay to run now; never raises (the minute sweep finds the rows otherwise)."""
+    if _relay_waker is None:
+        return
+    try:
+        await _relay_waker()
+    except Exception:  # the e-mails stay queued; the periodic sweep sends them
+        log.exception("outbox : réveil impossible")
 
 
 @dataclass(frozen=True)
@@ -34,8 +53,8 @@ async def queue_email(
     """Write an e-mail to the outbox, in the caller's transaction if there is one.
 
     Returns False, writing nothing, when an e-mail with this key was already queued: a
-    replayed use case never sends twice. Call `portal.tasks.outbox.wake_outbox()` after
-    the commit.
+    replayed use case never sends twice. A relay is woken once the transaction commits
+    (once per transaction, never after a rollback).
     """
     addresses = rules.join_addresses([to] if isinstance(to, str) else to)
     if not addresses:
@@ -59,6 +78,8 @@ async def queue_email(
         .on_conflict(target=OutboxEmail.dedupe_key, action="DO NOTHING")
         .returning(OutboxEmail.id)
     )
+    if inserted:
+        await db.after_commit(wake_relay, key=wake_relay)
     return bool(inserted)
 
 

@@ -36,7 +36,6 @@ from portal.domain.payments.backends import (
 from portal.mail import Mail
 from portal.settings import Settings
 from portal.tables import Family, LedgerEntry, OnlinePayment, Wallet
-from portal.tasks.outbox import wake_outbox
 
 log = logging.getLogger(__name__)
 
@@ -370,8 +369,6 @@ async def apply_answer(
         )
         return str(current["status"]) if current else str(payment["status"]), False
     log.info("paiement %s : %s", payment_id, new)
-    if new == rules.PAID:
-        await wake_outbox()
     return new, True
 
 

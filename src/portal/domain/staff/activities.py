@@ -437,21 +437,7 @@ async def set_day_capacity(
                     target_id=day_id,
                     after={"promotion_movements": promoted},
                 )
-    if promoted:
-        await wake_outbox()
     return promoted
-
-
-async def wake_outbox() -> None:
-    """Send the queued e-mails now (after the commit), when the outbox relay exists."""
-    try:
-        from portal.tasks.outbox import wake_outbox as wake
-    except ImportError:
-        return
-    try:
-        await wake()
-    except Exception:  # the e-mails stay queued; the periodic sweep sends them
-        log.exception("outbox : réveil impossible")
 
 
 async def family_names(structure_id: int) -> dict[int, str]:

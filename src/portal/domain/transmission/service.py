@@ -24,7 +24,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from portal import clock
-from portal.db import write_transaction
+from portal.db import collect_after_commit, write_transaction
 from portal.domain.exports.tabular import Table, write_csv_file
 from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import queue_email
@@ -77,7 +77,6 @@ async def run_transmission(
     structure_id: int, *, settings: Settings | None = None, now: datetime | None = None
 ) -> TransmissionReport:
     """Transmit, export and report the structure's night; a replay does nothing twice."""
-    from portal.tasks.outbox import wake_outbox
     from portal.tasks.runtime import current_settings
 
     settings = settings or current_settings()
@@ -87,13 +86,13 @@ async def run_transmission(
         raise StructureNotFound(structure_id)
     movements, reservations = await transmit_movements(structure_id, now)
     export_path = await write_export(settings, structure, now)
-    families, emails = await report_families(settings, structure, now)
+    # One family per transaction, one relay woken for the whole night.
+    async with collect_after_commit():
+        families, emails = await report_families(settings, structure, now)
     posted = await post_consumptions(structure, now)
     await Structure.update({Structure.last_transmission_at: now}).where(
         Structure.id == structure_id
     )
-    if emails:
-        await wake_outbox()
     report = TransmissionReport(
         structure_id=structure_id,
         structure_name=structure.name,
