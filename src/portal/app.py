@@ -56,6 +56,8 @@ from portal.settings import PROJECT_ROOT, Settings
 from portal.tasks.runtime import BackgroundRuntime
 from portal.web.admin import admin_mount
 from portal.web.context import RedirectTo, load_parent
+from portal.web.csrf import SessionCSRFMiddleware
+from portal.web.head import head_as_get
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
 
@@ -113,10 +115,10 @@ def _stores(settings: Settings) -> dict[str, Store]:
     return {"sessions": FileStore(path=settings.session_dir), "throttle": MemoryStore()}
 
 
-def _wants_html(request: Request[Any, Any, Any]) -> bool:
-    return "text/html" in request.headers.get("accept", "text/html") or not request.headers.get(
-        "accept"
-    )
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    # Browsers (and curl's */*) get the French page; JSON only for clients that ask for it.
+    accept = request.headers.get("accept", "")
+    return "json" in accept and "text/html" not in accept
 
 
 def _redirect_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -189,7 +191,7 @@ def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
     detail = _french_detail(status, detail)
     title = ERROR_TITLES.get(status, "Erreur")
     headers = getattr(exc, "headers", None) or {}
-    if not _wants_html(request) or request.url.path.startswith("/healthz"):
+    if _wants_json(request) or request.url.path.startswith("/healthz"):
         return Response(
             content={"status_code": status, "detail": detail},
             status_code=status,
@@ -326,8 +328,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             "parent": Provide(load_parent),
             "member": Provide(staff.load_staff),
         },
-        middleware=[security_headers, session_config.middleware],
-        csrf_config=csrf,
+        # Sessions first: the CSRF check binds tokens to the session it loads.
+        middleware=[session_config.middleware, SessionCSRFMiddleware(csrf)],
         stores=stores,
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
@@ -341,6 +343,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         openapi_config=None,
         debug=False,
     )
+    # In front of the router, so that its own 404 and 405 get them too.
+    app.asgi_handler = security_headers(head_as_get(app.asgi_handler))
     app.state.settings = settings
     app.state.engine = engine
     app.state.background = background
