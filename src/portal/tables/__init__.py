@@ -16,9 +16,12 @@ from portal.tables.family_file import *  # noqa: F403
 from portal.tables.family_file import FAMILY_FILE_TABLES
 from portal.tables.money_papers import *  # noqa: F403
 from portal.tables.money_papers import MONEY_PAPERS_TABLES
+from portal.tables.tasks import *  # noqa: F403
+from portal.tables.tasks import TASKS_TABLES
 
 ALL_TABLES: list[type[Table]] = [
     *CORE_TABLES,
     *FAMILY_FILE_TABLES,
     *MONEY_PAPERS_TABLES,
+    *TASKS_TABLES,
 ]

@@ -18,7 +18,8 @@ from portal.tasks.runtime import current_settings, enqueue
     max_retries=5,
     min_backoff=10_000,
     max_backoff=300_000,
-    # A night's reports for thousands of families take minutes (one SMTP session each).
+    # A night's reports for thousands of families take a minute or so over persistent
+    # connections; the limit leaves room for a slow mail server.
     time_limit=30 * 60_000,
 )
 async def relay_outbox() -> None:
@@ -26,10 +27,12 @@ async def relay_outbox() -> None:
 
     Never raises for a mail-server error (recorded on the row, retried with backoff by a
     later relay); raises on database errors, which Dramatiq retries (max_retries=5) and
-    the minute sweep catches up anyway. Two relays at once are safe: rows are claimed.
-    Killed by its time limit (30 min), its claimed row is taken back after the lease.
+    the minute sweep catches up anyway. One relay runs at a time (a lease in the database:
+    a second one returns at once, the sweep starts none); two at once would still be safe,
+    rows are claimed. Killed by its time limit (30 min), its claimed rows are taken back
+    after the sending lease, and its relay lease expires.
     """
-    await outbox_service.relay_due(current_settings())
+    await outbox_service.relay_exclusively(current_settings())
 
 
 async def wake_outbox() -> None:

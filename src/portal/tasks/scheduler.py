@@ -30,15 +30,20 @@ class Scheduler:
     _enqueued: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
 
     async def sweep(self, now: datetime | None = None) -> SweepResult:
-        """Enqueue the relay when e-mails are due, and each structure whose night is due."""
-        from portal.domain.outbox.service import due_count
+        """Enqueue the relay when e-mails are due and no relay is running, and each
+        structure whose night is due."""
+        from portal.domain.outbox.service import due_count, relay_running
         from portal.domain.transmission.service import due_structures
         from portal.tasks.outbox import relay_outbox
         from portal.tasks.runtime import enqueue
         from portal.tasks.transmission import transmit_structure
 
         now = now or clock.utcnow()
-        relay = await due_count(now) > 0 and await enqueue(relay_outbox)
+        relay = (
+            await due_count(now) > 0
+            and not await relay_running(now)
+            and await enqueue(relay_outbox)
+        )
         started = []
         for structure_id, due_at in await due_structures(now):
             previous = self._enqueued.get(structure_id)

@@ -39,6 +39,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=StrictUndefined,
+        # Templates ship with the code: no stat() of each file per e-mail rendered.
+        auto_reload=False,
     )
 
 

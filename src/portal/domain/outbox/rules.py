@@ -59,3 +59,12 @@ def split_addresses(stored: str) -> list[str]:
 
 def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()[:1000]
+
+
+# The relay: a few SMTP connections in parallel, each reused for several messages (servers
+# cap messages per session; 100 is a common default).
+RELAY_CONNECTIONS = 8
+MESSAGES_PER_CONNECTION = 100
+# How long a running relay's lease lasts without renewal: past it, the relay is deemed dead
+# and the minute sweep starts another one.
+RELAY_LEASE_DURATION = timedelta(minutes=5)

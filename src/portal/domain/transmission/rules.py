@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from portal.domain.french_dates import short_day
@@ -62,8 +63,10 @@ def is_due(last_transmission_at: datetime | None, last_due: datetime) -> bool:
 # --- the report ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def short_date(day: date) -> str:
-    """French short date of the seed e-mails: "lun. 15/05"."""
+    """French short date of the seed e-mails: "lun. 15/05" (cached: a night's reports
+    name the same few weeks of days tens of thousands of times)."""
     return short_day(day)
 
 
@@ -244,6 +247,21 @@ class Attendance:
     departure: time | None
 
 
+@lru_cache(maxsize=4096)
+def _export_date(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+@lru_cache(maxsize=4096)
+def _export_weekday(day: date) -> str:
+    return short_date(day).split(" ")[0]
+
+
+@lru_cache(maxsize=4096)
+def _hh_mm(at: time | None) -> str:
+    return at.strftime("%H:%M") if at else ""
+
+
 def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
     """CSV rows per activity and day, children in alphabetical order."""
     ordered = sorted(
@@ -259,12 +277,12 @@ def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
     return [
         (
             a.activity_name,
-            a.day.strftime("%d/%m/%Y"),
-            short_date(a.day).split(" ")[0],
+            _export_date(a.day),
+            _export_weekday(a.day),
             person_label(a.person_first_name, a.person_last_name),
             a.family_name,
-            a.arrival.strftime("%H:%M") if a.arrival else "",
-            a.departure.strftime("%H:%M") if a.departure else "",
+            _hh_mm(a.arrival),
+            _hh_mm(a.departure),
         )
         for a in ordered
     ]

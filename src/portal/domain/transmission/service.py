@@ -1,11 +1,12 @@
 """The nightly transmission of a structure, safe to interrupt and to run again.
 
 1. Movements not yet transmitted are claimed (transmitted_at set with a conditional
-   UPDATE) with their reservations, in one transaction.
+   `UPDATE ... RETURNING`) with their reservations, by batches, one transaction each.
 2. The export of the night is (re)written: who comes, per activity and day.
-3. Each family with transmitted, unreported movements gets its report: in one transaction
-   per family the movements are claimed (reported_at) and the e-mail queued in the outbox
-   under `report:{family_id}:{last movement id}`.
+3. Each family with transmitted, unreported movements gets its report: by batches of
+   families, their movements loaded in one query, the reports rendered, then one
+   transaction claims the movements (reported_at) and writes the outbox rows under
+   `report:{family_id}:{last movement id}` (the key makes a replay queue nothing twice).
 4. Consumption posting for the days that ended, when the money service exists.
 5. `Structure.last_transmission_at`, last: an interrupted night is still due.
 """
@@ -16,7 +17,7 @@ import asyncio
 import importlib
 import importlib.util
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from portal import clock
 from portal.db import collect_after_commit, write_transaction
 from portal.domain.exports.tabular import Table, write_csv_file
 from portal.domain.notifications.service import family_addresses, report_email
-from portal.domain.outbox.service import queue_email
+from portal.domain.outbox.service import QueuedEmail, queue_emails
 from portal.domain.transmission import rules
 from portal.settings import Settings
 from portal.tables import Movement, Reservation, Structure
@@ -35,7 +36,9 @@ from portal.tables import Movement, Reservation, Structure
 log = logging.getLogger(__name__)
 
 MONEY_SERVICE = "portal.domain.money.service"
-_CHUNK = 500
+# Movements claimed per transmission transaction, families per report batch.
+TRANSMIT_BATCH = 5_000
+REPORT_BATCH = 250
 
 
 class StructureNotFound(LookupError):
@@ -67,10 +70,6 @@ class TransmissionReport:
             f"compte(s) rendu(s) ({self.emails_queued} e-mail(s)), {posted}, "
             f"export {self.export_path}"
         )
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
 async def run_transmission(
@@ -109,26 +108,41 @@ async def run_transmission(
 
 
 async def transmit_movements(structure_id: int, now: datetime) -> tuple[int, int]:
-    """Mark the structure's untransmitted movements, and their reservations, transmitted."""
-    async with write_transaction():
-        waiting = await Movement.select(Movement.id).where(
-            (Movement.family.structure == structure_id)
-            & Movement.transmitted_at.is_null()
-            & (Movement.created_at <= now)
-        )
-        claimed: list[dict[str, Any]] = []
-        for chunk in _chunks([int(r["id"]) for r in waiting]):
-            claimed += await (
-                Movement.update({Movement.transmitted_at: now})
-                .where(Movement.id.is_in(chunk) & Movement.transmitted_at.is_null())
-                .returning(Movement.id, Movement.reservation)
+    """Mark the structure's untransmitted movements, and their reservations, transmitted.
+
+    Set-based: each batch is one `UPDATE ... RETURNING` on the movements and one UPDATE of
+    their reservations, in a short write transaction of its own (web writers interleave).
+    """
+    movements = 0
+    reservations: set[int] = set()
+    while True:
+        async with write_transaction():
+            claimed = await Movement.raw(
+                "UPDATE movement SET transmitted_at = {} WHERE transmitted_at IS NULL"
+                " AND id IN (SELECT m.id FROM movement m JOIN family f ON f.id = m.family"
+                " WHERE f.structure = {} AND m.transmitted_at IS NULL AND m.created_at <= {}"
+                " ORDER BY m.id LIMIT {}) RETURNING id, reservation",
+                now,
+                structure_id,
+                now,
+                TRANSMIT_BATCH,
             )
-        reservation_ids = sorted({int(r["reservation"]) for r in claimed})
-        for chunk in _chunks(reservation_ids):
-            await Reservation.update({Reservation.transmitted_at: now}).where(
-                Reservation.id.is_in(chunk)
+            if not claimed:
+                break
+            batch = sorted({int(r["reservation"]) for r in claimed})
+            await Reservation.raw(
+                f"UPDATE reservation SET transmitted_at = {{}} WHERE id IN ({sql_ids(batch)})",  # noqa: S608
+                now,
             )
-    return len(claimed), len(reservation_ids)
+        movements += len(claimed)
+        reservations.update(batch)
+    return movements, len(reservations)
+
+
+def sql_ids(ids: Iterable[int]) -> str:
+    """An SQL list of integers, inlined: ids come from the database and are forced to int,
+    and one statement then serves any number of them on both engines."""
+    return ",".join(str(int(i)) for i in ids) or "NULL"
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -142,36 +156,28 @@ async def write_export(settings: Settings, structure: Structure, now: datetime) 
     """Who comes, per activity and day, from the night's local date on (CSV, UTF-8 BOM, ;)."""
     tz = ZoneInfo(structure.timezone or "Europe/Paris")
     night = now.astimezone(tz).date()
-    rows = await (
-        Reservation.select(
-            Reservation.arrival,
-            Reservation.departure,
-            Reservation.person.first_name,
-            Reservation.person.last_name,
-            Reservation.family.name,
-            Reservation.activity_day.day,
-            Reservation.activity_day._.activity.name,
-            Reservation.activity_day._.activity.position,
-            Reservation.activity_day._.activity.start_time,
-            Reservation.activity_day._.activity.end_time,
-        )
-        .where(
-            (Reservation.activity_day._.activity.structure == structure.id)
-            & (Reservation.status == rules.ACCEPTED)
-            & (Reservation.activity_day.day >= night)
-        )
-        .output(nested=False)
+    rows = await Reservation.raw(
+        "SELECT r.arrival, r.departure, p.first_name, p.last_name, f.name AS family_name,"
+        " d.day, a.name AS activity_name, a.position, a.start_time, a.end_time"
+        " FROM reservation r JOIN person p ON p.id = r.person"
+        " JOIN family f ON f.id = r.family"
+        " JOIN activity_day d ON d.id = r.activity_day"
+        " JOIN activity a ON a.id = d.activity"
+        " WHERE a.structure = {} AND r.status = {} AND d.day >= {}",
+        structure.id,
+        rules.ACCEPTED,
+        night,
     )
     attendances = [
         rules.Attendance(
-            activity_name=r["activity_day.activity.name"],
-            activity_position=int(r["activity_day.activity.position"] or 0),
-            day=r["activity_day.day"],
-            person_first_name=r["person.first_name"],
-            person_last_name=r["person.last_name"],
-            family_name=r["family.name"],
-            arrival=r["arrival"] or r["activity_day.activity.start_time"],
-            departure=r["departure"] or r["activity_day.activity.end_time"],
+            activity_name=r["activity_name"],
+            activity_position=int(r["position"] or 0),
+            day=r["day"],
+            person_first_name=r["first_name"],
+            person_last_name=r["last_name"],
+            family_name=r["family_name"],
+            arrival=r["arrival"] or r["start_time"],
+            departure=r["departure"] or r["end_time"],
         )
         for r in rows
     ]
@@ -184,112 +190,176 @@ async def write_export(settings: Settings, structure: Structure, now: datetime) 
 # --- reports ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _Prepared:
+    """A family's report made ready before its movements are claimed."""
+
+    family_id: int
+    movements: list[rules.ReportMovement]
+    # None: the family has no address, its movements are claimed without an e-mail.
+    email: QueuedEmail | None
+
+
 async def report_families(
     settings: Settings, structure: Structure, now: datetime
 ) -> tuple[int, int]:
     """One report per family with transmitted, unreported movements; returns (families,
-    e-mails queued). Each family is its own transaction: an interruption loses nothing."""
-    rows = await (
-        Movement.select(Movement.family)
-        .where(
-            (Movement.family.structure == structure.id)
-            & Movement.transmitted_at.is_not_null()
-            & Movement.reported_at.is_null()
-        )
-        .distinct()
+    e-mails queued).
+
+    Families go by batches of REPORT_BATCH: their movements loaded in one query, reports
+    rendered, then one write transaction claims the movements (reported_at) and writes the
+    outbox rows together. An interruption loses nothing and repeats nothing: a family's
+    claim and its e-mail commit together.
+    """
+    rows = await Movement.raw(
+        "SELECT DISTINCT m.family FROM movement m JOIN family f ON f.id = m.family"
+        " WHERE f.structure = {} AND m.transmitted_at IS NOT NULL AND m.reported_at IS NULL",
+        structure.id,
     )
+    family_ids = sorted(int(r["family"]) for r in rows)
     families = emails = 0
-    for family_id in sorted({int(r["family"]) for r in rows}):
-        queued = await report_family(settings, structure, family_id, now)
-        if queued is not None:
-            families += 1
-            emails += int(queued)
+    for start in range(0, len(family_ids), REPORT_BATCH):
+        batch = family_ids[start : start + REPORT_BATCH]
+        reported, queued = await _report_batch(settings, structure, batch, now)
+        families += reported
+        emails += queued
     return families, emails
 
 
-async def report_family(
-    settings: Settings, structure: Structure, family_id: int, now: datetime
-) -> bool | None:
-    """Claim the family's unreported movements and queue their report, atomically.
+async def _report_batch(
+    settings: Settings, structure: Structure, family_ids: list[int], now: datetime
+) -> tuple[int, int]:
+    movements = await load_unreported_movements(family_ids)
+    addresses = await family_addresses(family_ids)
+    names = await _family_names(family_ids)
+    prepared: list[_Prepared] = []
+    try:
+        for family_id in family_ids:
+            found = movements.get(family_id)
+            if not found:
+                continue
+            email = None
+            if addresses[family_id]:
+                name = names.get(family_id, "")
+                email = _render(settings, structure, family_id, name, found, addresses)
+            prepared.append(_Prepared(family_id, found, email))
+    except Exception:
+        # What was rendered before the failure is recorded, then the night stops (and
+        # stays due): a broken report never costs the families before it their e-mail.
+        await _record_reports(settings, structure, prepared, names, addresses, now)
+        raise
+    return await _record_reports(settings, structure, prepared, names, addresses, now)
 
-    Returns None when another run had claimed them already, else whether an e-mail was
-    queued (False: the family has no address, or the report was queued before).
+
+def _render(
+    settings: Settings,
+    structure: Structure,
+    family_id: int,
+    family_name: str,
+    movements: list[rules.ReportMovement],
+    addresses: dict[int, list[str]],
+) -> QueuedEmail:
+    report = rules.build_family_report(movements)
+    email = report_email(
+        report,
+        family_name=family_name,
+        structure_name=structure.name,
+        base_url=settings.base_url,
+    )
+    return QueuedEmail(
+        dedupe_key=f"report:{family_id}:{report.last_movement_id}",
+        to=addresses[family_id],
+        subject=email.subject,
+        text=email.text,
+        html=email.html,
+    )
+
+
+async def _record_reports(
+    settings: Settings,
+    structure: Structure,
+    prepared: list[_Prepared],
+    names: dict[int, str],
+    addresses: dict[int, list[str]],
+    now: datetime,
+) -> tuple[int, int]:
+    """Claim the prepared families' movements and queue their reports, in one transaction.
+
+    A family whose movements another run claimed meanwhile is skipped (that run reports
+    them); one that got only part of them is reported on that part.
     """
+    if not prepared:
+        return 0, 0
+    wanted = [m.movement_id for p in prepared for m in p.movements]
     async with write_transaction():
-        claimed = await (
-            Movement.update({Movement.reported_at: now})
-            .where(
-                (Movement.family == family_id)
-                & Movement.transmitted_at.is_not_null()
-                & Movement.reported_at.is_null()
-            )
-            .returning(Movement.id)
+        claimed = await Movement.raw(
+            "UPDATE movement SET reported_at = {} WHERE reported_at IS NULL"  # noqa: S608
+            f" AND id IN ({sql_ids(wanted)}) RETURNING id",
+            now,
         )
-        if not claimed:
-            return None
-        movements = await load_report_movements([int(r["id"]) for r in claimed])
-        report = rules.build_family_report(movements)
-        addresses = (await family_addresses([family_id]))[family_id]
-        if not addresses:
-            log.info("compte rendu : la famille %s n'a pas d'adresse e-mail", family_id)
-            return False
-        family_name = await _family_name(family_id)
-        email = report_email(
-            report,
-            family_name=family_name,
-            structure_name=structure.name,
-            base_url=settings.base_url,
-        )
-        return await queue_email(
-            f"report:{family_id}:{report.last_movement_id}",
-            addresses,
-            email.subject,
-            email.text,
-            email.html,
-        )
+        got = {int(r["id"]) for r in claimed}
+        families = 0
+        to_queue: list[QueuedEmail] = []
+        for p in prepared:
+            mine = [m for m in p.movements if m.movement_id in got]
+            if not mine:
+                continue
+            families += 1
+            if p.email is None:
+                log.info("compte rendu : la famille %s n'a pas d'adresse e-mail", p.family_id)
+                continue
+            if len(mine) == len(p.movements):
+                to_queue.append(p.email)
+            else:
+                name = names.get(p.family_id, "")
+                to_queue.append(_render(settings, structure, p.family_id, name, mine, addresses))
+        emails = await queue_emails(to_queue)
+    return families, emails
 
 
-async def _family_name(family_id: int) -> str:
-    from portal.tables import Family
+async def _family_names(family_ids: list[int]) -> dict[int, str]:
+    rows = await Movement.raw(
+        f"SELECT id, name FROM family WHERE id IN ({sql_ids(family_ids)})"  # noqa: S608
+    )
+    return {int(r["id"]): str(r["name"]) for r in rows}
 
-    row = await Family.select(Family.name).where(Family.id == family_id).first()
-    return str(row["name"]) if row else ""
+
+_REPORT_MOVEMENTS = (
+    "SELECT m.id, m.family, m.kind, m.outcome, m.reservation, p.first_name, p.last_name,"
+    " d.day, a.id AS activity_id, a.name AS activity_name, a.position"
+    " FROM movement m JOIN reservation r ON r.id = m.reservation"
+    " JOIN person p ON p.id = r.person"
+    " JOIN activity_day d ON d.id = r.activity_day"
+    " JOIN activity a ON a.id = d.activity"
+)
 
 
-async def load_report_movements(movement_ids: list[int]) -> list[rules.ReportMovement]:
-    found: list[rules.ReportMovement] = []
-    for chunk in _chunks(sorted(movement_ids)):
-        rows = await (
-            Movement.select(
-                Movement.id,
-                Movement.kind,
-                Movement.outcome,
-                Movement.reservation,
-                Movement.reservation._.person.first_name,
-                Movement.reservation._.person.last_name,
-                Movement.reservation._.activity_day.day,
-                Movement.reservation._.activity_day._.activity.id,
-                Movement.reservation._.activity_day._.activity.name,
-                Movement.reservation._.activity_day._.activity.position,
-            )
-            .where(Movement.id.is_in(chunk))
-            .output(nested=False)
-        )
-        found += [
-            rules.ReportMovement(
-                movement_id=int(r["id"]),
-                reservation_id=int(r["reservation"]),
-                kind=r["kind"],
-                outcome=r["outcome"],
-                person_first_name=r["reservation.person.first_name"],
-                person_last_name=r["reservation.person.last_name"],
-                activity_id=int(r["reservation.activity_day.activity.id"]),
-                activity_name=r["reservation.activity_day.activity.name"],
-                activity_position=int(r["reservation.activity_day.activity.position"] or 0),
-                day=r["reservation.activity_day.day"],
-            )
-            for r in rows
-        ]
+def _report_movement(r: dict[str, Any]) -> rules.ReportMovement:
+    return rules.ReportMovement(
+        movement_id=int(r["id"]),
+        reservation_id=int(r["reservation"]),
+        kind=r["kind"],
+        outcome=r["outcome"],
+        person_first_name=r["first_name"],
+        person_last_name=r["last_name"],
+        activity_id=int(r["activity_id"]),
+        activity_name=r["activity_name"],
+        activity_position=int(r["position"] or 0),
+        day=r["day"],
+    )
+
+
+async def load_unreported_movements(
+    family_ids: list[int],
+) -> dict[int, list[rules.ReportMovement]]:
+    """The transmitted, unreported movements of these families, in one query."""
+    rows = await Movement.raw(
+        f"{_REPORT_MOVEMENTS} WHERE m.family IN ({sql_ids(family_ids)})"
+        " AND m.transmitted_at IS NOT NULL AND m.reported_at IS NULL ORDER BY m.id"
+    )
+    found: dict[int, list[rules.ReportMovement]] = {}
+    for r in rows:
+        found.setdefault(int(r["family"]), []).append(_report_movement(r))
     return found
 
 
