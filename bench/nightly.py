@@ -20,7 +20,7 @@ import resource
 import socket
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,7 @@ def _smtp_sink(port: int, ready: Any, done: Any, expected: int, result: Any) -> 
     done.wait()
     time.sleep(0.5)  # a duplicate would arrive now
     controller.stop()
-    result.put((handler.received, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    result.put((handler.received, peak_rss_kb(), time.process_time()))
 
 
 def _free_port() -> int:
@@ -111,10 +111,10 @@ async def build(families: int, per_family: int, now: datetime) -> int:
         activities.append(activity.id)
     per_child = -(-per_family // CHILDREN)
     first = now.date() + timedelta(days=7)
-    day_ids: list[int] = []
-    days = [(a, first + timedelta(days=i)) for a in activities for i in range(per_child)]
-    await bulk_insert("activity_day", ("activity", "day", "capacity"), [(a, d, None) for a, d in days])
-    day_ids = [int(r["id"]) for r in await Structure.raw("SELECT id FROM activity_day ORDER BY id")]
+    days = [(a, first + timedelta(days=i), None) for a in activities for i in range(per_child)]
+    await bulk_insert("activity_day", ("activity", "day", "capacity"), days)
+    rows = await Structure.raw("SELECT id FROM activity_day ORDER BY id")
+    day_ids = [int(r["id"]) for r in rows]
 
     await bulk_insert(
         "account",
@@ -188,6 +188,19 @@ def _rss_mb(kilobytes: int) -> str:
     return f"{kilobytes / 1024:.0f} MB"
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss, not inherited from the
+    parent of a spawned process)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _load_average() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
 async def run(server_url: str | None, families: int, per_family: int) -> None:
     name = f"portal_bench_nightly_{os.getpid()}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,16 +225,17 @@ async def run(server_url: str | None, families: int, per_family: int) -> None:
             if isinstance(engine, PostgresEngine):
                 await engine.start_connection_pool(max_size=10)
             now = clock.utcnow()
+            load_at_start = _load_average()
             started = time.perf_counter()
             structure_id = await build(families, per_family, now)
             built = time.perf_counter() - started
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss_before = peak_rss_kb()
 
             cpu, started = time.process_time(), time.perf_counter()
             report = await run_transmission(structure_id, settings=settings, now=now)
             transmit = time.perf_counter() - started
             transmit_cpu = time.process_time() - cpu
-            rss_transmit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss_transmit = peak_rss_kb()
 
             context = multiprocessing.get_context("spawn")
             ready, done, result = context.Event(), context.Event(), context.Queue()
@@ -235,9 +249,9 @@ async def run(server_url: str | None, families: int, per_family: int) -> None:
             mail = time.perf_counter() - started
             mail_cpu = time.process_time() - cpu
             await asyncio.to_thread(done.wait, 60)
-            received, sink_rss = await asyncio.to_thread(result.get, True, 60)
+            received, sink_rss, sink_cpu = await asyncio.to_thread(result.get, True, 60)
             sink.join(10)
-            rss_mail = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss_mail = peak_rss_kb()
 
             untransmitted = await Movement.count().where(Movement.transmitted_at.is_null())
             unreported = await Movement.count().where(Movement.reported_at.is_null())
@@ -259,6 +273,7 @@ async def run(server_url: str | None, families: int, per_family: int) -> None:
     )
     kind = "postgresql" if server_url else "sqlite"
     total = transmit + mail
+    print(f"load average at the start: {load_at_start}")
     print(f"engine: {kind}; {families} families, {report.movements_transmitted} movements")
     print(f"data built in {built:.1f} s (not counted)")
     print(
@@ -268,7 +283,8 @@ async def run(server_url: str | None, families: int, per_family: int) -> None:
     )
     print(
         f"mail: {mail:.1f} s wall, {mail_cpu:.1f} s CPU, {outcome.sent / mail:.0f} mails/s "
-        f"({outcome.sent} sent, {received} received by the SMTP server)"
+        f"({outcome.sent} sent, {received} received by the SMTP server, "
+        f"which used {sink_cpu:.1f} s CPU)"
     )
     print(f"total: {total:.1f} s (target 60 s)")
     print(
@@ -276,8 +292,7 @@ async def run(server_url: str | None, families: int, per_family: int) -> None:
         f"{_rss_mb(rss_transmit)} after transmit, {_rss_mb(rss_mail)} after mail; "
         f"SMTP server process {_rss_mb(sink_rss)}"
     )
-    with open("/proc/loadavg") as handle:
-        print(f"load average at the end: {handle.read().strip()}")
+    print(f"load average at the end: {_load_average()}")
 
 
 def main() -> None:
