@@ -5,7 +5,7 @@ from piccolo.columns.column_types import Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-01T19:41:52:865017"
+ID = "2026-12-01T20:03:54:494453"
 VERSION = "1.38.0"
 DESCRIPTION = "task leases"
 
