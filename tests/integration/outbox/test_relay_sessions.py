@@ -167,6 +167,7 @@ async def test_the_sweep_starts_no_relay_while_one_runs(
     broker.flush_all()
     try:
         await queue_email("k:1", ["a@example.fr"], "Sujet", "Texte")
+        broker.flush_all()  # its wake-up: the running relay is to send it
         assert await take_lease(RELAY_LEASE, "running-relay")
         assert not (await Scheduler().sweep()).relay
         assert broker.queues["outbox"].qsize() == 0
