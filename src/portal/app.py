@@ -49,7 +49,9 @@ from portal.pages import (
     tracking,
 )
 from portal.pages import papers as money_papers
+from portal.pages import sepa as money_sepa
 from portal.pages.staff import regie as staff_regie
+from portal.pages.staff import sepa as staff_sepa
 from portal.partials import booking as booking_partials
 from portal.partials import staff as staff_partials
 from portal.settings import PROJECT_ROOT, Settings
@@ -323,6 +325,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             # money papers and the régie (statements, receipts, certificates)
             *money_papers.ROUTES,
             *staff_regie.ROUTES,
+            *money_sepa.ROUTES,
+            *staff_sepa.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

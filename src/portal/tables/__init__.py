@@ -16,6 +16,8 @@ from portal.tables.family_file import *  # noqa: F403
 from portal.tables.family_file import FAMILY_FILE_TABLES
 from portal.tables.money_papers import *  # noqa: F403
 from portal.tables.money_papers import MONEY_PAPERS_TABLES
+from portal.tables.money_sepa import *  # noqa: F403
+from portal.tables.money_sepa import MONEY_SEPA_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
 
@@ -23,5 +25,6 @@ ALL_TABLES: list[type[Table]] = [
     *CORE_TABLES,
     *FAMILY_FILE_TABLES,
     *MONEY_PAPERS_TABLES,
+    *MONEY_SEPA_TABLES,
     *TASKS_TABLES,
 ]

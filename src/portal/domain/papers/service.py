@@ -296,6 +296,19 @@ async def _family(family_id: int) -> FamilyHeader:
     return FamilyHeader(int(row["id"]), str(row["name"]), int(row["structure"]))
 
 
+async def family_structure(family_id: int) -> int:
+    return (await _family(family_id)).structure_id
+
+
+async def structure_families(structure_id: int) -> list[FamilyHeader]:
+    rows = await (
+        Family.select(Family.id, Family.name)
+        .where(Family.structure == structure_id)
+        .order_by(Family.name)
+    )
+    return [FamilyHeader(int(r["id"]), str(r["name"]), structure_id) for r in rows]
+
+
 @dataclass(frozen=True)
 class WalletChoice:
     wallet_id: int

@@ -1,0 +1,1 @@
+"""SEPA direct debit: mandates, monthly runs (pain.008), rejects."""
