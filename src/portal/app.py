@@ -49,8 +49,10 @@ from portal.pages import (
     tracking,
 )
 from portal.pages import papers as money_papers
+from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
 from portal.pages.staff import regie as staff_regie
+from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
 from portal.partials import booking as booking_partials
 from portal.partials import staff as staff_partials
@@ -327,6 +329,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_regie.ROUTES,
             *money_sepa.ROUTES,
             *staff_sepa.ROUTES,
+            *money_reminders.ROUTES,
+            *staff_reminders.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

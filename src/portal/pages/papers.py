@@ -24,6 +24,7 @@ MAX_ID = 2**31 - 1
 def pdf_response(content: bytes, filename: str) -> Response[bytes]:
     return Response(
         content=content,
+        status_code=200,
         media_type="application/pdf",
         headers={
             "content-disposition": f'attachment; filename="{filename}"',

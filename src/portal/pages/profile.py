@@ -9,6 +9,8 @@ from litestar.response import Redirect, Template
 
 from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
+from portal.domain.money.rules import amount_for_input
+from portal.domain.reminders import service as reminders
 from portal.web.context import Parent
 from portal.web.forms import Form
 from portal.web.render import flash, page, see_other
@@ -22,8 +24,10 @@ async def _profile(
     password_errors: list[str] | None = None,
     email_errors: list[str] | None = None,
     emails_value: str | None = None,
+    balance_errors: list[str] | None = None,
 ) -> Template:
     people = await accounts.family_people(parent.family_id)
+    alert = await reminders.alert_setting(parent.family_id)
     return page(
         request,
         "pages/profile.html",
@@ -40,6 +44,9 @@ async def _profile(
         password_errors=password_errors or [],
         email_errors=email_errors or [],
         password_rules=rules.PASSWORD_RULES_TEXT,
+        balance_alert=alert,
+        balance_threshold=amount_for_input(alert.threshold_cents),
+        balance_errors=balance_errors or [],
     )
 
 

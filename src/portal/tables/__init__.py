@@ -16,6 +16,8 @@ from portal.tables.family_file import *  # noqa: F403
 from portal.tables.family_file import FAMILY_FILE_TABLES
 from portal.tables.money_papers import *  # noqa: F403
 from portal.tables.money_papers import MONEY_PAPERS_TABLES
+from portal.tables.money_reminders import *  # noqa: F403
+from portal.tables.money_reminders import MONEY_REMINDER_TABLES
 from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
 from portal.tables.tasks import *  # noqa: F403
@@ -26,5 +28,6 @@ ALL_TABLES: list[type[Table]] = [
     *FAMILY_FILE_TABLES,
     *MONEY_PAPERS_TABLES,
     *MONEY_SEPA_TABLES,
+    *MONEY_REMINDER_TABLES,
     *TASKS_TABLES,
 ]

@@ -43,6 +43,7 @@ def current_settings() -> Settings:
 def load_actors() -> None:
     """Declare every actor on the current broker (a worker must know them all)."""
     import portal.tasks.outbox
+    import portal.tasks.reminders
     import portal.tasks.transmission  # noqa: F401
 
 

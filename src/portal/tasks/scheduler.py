@@ -28,6 +28,7 @@ class SweepResult:
 @dataclass
 class Scheduler:
     _enqueued: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    _balance_enqueued: dict[int, datetime] = field(default_factory=dict)
 
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         """Enqueue the relay when e-mails are due and no relay is running, and each
@@ -52,7 +53,22 @@ class Scheduler:
             if await enqueue(transmit_structure, structure_id):
                 self._enqueued[structure_id] = (due_at, now)
                 started.append(structure_id)
+        await self._sweep_balances(now)
         return SweepResult(relay=relay, structures=tuple(started))
+
+    async def _sweep_balances(self, now: datetime) -> None:
+        """Enqueue the daily low-balance check of each structure not yet checked today
+        (at most once per 30 minutes per structure while its check is running)."""
+        from portal.domain.reminders.service import structures_due_for_balance_check
+        from portal.tasks.reminders import check_low_balances
+        from portal.tasks.runtime import enqueue
+
+        for structure_id in await structures_due_for_balance_check(now):
+            previous = self._balance_enqueued.get(structure_id)
+            if previous and now - previous < RENQUEUE_AFTER:
+                continue
+            if await enqueue(check_low_balances, structure_id):
+                self._balance_enqueued[structure_id] = now
 
     async def run(self, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
         """Sweep now, then every `interval` seconds, until cancelled."""

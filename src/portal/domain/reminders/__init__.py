@@ -1,0 +1,1 @@
+"""Money reminders: low-balance alerts and debt reminders ("relances")."""
