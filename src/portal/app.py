@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
@@ -59,6 +60,7 @@ from portal.partials import staff as staff_partials
 from portal.settings import PROJECT_ROOT, Settings
 from portal.tasks.runtime import BackgroundRuntime
 from portal.web.admin import admin_mount
+from portal.web.caching import http_caching
 from portal.web.context import RedirectTo, load_parent
 from portal.web.csrf import SessionCSRFMiddleware
 from portal.web.head import head_as_get
@@ -79,7 +81,7 @@ def _htmx_file() -> str:
 
 def _asset_version() -> str:
     digest = hashlib.sha256()
-    for name in ("app.css", "app.js"):
+    for name in ("app.css", "app.js", "boot.js", "icons/icon.svg"):
         path = STATIC_DIR / name
         if path.exists():
             digest.update(path.read_bytes())
@@ -338,6 +340,16 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         },
         # Sessions first: the CSRF check binds tokens to the session it loads.
         middleware=[session_config.middleware, SessionCSRFMiddleware(csrf)],
+        # Brotli for browsers that take it (all current ones), gzip otherwise; already
+        # compressed images are left alone.
+        compression_config=CompressionConfig(
+            backend="brotli",
+            brotli_quality=5,
+            brotli_gzip_fallback=True,
+            gzip_compress_level=6,
+            minimum_size=500,
+            exclude=[r"\.png$", "^/admin"],
+        ),
         stores=stores,
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
@@ -352,7 +364,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         debug=False,
     )
     # In front of the router, so that its own 404 and 405 get them too.
-    app.asgi_handler = security_headers(head_as_get(app.asgi_handler))
+    # Caching outermost: it sees the final headers (the no-store of personal pages).
+    app.asgi_handler = http_caching(security_headers(head_as_get(app.asgi_handler)))
     app.state.settings = settings
     app.state.engine = engine
     app.state.background = background

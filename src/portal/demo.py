@@ -27,6 +27,7 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.accounts.rules import CGU_VERSION, RGPD_VERSION
+from portal.domain.money.service import ONLINE_PAYMENT_LABEL
 from portal.tables import (
     Account,
     AccountFamily,
@@ -694,7 +695,9 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         local = instant.astimezone(TZ)
         number = local.strftime("%d%m%Y%H%M%S") + f"{local.microsecond // 1000:03d}"
         plan.payments.append(
-            _Payment(family, local.date(), instant, amount, "CB", payer, "Par Internet", number)
+            _Payment(
+                family, local.date(), instant, amount, "CB", payer, ONLINE_PAYMENT_LABEL, number
+            )
         )
 
     # DUPONT (mairie): a cheque at the start of each month, two card payments, a credit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Locator, Page, expect
 
@@ -138,6 +140,21 @@ async def test_booking_three_wednesdays_and_a_canteen_week(journey: Journey) -> 
     await page.wait_for_load_state()
     result = await page.locator("main").inner_text()
     assert "Mise en liste d'attente" in result
+    # The seed's remarks table: Date, Activité, Arr., Dép., Observations.
+    remarks_header = await page.locator("#remarks-table thead th").all_inner_texts()
+    assert [h.strip() for h in remarks_header] == [
+        "Date",
+        "Activité",
+        "Arr.",
+        "Dép.",
+        "Observations",
+    ]
+    first_remark = (
+        await page.locator("#remarks-table tbody tr").first.locator("td").all_inner_texts()
+    )
+    assert re.fullmatch(r"\d\d:\d\d", first_remark[2]) and re.fullmatch(
+        r"\d\d:\d\d", first_remark[3]
+    )
     await journey.shot("remarques")
 
     waitlisted = await Reservation.count().where(

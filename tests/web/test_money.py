@@ -354,7 +354,7 @@ async def test_histories_csv_never_hands_a_formula_to_the_spreadsheet(
     assert line[4:] == ["4,22", "1", "4,22"]  # amounts stay numbers
     payments = await browser.get(f"/historiques/export.csv?mois={day:%Y-%m}&tableau=reglements")
     rows = list(csv.reader(io.StringIO(payments.content.decode("utf-8-sig")), delimiter=";"))
-    [line] = [r for r in rows if r[0] != "Date règlement" and r[0] != "TOTAL"]
+    [line] = [r for r in rows if r[0] != "Date Règl" and r[0] != "TOTAL"]
     assert line[2:4] == ["'-2+3", "'=1+2"] and line[-1] == "20,00"
 
 

@@ -490,6 +490,8 @@ async def confirm(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
                 "outcome": r.outcome,
                 "remark": r.remark,
                 "rank": r.waitlist_rank,
+                "arrival": r.item.arrival.strftime("%H:%M") if r.item.arrival else None,
+                "departure": r.item.departure.strftime("%H:%M") if r.item.departure else None,
             }
             for r in results
         ],
@@ -504,17 +506,24 @@ async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Templa
         return see_other("/reservations")
     scope = await load_scope(parent.family_id)
     names = {p.id: p.full_name for p in scope.people}
-    items = [
-        {
-            **item,
-            "day": date.fromisoformat(item["day"]),
-            "person": names.get(item["person_id"], "?"),
-            "activity": scope.activities[item["activity_id"]].name
-            if item["activity_id"] in scope.activities
-            else "?",
-        }
-        for item in stored["items"]
-    ]
+    first_names = {p.id: p.first_name for p in scope.people}
+    items = []
+    for item in stored["items"]:
+        activity = scope.activities.get(item["activity_id"])
+        items.append(
+            {
+                **item,
+                "day": date.fromisoformat(item["day"]),
+                "person": names.get(item["person_id"], "?"),
+                "first_name": first_names.get(item["person_id"], "?"),
+                "activity": activity.name if activity else "?",
+                # The seed's "Arr." and "Dép.": the times chosen, else the activity's hours.
+                "arrival": item.get("arrival")
+                or (activity.start_time.strftime("%H:%M") if activity else ""),
+                "departure": item.get("departure")
+                or (activity.end_time.strftime("%H:%M") if activity else ""),
+            }
+        )
     remarks = [i for i in items if i["remark"]]
     return page(
         request,
@@ -524,6 +533,7 @@ async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Templa
         nav_active="reservations",
         items=items,
         remarks=remarks,
+        several_people=len(scope.people) > 1,
         accepted=sum(1 for i in items if i["outcome"] == "accepted"),
         cancelled=sum(1 for i in items if i["outcome"] == "cancelled"),
         short_date=short_date,

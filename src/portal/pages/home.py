@@ -48,14 +48,22 @@ async def switch_structure(request: Request[Any, Any, Any], parent: Parent, data
     return see_other(section if section in NAV_URLS else "/")
 
 
-@get("/accessibilite", opt={"public": True})
+@get("/accessibilite", opt={"public": True, "revalidate": True})
 async def accessibility(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "pages/info/accessibility.html", page_title="Déclaration d'accessibilité")
+    # No form, no token: the same bytes each time, so the browser revalidates (ETag, 304).
+    return page(
+        request,
+        "pages/info/accessibility.html",
+        page_title="Déclaration d'accessibilité",
+        static_page=True,
+    )
 
 
-@get("/mentions", opt={"public": True})
+@get("/mentions", opt={"public": True, "revalidate": True})
 async def legal(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "pages/info/legal.html", page_title="RGPD et conditions d'utilisation")
+    return page(
+        request, "pages/info/legal.html", page_title="RGPD et conditions d'utilisation", static_page=True
+    )
 
 
 ROUTES = [home, switch_structure, accessibility, legal]

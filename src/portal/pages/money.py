@@ -68,6 +68,7 @@ def _history_query(
     jour: str | None,
     prenom: str | None,
     activite: str | None,
+    latest: Month | None = None,
 ) -> HistoryQuery:
     day = optional_date(jour, "Date")
     if mois:
@@ -77,6 +78,8 @@ def _history_query(
             raise bad_request(str(exc)) from None
     else:
         month = Month.of(day or today_for(parent))
+        if day is None and latest is not None:
+            month = latest  # opens on the latest month that has lines, not an empty one
     if day is not None and Month.of(day) != month:
         month = Month.of(day)
     return HistoryQuery(
@@ -103,7 +106,8 @@ async def histories_page(
     prenom: FromQuery[str | None] = None,
     activite: FromQuery[str | None] = None,
 ) -> Template:
-    query = _history_query(parent, mois, jour, prenom, activite)
+    latest = None if mois or jour else await money.latest_history_month(parent.family_id)
+    query = _history_query(parent, mois, jour, prenom, activite, latest)
     history = await _load_history(parent, query)
     filtered = query.day is not None or query.person_id is not None or query.activity_id is not None
     return page(
@@ -125,6 +129,8 @@ async def histories_page(
         export_payments_xlsx_url="/historiques/export.xlsx?" + query.params(tableau="reglements"),
         short_day=money_rules.short_day,
         documents=await papers_pages.history_documents(parent, query.month),
+        consumption_columns=export.CONSUMPTION_HEADER,
+        payment_columns=export.PAYMENT_HEADER,
     )
 
 

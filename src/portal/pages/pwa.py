@@ -69,6 +69,8 @@ def worker_config(request: Request[Any, Any, Any]) -> dict[str, Any]:
         OFFLINE_URL,
         f"/static/app.css?v={asset_version}",
         f"/static/app.js?v={asset_version}",
+        f"/static/boot.js?v={asset_version}",
+        f"/static/icons/icon.svg?v={asset_version}",
         f"/static/{htmx_file}",
         "/manifest.webmanifest",
         *(f"/static/{name}" for name in PRECACHED_ICONS),

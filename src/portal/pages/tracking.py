@@ -12,7 +12,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from portal import clock
-from portal.domain.booking import tracking
+from portal.domain.booking import tracking, tracking_summary
 from portal.domain.booking.scope import BookingScope, load_scope
 from portal.domain.exports.tabular import Amount, Cell, Table, csv_text
 from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
@@ -105,6 +105,18 @@ async def tracking_page(
         filters.end,
     )
     result = await tracking.tracking(scope, filters)
+    people = {p.id: p.first_name for p in scope.people}
+    chosen = [label for key, label, _ in TYPES if key in chosen_types]
+    summary: dict[str, Any] = tracking_summary.filters_summary(
+        start=start,
+        end=end,
+        person=people.get(person_id) if person_id else None,
+        activity=scope.activities[activity_id].name if activity_id else None,
+        types=None if len(chosen) == len(TYPES) else chosen,
+        transmission=None
+        if filters.transmitted is None
+        else dict(TRANSMISSION)["transmise" if filters.transmitted else "non-transmise"],
+    )
     return page(
         request,
         "pages/booking/tracking.html",
@@ -124,6 +136,7 @@ async def tracking_page(
         end=end,
         short_date=short_date,
         export_query=request.url.query,
+        **summary,
     )
 
 

@@ -61,8 +61,11 @@ def security_headers(app: ASGIApp) -> ASGIApp:
                 if https:
                     headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
                 if "cache-control" not in headers and not scope["path"].startswith("/static/"):
-                    # Personal pages must not linger in shared or back-forward caches.
-                    headers["cache-control"] = "no-store"
+                    # Personal pages must not linger in shared or back-forward caches; the
+                    # public ones that ask for it are kept and revalidated (ETag, 304).
+                    handler = scope.get("route_handler")
+                    revalidate = handler is not None and handler.opt.get("revalidate")
+                    headers["cache-control"] = "no-cache" if revalidate else "no-store"
             await send(message)
 
         await app(scope, receive, send_with_headers)

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from portal.domain.exports.tabular import Amount, Cell, Table, csv_text
 from portal.domain.money.service import ConsumptionLine, PaymentLine
 
+# The seed guides' column labels, shared by the screen and every export so they never differ.
 CONSUMPTION_HEADER = ("Date", "Nom", "Prénom", "Activité", "Prix (€)", "Qté", "Total (€)")
 PAYMENT_HEADER = (
-    "Date règlement",
+    "Date Règl",
     "Mode règlement",
-    "N° pièce",
+    "N° Pièce",
     "Nom payeur",
-    "Nom banque",
+    "Nom Banque",
     "Montant (€)",
 )
 

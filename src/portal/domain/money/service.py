@@ -42,12 +42,17 @@ log = logging.getLogger(__name__)
 _CHUNK = 300
 
 PAYMENT_MODES = {
-    "CB": "Carte bancaire",
+    "CB": "Carte bancaire, en ligne",
     "CHEQUE": "Chèque",
     "ESPECES": "Espèces",
     "PRELEVEMENT": "Prélèvement",
     "VIREMENT": "Virement",
 }
+
+
+# The one label of an online card payment in the "Nom Banque" column, whatever the backend
+# or an older version wrote there.
+ONLINE_PAYMENT_LABEL = "Paiement en ligne"
 
 
 class NotFound(LookupError):
@@ -577,6 +582,17 @@ class History:
         return sum(line.amount_cents for line in self.payments)
 
 
+async def latest_history_month(family_id: int) -> Month | None:
+    """The last month with a line in the family's histories (consumption or payment)."""
+    rows = await (
+        LedgerEntry.select(LedgerEntry.entry_date)
+        .where(LedgerEntry.family == family_id)
+        .order_by(LedgerEntry.entry_date, ascending=False)
+        .limit(1)
+    )
+    return Month.of(_as_date(rows[0]["entry_date"])) if rows else None
+
+
 async def history(
     family_id: int,
     month: Month,
@@ -653,7 +669,9 @@ async def history(
             mode_label=PAYMENT_MODES.get(str(r["payment_mode"]), str(r["payment_mode"])),
             piece_number=str(r["piece_number"] or ""),
             payer_name=str(r["payer_name"] or ""),
-            bank_name=str(r["bank_name"] or ""),
+            bank_name=ONLINE_PAYMENT_LABEL
+            if r["payment_mode"] == "CB"
+            else str(r["bank_name"] or ""),
             amount_cents=int(r["amount_cents"]),
             entry_id=int(r["id"]),
         )

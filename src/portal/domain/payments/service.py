@@ -39,7 +39,7 @@ from portal.tables import Family, LedgerEntry, OnlinePayment, Wallet
 
 log = logging.getLogger(__name__)
 
-BANK_NAME = "Paiement en ligne"
+BANK_NAME = money.ONLINE_PAYMENT_LABEL
 STATUS_CHECK_EVERY = timedelta(seconds=15)
 
 

@@ -1,0 +1,218 @@
+"""Parent screens measured in a real browser (issue "screens a parent never has to think
+about"): layout stability (CLS from the PerformanceObserver's layout-shift entries), bytes on
+the wire of a first load (DevTools Network events), the phone header, at phone and desktop
+sizes. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page
+
+from tests.e2e.conftest import ARTIFACTS, VIEWPORTS, Journey
+
+pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+
+MAX_CLS = 0.1
+MAX_FIRST_LOAD_BYTES = 60 * 1024
+
+PUBLIC_PAGES = ["/connexion", "/mot-de-passe-oublie", "/accessibilite", "/mentions"]
+PARENT_PAGES = [
+    "/",
+    "/reservations",
+    "/reservations/recapitulatif",
+    "/reservations/importer",
+    "/suivi",
+    "/historiques",
+    "/paiement",
+    "/profil",
+    "/premiere-connexion/reglement",
+]
+
+# Cumulative layout shift of the page so far (buffered entries since navigation start),
+# counted as Lighthouse does: shifts right after an input do not count.
+CLS_SCRIPT = """() => new Promise((resolve) => {
+  let total = 0;
+  const shifts = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (!entry.hadRecentInput) {
+        total += entry.value;
+        shifts.push({value: entry.value, nodes: (entry.sources || []).map(
+          (s) => s.node ? (s.node.className || s.node.nodeName) : '?')});
+      }
+    }
+  });
+  observer.observe({type: 'layout-shift', buffered: true});
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    setTimeout(() => { observer.disconnect(); resolve({total, shifts}); }, 300);
+  }));
+})"""
+
+
+def _size(journey: Journey) -> str:
+    return journey.name.rsplit("-", 1)[-1]
+
+
+async def first_load(
+    journey: Journey, path: str, *, logged_in: bool
+) -> tuple[float, int, dict[str, int], Page, BrowserContext]:
+    """Open `path` in a fresh context (empty HTTP cache) with the journey's cookies; return
+    the CLS, the bytes received for every response of the page, and the page."""
+    browser = journey.context.browser
+    assert browser is not None
+    state: Any = await journey.context.storage_state() if logged_in else None
+    context = await browser.new_context(
+        locale="fr-FR", storage_state=state, **VIEWPORTS[_size(journey)]
+    )
+    page = await context.new_page()
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    urls: dict[str, str] = {}
+    received: dict[str, int] = {}
+    cdp.on(
+        "Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"])
+    )
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: received.__setitem__(e["requestId"], int(e["encodedDataLength"])),
+    )
+    response = await page.goto(journey.base_url + path, wait_until="load")
+    assert response is not None and response.ok, (path, response and response.status)
+    await page.wait_for_load_state("networkidle")
+    cls = await page.evaluate(CLS_SCRIPT)
+    by_url = {
+        urls.get(key, key).removeprefix(journey.base_url): size for key, size in received.items()
+    }
+    return float(cls["total"]), sum(received.values()), by_url, page, context
+
+
+async def test_pages_do_not_shift_and_stay_light(journey: Journey) -> None:
+    report: list[str] = []
+    failures: list[str] = []
+
+    async def measure(path: str, *, logged_in: bool) -> None:
+        cls, total, by_url, _page, context = await first_load(journey, path, logged_in=logged_in)
+        try:
+            report.append(f"{path}: CLS {cls:.3f}, {total} octets")
+            if cls >= MAX_CLS:
+                failures.append(f"{path}: CLS {cls:.3f} >= {MAX_CLS}")
+            if total > MAX_FIRST_LOAD_BYTES:
+                failures.append(f"{path}: {total} octets > {MAX_FIRST_LOAD_BYTES} ({by_url})")
+            # The static files come compressed or as small images.
+            assert any(url.startswith("/static/app.css") for url in by_url), by_url
+        finally:
+            await context.close()
+
+    for path in PUBLIC_PAGES:
+        await measure(path, logged_in=False)
+    await journey.login("dupont", "Demo-Dupont-2026")
+    for path in PARENT_PAGES:
+        await measure(path, logged_in=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"{journey.name}-mesures.txt").write_text("\n".join(report) + "\n")
+    assert not failures, "\n".join(failures)
+
+
+async def test_phone_header_shows_who_and_where(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("dupont", "Demo-Dupont-2026")
+    name = page.locator(".site-header .account-name")
+    structure = page.locator(".site-header .structure-name").first
+    await journey.shot("entete")
+    # Without opening anything, on a phone as on a desktop.
+    assert await name.is_visible() and "DUPONT Jean-Paul" in await name.inner_text()
+    toggle = page.locator("[data-menu-toggle]")
+    if _size(journey) == "phone":
+        assert await structure.is_visible()
+        assert (await structure.inner_text()).endswith("Mairie de CarteVille")
+        assert not await page.locator("#navigation").is_visible()
+        assert not await page.get_by_role("button", name="Déconnexion").is_visible()
+        box = await page.locator("main").bounding_box()
+        assert box is not None and box["y"] < 200, box  # the fold did not push the page down
+        await toggle.click()
+        assert await page.locator("#navigation").is_visible()
+        assert await page.get_by_role("button", name="Déconnexion").is_visible()
+        await journey.shot("entete-menu-ouvert")
+    else:  # the account block is in the bar; Dupont's two structures are in the switcher
+        switcher = page.locator("#structure-select")
+        assert await switcher.is_visible()
+        assert await switcher.locator("option:checked").inner_text() == "Mairie de CarteVille"
+        assert not await toggle.is_visible()
+        assert await page.locator("#navigation").is_visible()
+
+
+async def _column_labels(page: Page, table: str) -> list[str]:
+    return [t.strip() for t in await page.locator(f"{table} thead th").all_inner_texts()]
+
+
+async def test_histories_print_seed_columns_and_compact_rows(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("dupont", "Demo-Dupont-2026")
+    await journey.goto("/historiques")
+    # Opens on the latest month that has lines (the 1st of a month has none yet).
+    assert await page.locator(".history-table--consumptions tbody tr").count() > 10
+    assert await page.get_by_role("button", name="Imprimer").is_visible()
+    await journey.shot("historiques")
+    for table, kind in (
+        (".history-table--consumptions", "consommations"),
+        (".history-table--payments", "règlements"),
+    ):
+        on_screen = await _column_labels(page, table)
+        link = page.get_by_role("link", name=f"Exporter les {kind} (CSV)")
+        csv = await page.request.get(journey.base_url + str(await link.get_attribute("href")))
+        header = (await csv.text()).lstrip("\ufeff").splitlines()[0].split(";")
+        assert header == on_screen, (kind, header, on_screen)
+    assert await _column_labels(page, ".history-table--payments") == [
+        "Date Règl",
+        "Mode règlement",
+        "N° Pièce",
+        "Nom payeur",
+        "Nom Banque",
+        "Montant (€)",
+    ]
+    banks = await page.locator(".history-table--payments tbody tr").evaluate_all(
+        "(rows) => rows.filter((r) => r.cells[1].textContent.trim() === 'CB')"
+        ".map((r) => r.cells[4].textContent.trim())"
+    )
+    assert banks and set(banks) == {"Paiement en ligne"}, banks
+    rows = page.locator(".history-table--consumptions tbody tr")
+    first = await rows.first.bounding_box()
+    assert first is not None
+    if _size(journey) == "phone":
+        # Two short lines per consumption, and the month's total before the lines.
+        assert first["height"] < 70, first
+        total = page.locator(".history-total").first
+        assert await total.is_visible() and "TOTAL" in await total.inner_text()
+        total_box = await total.bounding_box()
+        assert total_box is not None and total_box["y"] < first["y"]
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await page.locator("#consumptions-title").scroll_into_view_if_needed()
+    await page.screenshot(path=str(ARTIFACTS / f"{journey.name}-lignes-ecran.png"))
+    await page.emulate_media(media="print")
+    await journey.shot("historiques-impression")
+    assert "Historiques de" in await page.locator("main").inner_text()
+    await page.emulate_media(media="screen")
+
+
+async def test_tracking_shows_ids_and_prints_its_selection(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("dupont", "Demo-Dupont-2026")
+    await journey.goto("/suivi?personne=&du=2026-01-01&type=liste-attente&type=acceptees")
+    labels = await _column_labels(page, "#tracking-table")
+    assert labels[0] == "ID" and labels[1] == "Date"
+    ids = await page.locator("#tracking-table tbody td.tracking-id").all_inner_texts()
+    assert ids and all(re.fullmatch(r"\d{6}", i) for i in ids), ids[:5]
+    assert len(set(ids)) == len(ids)
+    summary = page.locator("#tracking-filters-summary")
+    assert not await summary.is_visible()  # on screen the form says it already
+    await journey.shot("suivi")
+    await page.emulate_media(media="print")
+    assert await summary.is_visible()
+    printed = await summary.inner_text()
+    assert "à partir du 01/01/2026" in printed
+    assert "en liste d'attente, acceptées" in printed and "Personne : toutes" in printed
+    await journey.shot("suivi-impression")
+    await page.emulate_media(media="screen")
