@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Page
 
+from portal.tables import Person
 from tests.e2e.conftest import ARTIFACTS, VIEWPORTS, Journey
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
@@ -216,3 +217,81 @@ async def test_tracking_shows_ids_and_prints_its_selection(journey: Journey) -> 
     assert "en liste d'attente, acceptées" in printed and "Personne : toutes" in printed
     await journey.shot("suivi-impression")
     await page.emulate_media(media="screen")
+
+
+async def _top(page: Page, selector: str) -> float:
+    box = await page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return float(box["y"])
+
+
+async def test_home_is_the_parents_dashboard(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("martin", "Demo-Martin-2026")
+    await journey.shot("accueil-martin")
+    nav = await page.locator("#navigation a").all_inner_texts()
+    assert nav[:2] == ["Accueil", "Réservations"], nav
+    money = page.locator(".dashboard__money")
+    assert "Services Scolaires et ALSH" in await money.inner_text()
+    assert "-" in await money.locator(".amount--negative").first.inner_text()
+    assert await money.get_by_role("link", name="Payer en ligne").is_visible()
+    waiting = page.locator(".dashboard__waiting")
+    assert await waiting.locator(".dashboard-waiting__item--debt").count() >= 1
+    # In the issue's order: money, next bookings, what waits, then the news.
+    tops = [
+        await _top(page, s)
+        for s in (".dashboard__money", ".dashboard__next", ".dashboard__waiting", "#news-title")
+    ]
+    assert tops[0] <= tops[1] < tops[2] < tops[3], tops
+
+    await journey.open_menu()
+    await page.get_by_role("button", name="Déconnexion").click()
+    await page.wait_for_load_state()
+    await journey.login("dupont", "Demo-Dupont-2026")
+    children = await page.locator(".dashboard__next h3").all_inner_texts()
+    assert sorted(children) == ["Amalia", "Paolo"], children
+    assert await page.locator(".dashboard__next .dashboard-bookings li").count() >= 2
+    assert (
+        not await page.locator(".dashboard__money")
+        .get_by_role("link", name="Payer en ligne")
+        .count()
+    )
+    await journey.shot("accueil-dupont")
+
+
+async def test_rules_fiche_shows_the_moment_and_the_other_children(journey: Journey) -> None:
+    page = journey.page
+    dupont = await Person.objects().where(Person.first_name == "Paolo").first()
+    assert dupont is not None
+    zoe = Person(family=dupont.family, first_name="Zoé", last_name="DUPONT")
+    await zoe.save()
+    await journey.login("dupont", "Demo-Dupont-2026")
+    waiting = page.locator(".dashboard-waiting__item--rules")
+    assert "Zoé" in await waiting.inner_text()
+    await waiting.get_by_role("link", name="Lire et signer le règlement").click()
+    await page.wait_for_load_state()
+    # Zoé's fiche first, with the moment the signature will carry, before signing.
+    assert "Zoé DUPONT" in await page.locator("h2.card__title").last.inner_text()
+    moment = await page.locator("#signature-moment").inner_text()
+    assert re.search(r"Date et heure de signature : \w+ \d{1,2} \w+ \d{4} à \d\d:\d\d", moment)
+    others = page.locator(".rules-children__item")
+    assert await others.count() == 2
+    assert re.search(r"signé le \w+ \d{1,2} \w+ \d{4} à \d\d:\d\d", await others.first.inner_text())
+    await journey.shot("reglement-avant-signature")
+    await page.get_by_label("J'atteste avoir pris connaissance").check()
+    await page.fill("#f-place", "CarteVille")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Signer pour Zoé").click()
+    flash = await page.locator("main .notice").first.inner_text()
+    assert re.search(r"Règlement signé pour Zoé le \w+ \d{1,2} \w+ \d{4} à \d\d:\d\d", flash), flash
+    await journey.goto(f"/premiere-connexion/reglement?enfant={zoe.id}")
+    done = await page.locator("#signature-done").inner_text()
+    assert re.search(
+        r"le \w+ \d{1,2} \w+ \d{4} à \d\d:\d\d, par DUPONT Jean-Paul à CarteVille", done
+    )
+    await journey.shot("reglement-apres-signature")
+    # "Accéder à la fiche" of another child shows that child's signature.
+    async with page.expect_navigation():
+        await page.locator(".rules-children__item").first.get_by_role("link").click()
+    assert await page.locator("#signature-done").is_visible()
+    assert "Zoé" in await page.locator(".rules-children").inner_text()

@@ -9,8 +9,9 @@ from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
+from portal import clock
 from portal.domain.accounts import service as accounts
-from portal.domain.news import service as news
+from portal.domain.home import service as home_service
 from portal.web.context import NAV, Parent
 from portal.web.forms import Form
 from portal.web.render import flash, page, see_other
@@ -20,16 +21,11 @@ NAV_URLS = {url for _, _, url in NAV}
 
 @get("/")
 async def home(request: Request[Any, Any, Any], parent: Parent) -> Template:
-    items = await news.visible_news(parent.structure_id)
-    pending = await accounts.pending_signatures(parent.family_id)
+    now = clock.utcnow()
+    today = clock.local_today(parent.family.structure_timezone)
+    board = await home_service.dashboard(parent.family_id, parent.structure_id, today, now)
     return page(
-        request,
-        "pages/home.html",
-        parent,
-        page_title="Accueil",
-        nav_active="accueil",
-        news=items,
-        pending_signatures=pending,
+        request, "pages/home.html", parent, page_title="Accueil", nav_active="accueil", board=board
     )
 
 

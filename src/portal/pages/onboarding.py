@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
+from portal import clock
 from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
 from portal.web.context import Parent
-from portal.web.forms import Form
+from portal.web.forms import Form, int_or_none
 from portal.web.render import flash, page, see_other
 
 ONBOARDING = {"onboarding": True}
@@ -120,10 +122,33 @@ async def terms_submit(
     return see_other("/premiere-connexion/reglement")
 
 
+def _rules_context(
+    parent: Any, sheets: list[accounts.RulesSheet], wanted: int | None
+) -> dict[str, Any]:
+    """The child whose fiche is shown (the one asked for, else the first unsigned one) and
+    the others, each with its state, for "Accéder à la fiche"."""
+    tz = parent.family.structure_timezone
+    current = next((s for s in sheets if s.person_id == wanted), None)
+    current = current or next((s for s in sheets if not s.signed), sheets[0])
+    return {
+        "current": current,
+        "others": [s for s in sheets if s.person_id != current.person_id],
+        "pending_count": sum(1 for s in sheets if not s.signed),
+        "signed_moment": rules.signature_moment(current.signed_at, tz)
+        if current.signed_at
+        else None,
+        # Shown before signing: the moment recorded is the one of the click on "Signer".
+        "now_moment": rules.signature_moment(clock.utcnow(), tz),
+        "moment_of": lambda sheet: rules.signature_moment(sheet.signed_at, tz),
+    }
+
+
 @get("/premiere-connexion/reglement")
-async def rules_page(request: Request[Any, Any, Any], parent: Parent) -> Template | Redirect:
-    pending = await accounts.pending_signatures(parent.family_id)
-    if not pending:
+async def rules_page(
+    request: Request[Any, Any, Any], parent: Parent, enfant: FromQuery[str | None] = None
+) -> Template | Redirect:
+    sheets = await accounts.rules_sheets(parent.family_id)
+    if not sheets:
         return see_other("/")
     return page(
         request,
@@ -131,9 +156,9 @@ async def rules_page(request: Request[Any, Any, Any], parent: Parent) -> Templat
         parent,
         page_title="Règlement intérieur",
         steps=_steps("rules"),
-        pending=pending,
         errors=[],
         form={},
+        **_rules_context(parent, sheets, int_or_none(enfant)),
     )
 
 
@@ -158,8 +183,10 @@ async def rules_submit(
         )
     except accounts.NotFound:
         errors = ["Cet enfant n'appartient pas à votre famille."]
+    sheets = await accounts.rules_sheets(parent.family_id)
+    if not sheets:
+        return see_other("/")
     if errors:
-        pending = await accounts.pending_signatures(parent.family_id)
         return page(
             request,
             "pages/onboarding/rules.html",
@@ -167,13 +194,18 @@ async def rules_submit(
             status_code=400,
             page_title="Règlement intérieur",
             steps=_steps("rules"),
-            pending=pending,
             errors=errors,
             form={**data, "person_id": person_id},
+            **_rules_context(parent, sheets, person_id),
         )
-    flash(request, "Règlement signé, merci.")
-    remaining = await accounts.pending_signatures(parent.family_id)
-    return see_other("/premiere-connexion/reglement" if remaining else "/")
+    signed = next((s for s in sheets if s.person_id == person_id and s.signed_at), None)
+    if signed is not None and signed.signed_at is not None:
+        moment = rules.signature_moment(signed.signed_at, parent.family.structure_timezone)
+        flash(request, f"Règlement signé pour {signed.first_name} le {moment}, merci.")
+    remaining = [s for s in sheets if not s.signed]
+    if remaining:
+        return see_other(f"/premiere-connexion/reglement?enfant={remaining[0].person_id}")
+    return see_other("/")
 
 
 ROUTES = [password_page, password_submit, terms_page, terms_submit, rules_page, rules_submit]

@@ -19,9 +19,9 @@ from portal.tables import Account
 
 NAV = [
     ("accueil", "Accueil", "/"),
+    ("reservations", "Réservations", "/reservations"),
     ("historiques", "Historiques", "/historiques"),
     ("paiement", "Paiement et solde", "/paiement"),
-    ("reservations", "Réservations", "/reservations"),
     ("suivi", "Suivi", "/suivi"),
     ("dossier", "Mon dossier", "/dossier"),
     ("profil", "Profil", "/profil"),

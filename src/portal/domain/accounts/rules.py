@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
+from zoneinfo import ZoneInfo
+
+from portal.domain.french_dates import long_date
 
 MIN_LENGTH_WITH_CLASSES = 12
 MIN_LENGTH_ANY = 15
@@ -147,3 +150,9 @@ def is_locked(locked_until: datetime | None, now: datetime) -> bool:
 
 def minutes_left(locked_until: datetime, now: datetime) -> int:
     return max(1, -(-int((locked_until - now).total_seconds()) // 60))
+
+
+def signature_moment(instant: datetime, tz_name: str) -> str:
+    """ "mardi 1 décembre 2026 à 20:15", in the structure's time zone (rules signatures)."""
+    local = instant.astimezone(ZoneInfo(tz_name))
+    return f"{long_date(local.date())} à {local:%H:%M}"

@@ -254,6 +254,67 @@ async def pending_signatures(family_id: int) -> list[PendingSignature]:
     ]
 
 
+@dataclass(frozen=True)
+class RulesSheet:
+    """One child's rules "fiche": the document in force and, once signed, the signature."""
+
+    person_id: int
+    first_name: str
+    person_name: str
+    document_id: int
+    document_title: str
+    document_version: int
+    document_body: str
+    signed_at: datetime | None = None
+    signer_name: str = ""
+    place: str = ""
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
+
+
+async def rules_sheets(family_id: int) -> list[RulesSheet]:
+    """Every child of the family with the rules in force, signed or not (first names order)."""
+    family = await Family.objects().where(Family.id == family_id).first()
+    if family is None:
+        raise NotFound(family_id)
+    document = await current_rules_document(family.structure)
+    if document is None:
+        return []
+    people = await Person.objects().where(Person.family == family_id).order_by(Person.first_name)
+    signatures = {
+        int(r["person"]): r
+        for r in await RulesAcknowledgement.select(
+            RulesAcknowledgement.person,
+            RulesAcknowledgement.signed_at,
+            RulesAcknowledgement.signer_name,
+            RulesAcknowledgement.place,
+        ).where(
+            (RulesAcknowledgement.document == document.id)
+            & RulesAcknowledgement.person.is_in([p.id for p in people] or [0])
+        )
+    }
+    sheets = []
+    for p in people:
+        signature = signatures.get(p.id)
+        sheets.append(
+            RulesSheet(
+                person_id=p.id,
+                first_name=p.first_name,
+                person_name=f"{p.first_name} {p.last_name}",
+                document_id=document.id,
+                document_title=document.title,
+                document_version=document.version,
+                document_body=document.body,
+                signed_at=signature["signed_at"] if signature else None,
+                signer_name=str(signature["signer_name"]) if signature else "",
+                place=str(signature["place"]) if signature else "",
+            )
+        )
+    return sheets
+
+
 async def sign_rules(
     account_id: int,
     family_id: int,
