@@ -277,7 +277,10 @@ async def test_histories_months_filters_and_csv(db: Database, browser: Browser) 
     await money.post_consumptions(int(stranger.structure.id), until=last_month + timedelta(days=27))
 
     await browser.login("dupont", PASSWORD)
-    current = await browser.get("/historiques")
+    # Without a month, the page opens on the latest month that has lines (issue 12).
+    latest = text(await browser.get("/historiques"))
+    assert latest.count("Restauration Scolaire</td>") == 3 and f"16,88{NBSP}€" in latest
+    current = await browser.get(f"/historiques?mois={this_month:%Y-%m}")
     assert current.status_code == 200
     assert "Aucune consommation débitée" in text(current)
     previous = [h for h in HREF.findall(current.text) if f"mois={last_month:%Y-%m}" in h]
