@@ -53,7 +53,13 @@ async def test_versioned_static_files_are_immutable(db: Database, browser: Brows
 
 
 async def test_conditional_requests_answer_304(db: Database, browser: Browser) -> None:
-    urls = ("/static/icons/icon-192.png", "/static/app.css", "/accessibilite", "/mentions", "/sw.js")
+    urls = (
+        "/static/icons/icon-192.png",
+        "/static/app.css",
+        "/accessibilite",
+        "/mentions",
+        "/sw.js",
+    )
     for url in urls:
         first = await browser.get(url, headers={"accept-encoding": "br"})
         etag = first.headers["etag"]

@@ -58,7 +58,10 @@ async def accessibility(request: Request[Any, Any, Any]) -> Template:
 @get("/mentions", opt={"public": True, "revalidate": True})
 async def legal(request: Request[Any, Any, Any]) -> Template:
     return page(
-        request, "pages/info/legal.html", page_title="RGPD et conditions d'utilisation", static_page=True
+        request,
+        "pages/info/legal.html",
+        page_title="RGPD et conditions d'utilisation",
+        static_page=True,
     )
 
 
