@@ -56,7 +56,6 @@ from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
 from portal.partials import booking as booking_partials
-from portal.partials import staff as staff_partials
 from portal.settings import PROJECT_ROOT, Settings
 from portal.tasks.runtime import BackgroundRuntime
 from portal.web.admin import admin_mount
@@ -319,7 +318,6 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *profile.ROUTES,
             *money.ROUTES,
             *staff.ROUTES,
-            *staff_partials.ROUTES,
             admin_mount(settings),
             *booking.ROUTES,
             *booking_partials.ROUTES,

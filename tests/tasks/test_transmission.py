@@ -249,7 +249,7 @@ async def test_due_structures_catch_up_a_missed_night(db: Database, night: Night
     assert await service.due_structures(now + timedelta(hours=10)) != []
 
 
-async def test_consumptions_are_posted_up_to_yesterday_when_the_service_exists(
+async def test_consumptions_are_posted_up_to_yesterday(
     db: Database, mail_settings: Settings, night: Night, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[int, Any]] = []
@@ -258,19 +258,8 @@ async def test_consumptions_are_posted_up_to_yesterday_when_the_service_exists(
         calls.append((structure_id, until))
         return 7
 
-    monkeypatch.setattr(service, "_money_poster", lambda: post)
+    monkeypatch.setattr(service.money, "post_consumptions", post)
     now = datetime(2026, 1, 15, 1, 0, 5, tzinfo=UTC)
     report = await run_transmission(night.structure.id, settings=mail_settings, now=now)
     assert calls == [(night.structure.id, datetime(2026, 1, 14).date())]
     assert report.consumptions_posted == 7
-    monkeypatch.setattr(service, "_money_poster", lambda: None)
-    assert (
-        await run_transmission(night.structure.id, settings=mail_settings)
-    ).consumptions_posted is None
-
-
-def test_the_money_service_is_found_when_installed() -> None:
-    import importlib.util
-
-    installed = importlib.util.find_spec("portal.domain.money") is not None
-    assert (service._money_poster() is not None) == installed

@@ -20,7 +20,6 @@ from portal.domain.money.rules import Month
 from portal.pages import papers as papers_pages
 from portal.pages import payments as payments_pages
 from portal.pages.payments import bad_request, optional_date, today_for
-from portal.partials import money as money_partials
 from portal.web.context import Parent, ParentContext
 from portal.web.render import page
 
@@ -187,5 +186,4 @@ ROUTES = [
     histories_export,
     histories_export_xlsx,
     *payments_pages.ROUTES,
-    *money_partials.ROUTES,
 ]

@@ -391,7 +391,32 @@ async def sandbox_submit(
     return Redirect(path=order.return_url, status_code=303, background=background)
 
 
+# --- htmx fragments ------------------------------------------------------------------------
+
+
+@get("/paiement/retour/{payment_id:int}/etat")
+async def payment_status_fragment(
+    request: Request[Any, Any, Any], parent: Parent, payment_id: FromPath[int]
+) -> Template:
+    view = await family_payment(request, parent, payment_id, ask_bank=True)
+    return Template(template_name="partials/money/payment_status.html", context={"payment": view})
+
+
+@get("/paiement/total")
+async def payment_total_fragment(request: Request[Any, Any, Any], parent: Parent) -> Template:
+    """The total of the amounts typed so far in the payment form (its amount fields)."""
+    wallets = await money.wallet_balances(parent.family_id)
+    typed = [str(request.query_params.get(f"montant-{w.wallet_id}", "")) for w in wallets]
+    pay_total, pay_total_error = typed_total(typed)
+    return Template(
+        template_name="partials/money/payment_total.html",
+        context={"pay_total": pay_total, "pay_total_error": pay_total_error},
+    )
+
+
 ROUTES = [
+    payment_status_fragment,
+    payment_total_fragment,
     payment_get,
     payment_post,
     payment_return,

@@ -113,6 +113,21 @@ def configure_broker(url: str | None) -> dramatiq.Broker:
     return broker
 
 
+async def enqueue(actor: dramatiq.Actor[Any, Any], *args: Any) -> bool:
+    """Send a message; False (logged) when the broker cannot be reached. Never raises."""
+    try:
+        await asyncio.to_thread(actor.send, *args)
+    except Exception as exc:  # any broker failure: the database still holds the work
+        log.warning(
+            "file de tâches injoignable (%s) : %s%r non envoyé, le balayage s'en chargera",
+            exc,
+            actor.actor_name,
+            args,
+        )
+        return False
+    return True
+
+
 def bind_loop(loop: asyncio.AbstractEventLoop | None, on: dramatiq.Broker | None = None) -> None:
     """Run async actors of workers started from now on `loop` (None: their own thread)."""
     for middleware in (on or broker).middleware:

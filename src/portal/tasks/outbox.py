@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dramatiq
 
+from portal.context import current_settings
 from portal.domain.outbox import service as outbox_service
 from portal.tasks import broker as _broker  # noqa: F401  (the broker is set before any actor)
-from portal.tasks.runtime import current_settings, enqueue
+from portal.tasks.broker import enqueue
 
 
 @dramatiq.actor(

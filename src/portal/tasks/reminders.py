@@ -6,8 +6,8 @@ import logging
 
 import dramatiq
 
+from portal.context import current_settings
 from portal.tasks import broker as _broker  # noqa: F401  (the broker is set before any actor)
-from portal.tasks.runtime import current_settings
 
 log = logging.getLogger(__name__)
 

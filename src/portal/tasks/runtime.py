@@ -14,30 +14,16 @@ import contextlib
 import logging
 import signal
 import threading
-from typing import Any
 
 import dramatiq
 
+from portal.context import use_settings
 from portal.settings import Settings
 from portal.tasks import broker as brokers
 
 log = logging.getLogger(__name__)
 
-_settings: Settings | None = None
 _booted: set[int] = set()
-
-
-def use_settings(settings: Settings) -> None:
-    """The settings actors and services use in this process."""
-    global _settings
-    _settings = settings
-
-
-def current_settings() -> Settings:
-    global _settings
-    if _settings is None:
-        _settings = Settings.from_env()
-    return _settings
 
 
 def load_actors() -> None:
@@ -45,21 +31,6 @@ def load_actors() -> None:
     import portal.tasks.outbox
     import portal.tasks.reminders
     import portal.tasks.transmission  # noqa: F401
-
-
-async def enqueue(actor: dramatiq.Actor[Any, Any], *args: Any) -> bool:
-    """Send a message; False (logged) when the broker cannot be reached. Never raises."""
-    try:
-        await asyncio.to_thread(actor.send, *args)
-    except Exception as exc:  # any broker failure: the database still holds the work
-        log.warning(
-            "file de tâches injoignable (%s) : %s%r non envoyé, le balayage s'en chargera",
-            exc,
-            actor.actor_name,
-            args,
-        )
-        return False
-    return True
 
 
 def _boot_process(broker: dramatiq.Broker) -> None:

@@ -10,6 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from portal import clock
+from portal.domain.outbox.service import due_count, relay_running
+from portal.domain.reminders.service import structures_due_for_balance_check
+from portal.domain.transmission.service import due_structures
+from portal.tasks.broker import enqueue
+from portal.tasks.outbox import relay_outbox
+from portal.tasks.reminders import check_low_balances
+from portal.tasks.transmission import transmit_structure
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +40,6 @@ class Scheduler:
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         """Enqueue the relay when e-mails are due and no relay is running, and each
         structure whose night is due."""
-        from portal.domain.outbox.service import due_count, relay_running
-        from portal.domain.transmission.service import due_structures
-        from portal.tasks.outbox import relay_outbox
-        from portal.tasks.runtime import enqueue
-        from portal.tasks.transmission import transmit_structure
-
         now = now or clock.utcnow()
         relay = (
             await due_count(now) > 0
@@ -59,10 +60,6 @@ class Scheduler:
     async def _sweep_balances(self, now: datetime) -> None:
         """Enqueue the daily low-balance check of each structure not yet checked today
         (at most once per 30 minutes per structure while its check is running)."""
-        from portal.domain.reminders.service import structures_due_for_balance_check
-        from portal.tasks.reminders import check_low_balances
-        from portal.tasks.runtime import enqueue
-
         for structure_id in await structures_due_for_balance_check(now):
             previous = self._balance_enqueued.get(structure_id)
             if previous and now - previous < RENQUEUE_AFTER:

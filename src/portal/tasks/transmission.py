@@ -6,8 +6,9 @@ import logging
 
 import dramatiq
 
+from portal.context import current_settings
+from portal.domain.transmission.service import StructureNotFound, run_transmission
 from portal.tasks import broker as _broker  # noqa: F401  (the broker is set before any actor)
-from portal.tasks.runtime import current_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,6 @@ async def transmit_structure(structure_id: int) -> None:
     error (database, export folder) is retried up to 3 times, and an unfinished night is
     caught up by the sweep since `last_transmission_at` only moves at the end.
     """
-    from portal.domain.transmission.service import StructureNotFound, run_transmission
-
     try:
         report = await run_transmission(structure_id, settings=current_settings())
     except StructureNotFound as exc:

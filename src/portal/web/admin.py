@@ -53,9 +53,9 @@ from starlette.routing import Mount
 from portal.db import write_transaction
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
-from portal.pages.staff.common import staff_from_session
 from portal.settings import Settings
 from portal.tables import ALL_TABLES, Account, AuditLog, StaffMember
+from portal.web.staff import staff_from_session
 
 log = logging.getLogger(__name__)
 

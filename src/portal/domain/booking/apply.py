@@ -26,6 +26,7 @@ from portal.domain.booking.states import (
     DraftAction,
     ReservationStatus,
 )
+from portal.domain.notifications.service import queue_promotion_emails
 from portal.tables import (
     ActivityDay,
     Movement,
@@ -339,15 +340,5 @@ async def promote_waitlist(day_id: int, now: datetime, actor: str = "system") ->
         movement_ids.append(movement.id)
     if movement_ids:
         await _close_waitlist_gap(day_id)
-        await _queue_promotion_emails(movement_ids)
+        await queue_promotion_emails(movement_ids)
     return movement_ids
-
-
-async def _queue_promotion_emails(movement_ids: list[int]) -> None:
-    """Written in the same transaction as the promotion (the outbox), when available."""
-    try:
-        from portal.domain.notifications.service import queue_promotion_emails
-    except ImportError:  # the notifications package is optional in a minimal install
-        log.warning("notifications indisponibles : promotions %s non annoncées", movement_ids)
-        return
-    await queue_promotion_emails(movement_ids)

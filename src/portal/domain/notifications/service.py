@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from portal import context
 from portal.domain.accounts.rules import split_emails
 from portal.domain.outbox.service import queue_email
 from portal.domain.transmission import rules
@@ -114,11 +115,9 @@ async def queue_promotion_emails(
     family's accounts; returns how many were queued. The relay is woken after the
     caller's commit (`queue_email` registers it on the transaction).
     """
-    from portal.tasks.runtime import current_settings
-
     if not movement_ids:
         return 0
-    settings = settings or current_settings()
+    settings = settings or context.current_settings()
     rows = await (
         Movement.select(
             Movement.id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,11 +11,11 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
+from portal.domain.transmission import service as transmission
+from portal.settings import Settings
 from portal.tables import Activity, ActivityDay, Family, Movement, OutboxEmail, Reservation
 
 log = logging.getLogger(__name__)
-
-TRANSMISSION_SERVICE = "portal.domain.transmission.service"
 
 
 @dataclass(frozen=True)
@@ -223,39 +221,20 @@ async def outbox(structure_id: int, is_admin: bool, limit: int = 100) -> list[Ou
 
 @dataclass(frozen=True)
 class TransmissionRun:
-    available: bool
     summary: str
     ok: bool = True
 
 
-def transmission_available() -> bool:
-    try:
-        module = importlib.import_module(TRANSMISSION_SERVICE)
-    except ImportError:
-        return False
-    return callable(getattr(module, "run_transmission", None))
-
-
 async def run_transmission_now(
-    actor: Actor, structure_id: int, settings: object | None = None
+    actor: Actor, structure_id: int, settings: Settings
 ) -> TransmissionRun:
-    """Run the nightly transmission of the structure now, when that service is installed."""
+    """Run the nightly transmission of the structure now."""
     try:
-        module = importlib.import_module(TRANSMISSION_SERVICE)
-    except ImportError:
-        return TransmissionRun(False, "La transmission n'est pas installée sur ce serveur.", False)
-    run = getattr(module, "run_transmission", None)
-    if not callable(run):
-        return TransmissionRun(False, "La transmission n'est pas installée sur ce serveur.", False)
-    kwargs: dict[str, Any] = {}
-    if settings is not None and "settings" in inspect.signature(run).parameters:
-        kwargs["settings"] = settings
-    try:
-        report = await run(structure_id, **kwargs)
+        report = await transmission.run_transmission(structure_id, settings=settings)
     except Exception as exc:  # reported to the agent; the next run picks everything up again
         log.exception("transmission à la demande de la structure %s", structure_id)
-        return TransmissionRun(True, f"La transmission a échoué ({type(exc).__name__}).", False)
-    summary = report.summary() if hasattr(report, "summary") else "Transmission effectuée."
+        return TransmissionRun(f"La transmission a échoué ({type(exc).__name__}).", False)
+    summary = report.summary()
     # The run commits in several steps of its own; the audit entry records that it ran.
     async with write_transaction():
         await audit.record(
@@ -266,4 +245,4 @@ async def run_transmission_now(
             target_id=structure_id,
             after={"summary": summary, "at": clock.utcnow()},
         )
-    return TransmissionRun(True, summary)
+    return TransmissionRun(summary)

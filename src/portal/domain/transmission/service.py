@@ -14,19 +14,18 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal import clock
 from portal.db import collect_after_commit, write_transaction
 from portal.domain.exports.tabular import Table, write_csv_file
+from portal.domain.money import service as money
 from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
 from portal.domain.transmission import rules
@@ -35,7 +34,6 @@ from portal.tables import Movement, Reservation, Structure
 
 log = logging.getLogger(__name__)
 
-MONEY_SERVICE = "portal.domain.money.service"
 # Movements claimed per transmission transaction, families per report batch.
 TRANSMIT_BATCH = 5_000
 REPORT_BATCH = 250
@@ -55,15 +53,10 @@ class TransmissionReport:
     families_reported: int
     emails_queued: int
     export_path: Path
-    # None when the money service (consumption posting) is not installed.
-    consumptions_posted: int | None
+    consumptions_posted: int
 
     def summary(self) -> str:
-        posted = (
-            "comptabilisation non disponible"
-            if self.consumptions_posted is None
-            else f"{self.consumptions_posted} consommation(s) comptabilisée(s)"
-        )
+        posted = f"{self.consumptions_posted} consommation(s) comptabilisée(s)"
         return (
             f"{self.structure_name} : {self.movements_transmitted} mouvement(s) transmis, "
             f"{self.reservations_transmitted} réservation(s), {self.families_reported} "
@@ -73,12 +66,9 @@ class TransmissionReport:
 
 
 async def run_transmission(
-    structure_id: int, *, settings: Settings | None = None, now: datetime | None = None
+    structure_id: int, *, settings: Settings, now: datetime | None = None
 ) -> TransmissionReport:
     """Transmit, export and report the structure's night; a replay does nothing twice."""
-    from portal.tasks.runtime import current_settings
-
-    settings = settings or current_settings()
     now = now or clock.utcnow()
     structure = await Structure.objects().get(Structure.id == structure_id)
     if structure is None:
@@ -366,27 +356,11 @@ async def load_unreported_movements(
 # --- consumption posting ---------------------------------------------------------------------
 
 
-def _money_poster() -> Callable[[int, date], Awaitable[int]] | None:
-    """`post_consumptions` of the money service, when that service is installed."""
-    try:
-        spec = importlib.util.find_spec(MONEY_SERVICE)
-    except ModuleNotFoundError:  # the parent package portal.domain.money is missing
-        return None
-    if spec is None:
-        return None
-    module = importlib.import_module(MONEY_SERVICE)
-    poster = getattr(module, "post_consumptions", None)
-    return cast(Callable[[int, date], Awaitable[int]], poster) if callable(poster) else None
-
-
-async def post_consumptions(structure: Structure, now: datetime) -> int | None:
+async def post_consumptions(structure: Structure, now: datetime) -> int:
     """Post the consumptions of the days that ended (up to yesterday, local time)."""
-    poster = _money_poster()
-    if poster is None:
-        return None
     yesterday = now.astimezone(ZoneInfo(structure.timezone or "Europe/Paris")).date()
     yesterday -= timedelta(days=1)
-    return int(await poster(structure.id, yesterday))
+    return await money.post_consumptions(structure.id, yesterday)
 
 
 # --- when ------------------------------------------------------------------------------------

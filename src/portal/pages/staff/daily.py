@@ -1,7 +1,7 @@
 """Décisions (pending requests and waitlists) and Présences (the attendance list).
 
-Full pages here; partials/staff.py serves the same regions (a day of decisions, an
-attendance row) as htmx fragments, from the same context functions.
+Full pages, and the same regions (a day of decisions, an attendance row) as htmx
+fragments, from the same context functions.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -193,4 +194,58 @@ async def mark_attendance(
     return see_other(f"{ctx.url}/presences{query}")
 
 
-ROUTES = [decisions_page, decide, attendance_page, mark_attendance]
+# --- htmx fragments ------------------------------------------------------------------------
+
+
+def _fragment(template: str, **context: Any) -> Template:
+    return Template(template_name=template, context=context)
+
+
+@post("/partials/gestion/s/{sid:int}/decisions/{rid:int}")
+async def decide_fragment(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
+    data: MultiForm,
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    day_id = int(str(data.get("journee", "0"))) if str(data.get("journee", "")).isdigit() else 0
+    message, error = None, None
+    try:
+        decided = await apply_decision(ctx, rid, data)
+        day_id, message = decided.day_id, decided.message
+    except decisions.DecisionError as exc:
+        error = str(exc)
+    groups = [g for g in await decisions.waiting_requests(ctx.sid) if g.day_id == day_id]
+    return _fragment(
+        "partials/staff/decision_day.html",
+        group=groups[0] if groups else None,
+        day_id=day_id,
+        message=message,
+        error=error,
+        base=ctx.url,
+        back=str(data.get("retour", f"{ctx.url}/decisions")),
+        short_date=short_date,
+    )
+
+
+@post("/partials/gestion/s/{sid:int}/presences/{rid:int}")
+async def mark_fragment(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
+    data: MultiForm,
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    try:
+        line = await apply_mark(ctx, rid, data)
+    except FormError as exc:
+        raise ClientException(" ".join(exc.errors)) from None
+    return _fragment(
+        "partials/staff/attendance_row.html",
+        line=line,
+        base=ctx.url,
+        activity_id=data.get("activite", ""),
+        day=data.get("jour", ""),
+        presences=list(Presence),
+        updated=True,
+    )
+
+
+ROUTES = [decisions_page, decide, attendance_page, mark_attendance, decide_fragment, mark_fragment]

@@ -234,7 +234,7 @@ async def transmission_page(
     emails = await overview.outbox(ctx.sid, member.is_admin)
     return render(
         request, ctx, "pages/staff/transmission.html", title="Transmission", nav="transmission",
-        available=overview.transmission_available(), emails=emails,
+        emails=emails,
         local=lambda value: rules.local_input(value, ctx.tz).replace("T", " ") if value else "",
     )  # fmt: skip
 
@@ -244,9 +244,7 @@ async def run_transmission(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
 ) -> Redirect:
     ctx = await staff_page(request, member, sid)
-    outcome = await overview.run_transmission_now(
-        ctx.actor, ctx.sid, getattr(request.app.state, "settings", None)
-    )
+    outcome = await overview.run_transmission_now(ctx.actor, ctx.sid, request.app.state.settings)
     flash(request, outcome.summary, "success" if outcome.ok else "error")
     return see_other(f"{ctx.url}/transmission")
 

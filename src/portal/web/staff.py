@@ -1,0 +1,128 @@
+"""The staff side of a request: the staff session, the structure in the URL, the layout.
+
+Every back-office page and action lives under /gestion/s/{structure id}/...: the `ctx`
+dependency (`staff_context`) checks that the logged-in staff member manages that structure
+and answers 404 otherwise, and each service function filters the ids it receives on that
+same structure. The /admin gate uses `staff_from_session` too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+
+from portal import clock
+from portal.domain.staff import service as staff
+from portal.domain.staff.service import Actor
+from portal.settings import Settings
+from portal.tables import StaffMember, Structure
+from portal.web.context import RedirectTo, session_expired
+
+Member = NamedDependency[StaffMember]
+
+NAV = [
+    ("tableau", "Tableau de bord", ""),
+    ("activites", "Activités", "/activites"),
+    ("decisions", "Décisions", "/decisions"),
+    ("presences", "Présences", "/presences"),
+    ("reglements", "Règlements", "/reglements"),
+    ("actualites", "Actualités", "/actualites"),
+    ("familles", "Familles", "/familles"),
+    ("transmission", "Transmission", "/transmission"),
+    ("regie", "Régie", "/regie"),
+]
+LOGIN_URL = "/gestion/connexion"
+
+
+async def staff_from_session(
+    session: dict[str, Any], settings: Settings, now: float
+) -> StaffMember | None:
+    """The staff member of a live session, or None (also used by the /admin gate)."""
+    staff_id = session.get("staff_id")
+    if not staff_id or session_expired(session, settings, now):
+        return None
+    return await StaffMember.objects().where(StaffMember.id == staff_id).first()
+
+
+async def load_staff(request: Request[Any, Any, Any]) -> StaffMember:
+    """Dependency `member` of every back-office handler: a logged-in staff member."""
+    settings: Settings = request.app.state.settings
+    now = time.time()
+    member = await staff_from_session(request.session, settings, now)
+    if member is None:
+        if request.session.get("staff_id"):
+            request.clear_session()
+        raise RedirectTo(LOGIN_URL)
+    request.session["seen_at"] = now
+    return member
+
+
+def base_url(structure_id: int) -> str:
+    return f"/gestion/s/{structure_id}"
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    member: StaffMember
+    structure: Structure
+    structures: list[Structure]
+    layout: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sid(self) -> int:
+        return int(self.structure.id)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.of(self.member)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.structure.timezone or "Europe/Paris")
+
+    @property
+    def today(self) -> date:
+        return clock.local_today(self.structure.timezone or "Europe/Paris")
+
+    @property
+    def url(self) -> str:
+        return base_url(self.sid)
+
+
+def layout_for(
+    member: StaffMember, structure: Structure, structures: list[Structure]
+) -> dict[str, Any]:
+    tz = ZoneInfo(structure.timezone or "Europe/Paris")
+    last = structure.last_transmission_at
+    return {
+        "member_name": member.display_name,
+        "is_admin": member.is_admin,
+        "structure_id": structure.id,
+        "structure_name": structure.name,
+        "structures": structures,
+        "last_update": last.astimezone(tz).strftime("%d/%m/%Y à %H:%M") if last else None,
+        "nav": [
+            {"key": key, "label": label, "url": base_url(int(structure.id)) + suffix}
+            for key, label, suffix in NAV
+        ],
+    }
+
+
+async def staff_page(request: Request[Any, Any, Any], member: StaffMember, sid: int) -> StaffPage:
+    """The structure of the URL, if this staff member manages it; 404 otherwise."""
+    try:
+        structure = await staff.structure_for(member, sid)
+    except staff.NotFound:
+        raise NotFoundException(
+            "Cette structure n'existe pas ou ne vous est pas rattachée."
+        ) from None
+    structures = await staff.managed_structures(member)
+    request.session["staff_structure_id"] = structure.id
+    return StaffPage(member, structure, structures, layout_for(member, structure, structures))
