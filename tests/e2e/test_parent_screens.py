@@ -295,3 +295,41 @@ async def test_rules_fiche_shows_the_moment_and_the_other_children(journey: Jour
         await page.locator(".rules-children__item").first.get_by_role("link").click()
     assert await page.locator("#signature-done").is_visible()
     assert "Zoé" in await page.locator(".rules-children").inner_text()
+
+
+async def test_text_zoom_200_keeps_the_calendar_within_the_screen(journey: Journey) -> None:
+    """Browser default font at 32 px (text-only zoom 200 %): the month calendar, in both
+    modes, fits a 320 px wide phone (and the desktop) without horizontal scrolling."""
+    browser = journey.context.browser
+    assert browser is not None
+    width = 320 if _size(journey) == "phone" else 1366
+    context = await browser.new_context(
+        locale="fr-FR", viewport={"width": width, "height": 700}, storage_state=None
+    )
+    try:
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Page.enable")
+        await cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 32}})
+        zoomed = Journey(context, page, journey.base_url, f"{journey.name}-texte-200")
+        await zoomed.login("dupont", "Demo-Dupont-2026")
+        font = await page.evaluate("getComputedStyle(document.documentElement).fontSize")
+        assert font == "32px", font
+        for label in ("toutes-activites", "une-activite"):
+            if label == "une-activite":
+                await page.select_option("#activity-select", label="Restauration Scolaire")
+                await page.wait_for_selector(".calendar__week-toggle")
+                await zoomed.settled()
+            else:
+                await zoomed.goto("/reservations")
+            scroll = await page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, (label, scroll)
+            cells = await page.locator(".calendar__day:not(.calendar__day--outside)").all()
+            assert cells
+            for cell in cells[:40]:
+                box = await cell.bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+            await page.evaluate("document.querySelector('.calendar').scrollIntoView()")
+            await page.screenshot(path=str(ARTIFACTS / f"{zoomed.name}-{label}.png"))
+    finally:
+        await context.close()
