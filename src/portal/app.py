@@ -284,7 +284,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
 
     session_config = PortalSessionConfig(
         key="portal_session",
-        max_age=settings.session_absolute_hours * 3600,
+        max_age=settings.session_max_seconds,
         secure=settings.cookie_secure,
         httponly=True,
         samesite="lax",

@@ -58,6 +58,15 @@ def _secret_key(env: dict[str, str], var_dir: Path) -> str:
     return key
 
 
+# Settings whose meaning changed: refuse them rather than silently ignore a security setting.
+_RENAMED = {
+    "PORTAL_LOGIN_MAX_FAILURES": "les échecs ne verrouillent plus le compte ; voir "
+    "PORTAL_LOGIN_FREE_FAILURES (échecs sans délai par identifiant et adresse)",
+    "PORTAL_LOGIN_LOCK_MINUTES": "le verrou fixe est remplacé par des délais progressifs ; "
+    "voir PORTAL_LOGIN_MAX_DELAY_SECONDS",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -72,10 +81,15 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "Portail Famille <ne-pas-repondre@portail-famille.local>"
     demo_mode: bool = False
-    session_idle_minutes: int = 30
-    session_absolute_hours: int = 12
-    login_max_failures: int = 10
-    login_lock_minutes: int = 15
+    # Parents: a session opened the evening before still works at the 08:30 opening.
+    session_idle_minutes: int = 16 * 60
+    session_absolute_hours: int = 24
+    # Staff (back office, /admin/): ASVS level 2 re-authentication.
+    staff_session_idle_minutes: int = 30
+    staff_session_absolute_hours: int = 12
+    login_free_failures: int = 5
+    login_max_delay_seconds: int = 300
+    login_address_max_failures: int = 300
     reset_token_minutes: int = 30
     cookie_secure: bool = False
     # Nightly work and e-mails (portal.tasks): the Dramatiq broker is Redis when a URL is
@@ -88,6 +102,11 @@ class Settings:
     # the web root, served only through the access-checked document routes.
     documents_dir_override: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def session_max_seconds(self) -> int:
+        """The longest any session may live (cookie and store lifetime)."""
+        return max(self.session_absolute_hours, self.staff_session_absolute_hours) * 3600
 
     @property
     def is_sqlite(self) -> bool:
@@ -121,6 +140,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
+        for name, replacement in _RENAMED.items():
+            if env.get(name):
+                raise SettingsError(f"{name} n'existe plus : {replacement}")
         var_dir = Path(env.get("PORTAL_VAR_DIR") or PROJECT_ROOT / "var")
         database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite3'}"
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
@@ -149,10 +171,13 @@ class Settings:
             smtp_starttls=_bool(env, "PORTAL_SMTP_STARTTLS", False),
             mail_from=env.get("PORTAL_MAIL_FROM") or cls.mail_from,
             demo_mode=_bool(env, "PORTAL_DEMO", False),
-            session_idle_minutes=_int(env, "PORTAL_SESSION_IDLE_MINUTES", 30),
-            session_absolute_hours=_int(env, "PORTAL_SESSION_ABSOLUTE_HOURS", 12),
-            login_max_failures=_int(env, "PORTAL_LOGIN_MAX_FAILURES", 10),
-            login_lock_minutes=_int(env, "PORTAL_LOGIN_LOCK_MINUTES", 15),
+            session_idle_minutes=_int(env, "PORTAL_SESSION_IDLE_MINUTES", 16 * 60),
+            session_absolute_hours=_int(env, "PORTAL_SESSION_ABSOLUTE_HOURS", 24),
+            staff_session_idle_minutes=_int(env, "PORTAL_STAFF_SESSION_IDLE_MINUTES", 30),
+            staff_session_absolute_hours=_int(env, "PORTAL_STAFF_SESSION_ABSOLUTE_HOURS", 12),
+            login_free_failures=_int(env, "PORTAL_LOGIN_FREE_FAILURES", 5),
+            login_max_delay_seconds=_int(env, "PORTAL_LOGIN_MAX_DELAY_SECONDS", 300),
+            login_address_max_failures=_int(env, "PORTAL_LOGIN_ADDRESS_MAX_FAILURES", 300),
             reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
             cookie_secure=base_url.startswith("https://"),
         )

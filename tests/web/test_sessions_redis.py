@@ -23,6 +23,8 @@ async def redis_browser(
     settings = make_settings(
         tmp_path, db.url, PORTAL_REDIS_URL=REDIS_URL,
         PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port,
+        # A low per-address bound, to reach it in a test (the default is 300).
+        PORTAL_LOGIN_ADDRESS_MAX_FAILURES=30,
     )  # fmt: skip
     async with LiveServer(settings, db) as server:
         async with Browser(base_url=server.url, follow_redirects=False, timeout=30) as browser:

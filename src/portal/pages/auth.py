@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from litestar import Request, get, post
@@ -19,13 +18,13 @@ from portal.settings import Settings
 from portal.web import throttle
 from portal.web.forms import Form
 from portal.web.render import logged_out, page, see_other
-from portal.web.sessions import request_session_rotation
+from portal.web.sessions import start_session
 
 log = logging.getLogger(__name__)
 
 
-# Per client address: beyond this many login attempts in the window, wait.
-ADDRESS_ATTEMPTS = 30
+# Reset requests per client address in the window: high, since many parents can share
+# one mobile-network address (login throttling is in portal.web.throttle.LoginThrottle).
 ADDRESS_WINDOW_SECONDS = 15 * 60
 
 
@@ -53,8 +52,11 @@ def _demo_logins(settings: Settings) -> list[dict[str, str]]:
 
 LOGIN_NOTICES = {
     "deconnecte": "Vous êtes déconnecté. À bientôt !",
-    "mot-de-passe-change": "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
+    "mot-de-passe-change": "Votre mot de passe a été changé. Vos autres sessions ont été "
+    "fermées. Connectez-vous avec le nouveau.",
     "session-expiree": "Votre session a expiré : reconnectez-vous.",
+    "session-fermee": "Votre session a été fermée (mot de passe changé ou déconnexion depuis "
+    "un autre appareil) : reconnectez-vous.",
 }
 
 
@@ -82,7 +84,7 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
     settings: Settings = request.app.state.settings
     store: Store = request.app.stores.get("throttle")
     identifier = data.get("identifier", "").strip()[:150]
-    password = data.get("password", "")[:1024]
+    password = data.get("password", "")  # never truncated: see accounts.authenticate
     next_url = _safe_next(data.get("next"))
 
     def refuse(message: str, status: int) -> Template:
@@ -99,23 +101,19 @@ async def login_submit(request: Request[Any, Any, Any], data: Form) -> Template 
 
     if not identifier or not password:
         return refuse("Saisissez votre identifiant et votre mot de passe.", 400)
-    count = await throttle.count_attempt(store, f"login:{_client(request)}", ADDRESS_WINDOW_SECONDS)
-    if count > ADDRESS_ATTEMPTS:
-        return refuse(
-            "Trop de tentatives de connexion depuis votre adresse. Patientez quelques minutes "
-            "avant de réessayer.",
-            429,
-        )
-    outcome = await accounts.authenticate(
-        identifier,
-        password,
-        rules.LockoutPolicy(settings.login_max_failures, settings.login_lock_minutes),
-    )
+    gate = throttle.LoginThrottle(store, settings, "login")
+    address = _client(request)
+    refusal = await gate.check(identifier, address)
+    if refusal is not None:
+        response = refuse(refusal.message, 429)
+        response.headers["retry-after"] = str(refusal.retry_after)
+        return response
+    outcome = await accounts.authenticate(identifier, password)
     if outcome.account_id is None:
+        await gate.failed(identifier, address)
         return refuse(outcome.error or accounts.GENERIC_LOGIN_ERROR, 401)
-    now = time.time()
-    request.set_session({"account_id": outcome.account_id, "started_at": now, "seen_at": now})
-    request_session_rotation(request)
+    await gate.succeeded(identifier, address)
+    start_session(request, "account_id", outcome.account_id, outcome.session_epoch)
     return see_other(next_url)
 
 
@@ -153,7 +151,7 @@ async def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template
         )
     count = await throttle.count_attempt(store, f"reset:{_client(request)}", ADDRESS_WINDOW_SECONDS)
     queued = False
-    if count <= ADDRESS_ATTEMPTS:
+    if count <= settings.login_address_max_failures:
         # The e-mail is queued in the outbox with the token, in one transaction.
         async with collect_after_commit(run_at_exit=False) as after_commit:
             queued = await accounts.request_password_reset(

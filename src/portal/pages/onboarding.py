@@ -14,6 +14,7 @@ from portal.domain.accounts import service as accounts
 from portal.web.context import Parent
 from portal.web.forms import Form, int_or_none
 from portal.web.render import flash, page, see_other
+from portal.web.sessions import keep_after_password_change
 
 ONBOARDING = {"onboarding": True}
 
@@ -80,6 +81,8 @@ async def password_submit(
             errors=errors,
             password_rules=rules.PASSWORD_RULES_TEXT,
         )
+    epoch = await accounts.session_epoch(parent.account_id)
+    await keep_after_password_change(request, "parent", parent.account_id, epoch)
     flash(request, "Le mot de passe a bien été enregistré.")
     return see_other("/premiere-connexion/conditions")
 

@@ -1,10 +1,11 @@
-"""Profile: password and e-mail addresses, effective at once."""
+"""Profile: password, e-mail addresses and open sessions, effective at once."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.domain.accounts import rules
@@ -13,7 +14,17 @@ from portal.domain.money.rules import amount_for_input
 from portal.domain.reminders import service as reminders
 from portal.web.context import Parent
 from portal.web.forms import Form
-from portal.web.render import flash, page, see_other
+from portal.web.render import flash, logged_out, page, see_other
+from portal.web.sessions import (
+    OTHERS_CLOSED,
+    end_session,
+    handle_of,
+    keep_after_password_change,
+    list_sessions,
+    session_rows,
+    session_store,
+    session_ttl,
+)
 
 
 async def _profile(
@@ -28,6 +39,13 @@ async def _profile(
 ) -> Template:
     people = await accounts.family_people(parent.family_id)
     alert = await reminders.alert_setting(parent.family_id)
+    sessions = await list_sessions(
+        session_store(request),
+        "parent",
+        parent.account_id,
+        request.cookies.get("portal_session"),
+        session_ttl(request),
+    )
     return page(
         request,
         "pages/profile.html",
@@ -47,6 +65,7 @@ async def _profile(
         balance_alert=alert,
         balance_threshold=amount_for_input(alert.threshold_cents),
         balance_errors=balance_errors or [],
+        sessions=session_rows(sessions, parent.family.structure_timezone),
     )
 
 
@@ -67,7 +86,9 @@ async def change_password(
     )
     if errors:
         return await _profile(request, parent, status_code=400, password_errors=errors)
-    flash(request, "Votre mot de passe a été changé.")
+    epoch = await accounts.session_epoch(parent.account_id)
+    await keep_after_password_change(request, "parent", parent.account_id, epoch)
+    flash(request, f"Votre mot de passe a été changé. {OTHERS_CLOSED}")
     return see_other("/profil")
 
 
@@ -85,4 +106,22 @@ async def change_emails(
     return see_other("/profil")
 
 
-ROUTES = [profile_page, change_password, change_emails]
+@post("/profil/sessions/{handle:str}/deconnecter")
+async def end_other_session(
+    request: Request[Any, Any, Any], parent: Parent, handle: FromPath[str]
+) -> Redirect:
+    if handle_of(request.cookies.get("portal_session", "")) == handle:
+        return logged_out(request, "/connexion?etat=deconnecte")
+    ended = await end_session(
+        session_store(request), "parent", parent.account_id, handle[:40], session_ttl(request)
+    )
+    flash(
+        request,
+        "La session a été fermée sur cet appareil."
+        if ended
+        else "Cette session était déjà fermée.",
+    )
+    return see_other("/profil#sessions-title")
+
+
+ROUTES = [profile_page, change_password, change_emails, end_other_session]

@@ -22,6 +22,8 @@ from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
+from portal.tables.mfa import *  # noqa: F403
+from portal.tables.mfa import MFA_TABLES
 
 ALL_TABLES: list[type[Table]] = [
     *CORE_TABLES,
@@ -30,4 +32,5 @@ ALL_TABLES: list[type[Table]] = [
     *MONEY_SEPA_TABLES,
     *MONEY_REMINDER_TABLES,
     *TASKS_TABLES,
+    *MFA_TABLES,
 ]

@@ -63,6 +63,8 @@ class Account(Table):
     last_login_at = Timestamptz(null=True, default=None)
     password_changed_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Bumped when the password changes or is reset: sessions opened before stop working.
+    session_epoch = Integer(default=0)
 
 
 class Family(Table):
@@ -278,6 +280,8 @@ class StaffMember(Table):
     failed_logins = Integer(default=0)
     locked_until = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Bumped when the password changes: sessions opened before stop working.
+    session_epoch = Integer(default=0)
 
 
 class StaffStructure(Table):

@@ -62,13 +62,17 @@ class ParentContext:
         return self.family.structure_id
 
 
-def session_expired(session: dict[str, Any], settings: Settings, now: float) -> bool:
+def session_expired(
+    session: dict[str, Any], settings: Settings, now: float, *, staff: bool = False
+) -> bool:
+    """Past the idle or the absolute limit of its audience (parents, or staff)."""
     started = float(session.get("started_at", 0))
     seen = float(session.get("seen_at", 0))
-    return (
-        now - started > settings.session_absolute_hours * 3600
-        or now - seen > settings.session_idle_minutes * 60
-    )
+    if staff:
+        idle, absolute = settings.staff_session_idle_minutes, settings.staff_session_absolute_hours
+    else:
+        idle, absolute = settings.session_idle_minutes, settings.session_absolute_hours
+    return now - started > absolute * 3600 or now - seen > idle * 60
 
 
 def _login_url(request: Request[Any, Any, Any]) -> str:
@@ -115,6 +119,10 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
     except accounts.NotFound:
         request.clear_session()
         raise LoginRequired("/connexion") from None
+    if session.get("epoch", 0) != account.session_epoch:
+        # The password changed (or was reset) since this session began.
+        request.clear_session()
+        raise LoginRequired("/connexion?etat=session-fermee")
     session["seen_at"] = now
     step = accounts.onboarding_step(account)
     if step and not request.route_handler.opt.get("onboarding"):

@@ -46,9 +46,13 @@ async def staff_from_session(
 ) -> StaffMember | None:
     """The staff member of a live session, or None (also used by the /admin gate)."""
     staff_id = session.get("staff_id")
-    if not staff_id or session_expired(session, settings, now):
+    if not staff_id or session_expired(session, settings, now, staff=True):
         return None
-    return await StaffMember.objects().where(StaffMember.id == staff_id).first()
+    member = await StaffMember.objects().where(StaffMember.id == staff_id).first()
+    # A password change since this session began ends it.
+    if member is None or session.get("epoch", 0) != member.session_epoch:
+        return None
+    return member
 
 
 async def load_staff(request: Request[Any, Any, Any]) -> StaffMember:

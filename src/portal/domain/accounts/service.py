@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
+
 from portal import clock
 from portal.db import write_transaction
 from portal.domain.accounts import rules
-from portal.domain.accounts.passwords import hash_password, needs_rehash, verify_password
+from portal.domain.accounts.passwords import (
+    hash_password_async,
+    needs_rehash,
+    verify_password_async,
+)
 from portal.tables import (
     Account,
     AccountFamily,
@@ -32,6 +38,7 @@ class NotFound(LookupError):
 class LoginOutcome:
     account_id: int | None
     error: str | None = None
+    session_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,44 +54,35 @@ class FamilyChoice:
 GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
 
 
-async def authenticate(login: str, password: str, policy: rules.LockoutPolicy) -> LoginOutcome:
-    """Check a login; counts failures and locks the account after too many."""
-    now = clock.utcnow()
+# Longest password accepted at login: the longest one could ever be set, so nobody is cut
+# off, and nothing is truncated (longer input is refused as it stands).
+LOGIN_PASSWORD_MAX = 1024
+
+
+async def authenticate(login: str, password: str) -> LoginOutcome:
+    """Check a login and password (throttling is the caller's); same cost for unknown logins."""
     login = login.strip()
     row = await Account.objects().where(Account.login == login).first() if login else None
-    if row is None:
-        verify_password(None, password)  # same cost as a real check
-        return LoginOutcome(None, GENERIC_LOGIN_ERROR)
-    if rules.is_locked(row.locked_until, now):
-        assert row.locked_until is not None
-        minutes = rules.minutes_left(row.locked_until, now)
-        return LoginOutcome(
-            None,
-            f"Trop d'essais infructueux : le compte est verrouillé pendant encore {minutes} "
-            "minute(s). Vous pouvez aussi réinitialiser votre mot de passe.",
-        )
-    if not verify_password(row.password_hash, password):
-        failures, locked_until = policy.after_failure(row.failed_logins, now)
-        await Account.update(
-            {Account.failed_logins: failures, Account.locked_until: locked_until}
-        ).where(Account.id == row.id)
-        if locked_until is not None:
-            return LoginOutcome(
-                None,
-                f"Trop d'essais infructueux : le compte est verrouillé pendant "
-                f"{policy.lock_minutes} minutes. Vous pouvez aussi réinitialiser votre mot "
-                "de passe.",
-            )
+    too_long = len(password) > LOGIN_PASSWORD_MAX
+    stored = row.password_hash if row is not None and not too_long else None
+    # Unknown login or oversize input: verify against the dummy hash, for the same timing.
+    ok = await verify_password_async(stored, password[:LOGIN_PASSWORD_MAX])
+    if row is None or not ok:
         return LoginOutcome(None, GENERIC_LOGIN_ERROR)
     values: dict[Any, Any] = {
         Account.failed_logins: 0,
         Account.locked_until: None,
-        Account.last_login_at: now,
+        Account.last_login_at: clock.utcnow(),
     }
     if needs_rehash(row.password_hash):
-        values[Account.password_hash] = hash_password(password)
+        values[Account.password_hash] = await hash_password_async(password)
     await Account.update(values).where(Account.id == row.id)
-    return LoginOutcome(row.id)
+    return LoginOutcome(row.id, session_epoch=int(row.session_epoch))
+
+
+async def session_epoch(account_id: int) -> int:
+    """The account's current session epoch (sessions carrying another one are over)."""
+    return int((await get_account(account_id)).session_epoch)
 
 
 async def get_account(account_id: int) -> Account:
@@ -138,21 +136,30 @@ def onboarding_step(account: Account) -> str | None:
     return None
 
 
+async def password_errors_async(password: str, confirmation: str, account: Account) -> list[str]:
+    """The password policy, off the event loop (zxcvbn is pure Python, up to ~100 ms)."""
+    return await anyio.to_thread.run_sync(
+        lambda: rules.password_errors(password, confirmation, account.login, [account.display_name])
+    )
+
+
 async def set_new_password(account_id: int, password: str, confirmation: str) -> list[str]:
     """First login or reset: store a new password when it follows the rules."""
     account = await get_account(account_id)
-    errors = rules.password_errors(password, confirmation, account.login)
-    if verify_password(account.password_hash, password):
+    errors = await password_errors_async(password, confirmation, account)
+    if await verify_password_async(account.password_hash, password):
         errors.append("Le nouveau mot de passe doit être différent de l'ancien.")
     if errors:
         return errors
     await Account.update(
         {
-            Account.password_hash: hash_password(password),
+            Account.password_hash: await hash_password_async(password),
             Account.must_change_password: False,
             Account.password_changed_at: clock.utcnow(),
             Account.failed_logins: 0,
             Account.locked_until: None,
+            # Every session opened before ends; the caller carries its own one over.
+            Account.session_epoch: Account.session_epoch + 1,
         }
     ).where(Account.id == account_id)
     return []
@@ -162,7 +169,7 @@ async def change_password(
     account_id: int, current: str, password: str, confirmation: str
 ) -> list[str]:
     account = await get_account(account_id)
-    if not verify_password(account.password_hash, current):
+    if not await verify_password_async(account.password_hash, current):
         return ["Le mot de passe actuel est incorrect."]
     return await set_new_password(account_id, password, confirmation)
 
@@ -422,9 +429,10 @@ async def reset_password(token: str, password: str, confirmation: str) -> list[s
     if account_id is None:
         return ["Ce lien n'est plus valable : il a expiré ou a déjà servi. Refaites une demande."]
     account = await get_account(account_id)
-    errors = rules.password_errors(password, confirmation, account.login)
+    errors = await password_errors_async(password, confirmation, account)
     if errors:
         return errors
+    password_hash = await hash_password_async(password)  # before the write lock is taken
     now = clock.utcnow()
     async with write_transaction():
         # Claiming the token in the same transaction makes a double submit use it once.
@@ -443,11 +451,12 @@ async def reset_password(token: str, password: str, confirmation: str) -> list[s
         )
         await Account.update(
             {
-                Account.password_hash: hash_password(password),
+                Account.password_hash: password_hash,
                 Account.must_change_password: False,
                 Account.password_changed_at: now,
                 Account.failed_logins: 0,
                 Account.locked_until: None,
+                Account.session_epoch: Account.session_epoch + 1,  # ends every session
             }
         ).where(Account.id == account_id)
     return []

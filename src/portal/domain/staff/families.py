@@ -18,7 +18,7 @@ from piccolo.custom_types import Combinable
 
 from portal import clock
 from portal.db import is_sqlite, write_transaction
-from portal.domain.accounts.passwords import hash_password
+from portal.domain.accounts.passwords import hash_password_async
 from portal.domain.staff import audit
 from portal.domain.staff.rules import (
     CsvImport,
@@ -217,7 +217,7 @@ async def reset_account(
     """A new initial password, to be changed at next login; the lock is lifted."""
     family = await family_in(structure_id, family_id)
     password = initial_password()
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await hash_password_async(password)
     async with write_transaction():
         linked = await AccountFamily.exists().where(
             (AccountFamily.account == account_id) & (AccountFamily.family == family_id)
@@ -231,6 +231,8 @@ async def reset_account(
                 Account.must_change_password: True,
                 Account.failed_logins: 0,
                 Account.locked_until: None,
+                # The family's open sessions end with the old password.
+                Account.session_epoch: Account.session_epoch + 1,
             }
         ).where(Account.id == account_id)
         await audit.record(
@@ -336,7 +338,7 @@ async def import_families(actor: Actor, structure_id: int, text: str) -> ImportO
     logins = await _choose_logins(parsed.families)
     passwords = [initial_password() for _ in parsed.families]
     # argon2 is slow on purpose: hash in threads, before taking the write lock.
-    hashes = await asyncio.gather(*(asyncio.to_thread(hash_password, p) for p in passwords))
+    hashes = await asyncio.gather(*(hash_password_async(p) for p in passwords))
     wallet_types = [
         int(r["id"])
         for r in await WalletType.select(WalletType.id).where(WalletType.structure == structure_id)

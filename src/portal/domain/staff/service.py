@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from portal import clock
+import anyio.to_thread
+
 from portal.domain.accounts import rules
-from portal.domain.accounts.passwords import hash_password, verify_password
+from portal.domain.accounts.passwords import (
+    hash_password_async,
+    needs_rehash,
+    verify_password_async,
+)
+from portal.domain.accounts.service import LOGIN_PASSWORD_MAX
 from portal.tables import StaffMember, StaffStructure, Structure
 
 
@@ -18,31 +25,23 @@ class StaffError(ValueError):
 class StaffLogin:
     staff_id: int | None
     error: str | None = None
+    session_epoch: int = 0
 
 
-async def authenticate_staff(login: str, password: str, policy: rules.LockoutPolicy) -> StaffLogin:
-    now = clock.utcnow()
-    row = await StaffMember.objects().where(StaffMember.login == login.strip()).first()
-    if row is None:
-        verify_password(None, password)
+async def authenticate_staff(login: str, password: str) -> StaffLogin:
+    """Check a staff login and password (throttling is the caller's); same cost if unknown."""
+    login = login.strip()
+    row = await StaffMember.objects().where(StaffMember.login == login).first() if login else None
+    too_long = len(password) > LOGIN_PASSWORD_MAX
+    stored = row.password_hash if row is not None and not too_long else None
+    ok = await verify_password_async(stored, password[:LOGIN_PASSWORD_MAX])
+    if row is None or not ok:
         return StaffLogin(None, "Identifiant ou mot de passe incorrect.")
-    if rules.is_locked(row.locked_until, now):
-        assert row.locked_until is not None
-        return StaffLogin(
-            None,
-            "Trop d'essais infructueux : compte verrouillé pendant encore "
-            f"{rules.minutes_left(row.locked_until, now)} minute(s).",
-        )
-    if not verify_password(row.password_hash, password):
-        failures, locked_until = policy.after_failure(row.failed_logins, now)
-        await StaffMember.update(
-            {StaffMember.failed_logins: failures, StaffMember.locked_until: locked_until}
-        ).where(StaffMember.id == row.id)
-        return StaffLogin(None, "Identifiant ou mot de passe incorrect.")
-    await StaffMember.update({StaffMember.failed_logins: 0, StaffMember.locked_until: None}).where(
-        StaffMember.id == row.id
-    )
-    return StaffLogin(row.id)
+    values: dict[Any, Any] = {StaffMember.failed_logins: 0, StaffMember.locked_until: None}
+    if needs_rehash(row.password_hash):
+        values[StaffMember.password_hash] = await hash_password_async(password)
+    await StaffMember.update(values).where(StaffMember.id == row.id)
+    return StaffLogin(row.id, session_epoch=int(row.session_epoch))
 
 
 async def create_staff(
@@ -69,7 +68,7 @@ async def create_staff(
         structures.append(structure)
     member = StaffMember(
         login=login,
-        password_hash=hash_password(password),
+        password_hash=await hash_password_async(password),
         display_name=display_name.strip() or login,
         is_admin=is_admin,
     )
@@ -150,3 +149,38 @@ async def structure_for(member: StaffMember, structure_id: int) -> Structure:
     if found is None:
         raise NotFound(f"structure {structure_id}")
     return found
+
+
+# --- own account ----------------------------------------------------------------------
+
+
+async def change_staff_password(
+    staff_id: int, current: str, password: str, confirmation: str
+) -> list[str]:
+    """Change a staff member's own password; every other session of theirs ends."""
+    member = await StaffMember.objects().where(StaffMember.id == staff_id).first()
+    if member is None:
+        raise NotFound(staff_id)
+    if not await verify_password_async(member.password_hash, current):
+        return ["Le mot de passe actuel est incorrect."]
+    errors = await anyio.to_thread.run_sync(
+        lambda: rules.password_errors(password, confirmation, member.login, [member.display_name])
+    )
+    if await verify_password_async(member.password_hash, password):
+        errors.append("Le nouveau mot de passe doit être différent de l'ancien.")
+    if errors:
+        return errors
+    await StaffMember.update(
+        {
+            StaffMember.password_hash: await hash_password_async(password),
+            StaffMember.session_epoch: StaffMember.session_epoch + 1,
+        }
+    ).where(StaffMember.id == staff_id)
+    return []
+
+
+async def staff_session_epoch(staff_id: int) -> int:
+    member = await StaffMember.objects().where(StaffMember.id == staff_id).first()
+    if member is None:
+        raise NotFound(staff_id)
+    return int(member.session_epoch)

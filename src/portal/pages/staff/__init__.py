@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from portal.pages.staff import activities, daily, families, home, office
+from portal.pages.staff import account, activities, daily, families, home, office
 from portal.pages.staff.common import load_staff
 
-ROUTES = [*home.ROUTES, *activities.ROUTES, *daily.ROUTES, *office.ROUTES, *families.ROUTES]
+ROUTES = [
+    *home.ROUTES,
+    *activities.ROUTES,
+    *daily.ROUTES,
+    *office.ROUTES,
+    *families.ROUTES,
+    *account.ROUTES,  # own account: password, sessions, second factor (secacct)
+]
 
 __all__ = ["ROUTES", "load_staff"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from litestar import Request, get, post
@@ -11,14 +10,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.stores.base import Store
 
-from portal.domain.accounts import rules
 from portal.domain.staff import overview
 from portal.domain.staff import service as staff
 from portal.settings import Settings
 from portal.web import throttle
 from portal.web.forms import MultiForm
 from portal.web.render import logged_out, page, see_other
-from portal.web.sessions import request_session_rotation
+from portal.web.sessions import start_session
 
 from .common import Member, base_url, render, staff_page
 
@@ -50,29 +48,31 @@ async def staff_login_submit(
     settings: Settings = request.app.state.settings
     store: Store = request.app.stores.get("throttle")
     identifier = str(data.get("identifier", "")).strip()[:150]
-    client = request.client.host if request.client else "unknown"
-    count = await throttle.count_attempt(store, f"staff-login:{client}", 15 * 60)
-    if count > 30:
-        outcome = staff.StaffLogin(None, "Trop de tentatives : patientez quelques minutes.")
+    address = request.client.host if request.client else "unknown"
+    gate = throttle.LoginThrottle(store, settings, "staff-login")
+    refusal = await gate.check(identifier, address)
+    if refusal is not None:
+        outcome = staff.StaffLogin(None, refusal.message)
     else:
-        outcome = await staff.authenticate_staff(
-            identifier,
-            str(data.get("password", ""))[:1024],
-            rules.LockoutPolicy(settings.login_max_failures, settings.login_lock_minutes),
-        )
+        outcome = await staff.authenticate_staff(identifier, str(data.get("password", "")))
+        if outcome.staff_id is None:
+            await gate.failed(identifier, address)
+        else:
+            await gate.succeeded(identifier, address)
     if outcome.staff_id is None:
-        return page(
+        response = page(
             request,
             "pages/staff/login.html",
-            status_code=401 if count <= 30 else 429,
+            status_code=401 if refusal is None else 429,
             page_title="Espace gestion",
             error=outcome.error,
             identifier=identifier,
             suite=_next_page(data.get("suite")),
         )
-    now = time.time()
-    request.set_session({"staff_id": outcome.staff_id, "started_at": now, "seen_at": now})
-    request_session_rotation(request)
+        if refusal is not None:
+            response.headers["retry-after"] = str(refusal.retry_after)
+        return response
+    start_session(request, "staff_id", outcome.staff_id, outcome.session_epoch)
     return see_other(_next_page(data.get("suite")) or "/gestion")
 
 
