@@ -787,6 +787,7 @@ async def load_demo(today: date | None = None) -> str:
                 "chargez les données de démonstration dans une base vide."
             )
         counts = await _write_plan(plan, hashes)
+        await _demo_second_factor(hashes["admin"])
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (
@@ -798,6 +799,21 @@ async def load_demo(today: date | None = None) -> str:
         f"Mercredis libres pour les 3-6 ans : {', '.join(f'{d:%d/%m}' for d in free) or 'aucun'}. "
         "Comptes : dupont, martin, durand ; agents : gestion, admin."
     )
+
+
+# Public on purpose (README, demo login page): only ever set on the demo's own `admin`.
+DEMO_ADMIN_TOTP_SECRET = "PORTAILFAMILLEDEMOADMINISTRATEUR"  # noqa: S105 (demo only)
+
+
+async def _demo_second_factor(admin_hash: str) -> None:
+    """The demo administrator's TOTP, with a known secret (its code shows in demo mode)."""
+    from portal.domain.staff.mfa import enrol_with_secret
+
+    # Only the `admin` the demo just created (its hash is the one made above): an existing
+    # administrator with that login keeps their own second factor.
+    row = await StaffMember.objects().where(StaffMember.login == "admin").first()
+    if row is not None and row.password_hash == admin_hash:
+        await enrol_with_secret(int(row.id), DEMO_ADMIN_TOTP_SECRET)
 
 
 async def _write_plan(plan: _Plan, hashes: dict[str, str]) -> dict[str, int]:

@@ -47,6 +47,11 @@ def _demo_logins(settings: Settings) -> list[dict[str, str]]:
         {"login": "martin", "password": "Demo-Martin-2026", "who": "famille MARTIN (en dette)"},
         {"login": "durand", "password": "Demo-Durand-2026", "who": "première connexion à faire"},
         {"login": "gestion", "password": "Demo-Gestion-2026", "who": "agent de la mairie"},
+        {
+            "login": "admin",
+            "password": "Demo-Admin-2026-!",
+            "who": "administrateur du portail, code de vérification affiché à la connexion",
+        },
     ]
 
 

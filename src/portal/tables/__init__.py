@@ -14,6 +14,8 @@ from portal.tables.core import *  # noqa: F403
 from portal.tables.core import CORE_TABLES
 from portal.tables.family_file import *  # noqa: F403
 from portal.tables.family_file import FAMILY_FILE_TABLES
+from portal.tables.mfa import *  # noqa: F403
+from portal.tables.mfa import MFA_TABLES
 from portal.tables.money_papers import *  # noqa: F403
 from portal.tables.money_papers import MONEY_PAPERS_TABLES
 from portal.tables.money_reminders import *  # noqa: F403
@@ -22,8 +24,6 @@ from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
-from portal.tables.mfa import *  # noqa: F403
-from portal.tables.mfa import MFA_TABLES
 
 ALL_TABLES: list[type[Table]] = [
     *CORE_TABLES,

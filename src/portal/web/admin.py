@@ -54,8 +54,15 @@ from portal.db import write_transaction
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.settings import Settings
-from portal.tables import ALL_TABLES, Account, AuditLog, StaffMember
-from portal.web.staff import staff_from_session
+from portal.tables import (
+    ALL_TABLES,
+    Account,
+    AuditLog,
+    StaffMember,
+    StaffRecoveryCode,
+    StaffTotp,
+)
+from portal.web.staff import MFA_URL, staff_from_session
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +70,12 @@ SCOPE_KEY = "portal.staff_admin"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A syntactically valid pbkdf2 string: BaseUser() would otherwise hash an empty password.
 _NO_PASSWORD = "pbkdf2_sha256$1$none$none"  # noqa: S105 (not a credential)
-_SECRET_COLUMNS = {Account: [Account.password_hash], StaffMember: [StaffMember.password_hash]}
+_SECRET_COLUMNS = {
+    Account: [Account.password_hash],
+    StaffMember: [StaffMember.password_hash],
+    StaffTotp: [StaffTotp.secret],
+    StaffRecoveryCode: [StaffRecoveryCode.code_hash],
+}
 
 
 class _Rollback(Exception):
@@ -281,6 +293,10 @@ def admin_mount(settings: Settings) -> ASGIRouteHandler:
             return
         if not member.is_admin:
             await _send_simple(send, 403, _FORBIDDEN, {})
+            return
+        if not session.get("mfa"):  # type: ignore[union-attr]
+            # The raw tables open only to a session that passed the second factor.
+            await _send_simple(send, 303, "", {"location": MFA_URL})
             return
         assert isinstance(session, dict)
         session["seen_at"] = time.time()

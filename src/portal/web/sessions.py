@@ -42,9 +42,14 @@ def request_session_rotation(connection: ASGIConnection[Any, Any, Any, Any]) -> 
 
 
 def start_session(
-    connection: ASGIConnection[Any, Any, Any, Any], owner_key: str, owner_id: int, epoch: int
+    connection: ASGIConnection[Any, Any, Any, Any],
+    owner_key: str,
+    owner_id: int,
+    epoch: int,
+    **extra: Any,
 ) -> None:
-    """A fresh logged-in session under a new id (`owner_key`: "account_id" or "staff_id")."""
+    """A fresh session under a new id (`owner_key`: "account_id", "staff_id", or
+    "mfa_pending" between a staff password and its second factor)."""
     now = time.time()
     connection.set_session(
         {
@@ -53,6 +58,7 @@ def start_session(
             "started_at": now,
             "seen_at": now,
             "user_agent": connection.headers.get("user-agent", "")[:300],
+            **extra,
         }
     )
     request_session_rotation(connection)

@@ -39,6 +39,10 @@ NAV = [
     ("regie", "Régie", "/regie"),
 ]
 LOGIN_URL = "/gestion/connexion"
+CODE_URL = "/gestion/connexion/code"
+MFA_URL = "/gestion/profil/double-authentification"
+# Route opt of the pages an administrator may see before enrolling a second factor.
+MFA_SETUP = {"mfa_setup": True}
 
 
 async def staff_from_session(
@@ -65,6 +69,13 @@ async def load_staff(request: Request[Any, Any, Any]) -> StaffMember:
             request.clear_session()
         raise RedirectTo(LOGIN_URL)
     request.session["seen_at"] = now
+    if (
+        member.is_admin
+        and not request.session.get("mfa")
+        and not request.route_handler.opt.get("mfa_setup")
+    ):
+        # Administrators work only in a session that passed a second factor.
+        raise RedirectTo(MFA_URL)
     return member
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from portal import clock
 from portal.domain.money.service import ensure_wallets
+from portal.domain.staff.mfa import VALID_WINDOW, enrol_with_secret
 from portal.domain.staff.service import Actor
 from portal.tables import (
     Activity,
@@ -16,6 +17,7 @@ from portal.tables import (
     Reservation,
     StaffMember,
     StaffStructure,
+    StaffTotp,
     Structure,
 )
 from tests.factories import (
@@ -29,6 +31,7 @@ from tests.factories import (
 )
 
 STAFF_PASSWORD = "Agent-Test-2026!"
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TZ = "Europe/Paris"
 
 
@@ -52,7 +55,23 @@ async def make_staff(login: str, *structures: Structure, is_admin: bool = False)
     await member.save()
     for structure in structures:
         await StaffStructure(staff=member.id, structure=structure.id).save()
+    if is_admin:  # administrators must have a second factor (issue 11)
+        await enrol_with_secret(int(member.id), TEST_TOTP_SECRET)
     return member
+
+
+async def next_totp_code(staff_id: int) -> str:
+    """A code the portal will accept now: the earliest unused step of the valid window."""
+    import pyotp
+
+    row = await StaffTotp.objects().get(StaffTotp.staff == staff_id)
+    assert row is not None
+    totp = pyotp.TOTP(str(row.secret))
+    now_step = totp.timecode(clock.utcnow())
+    step = max(now_step - VALID_WINDOW, int(row.last_step) + 1)
+    if step > now_step + VALID_WINDOW:
+        clock.shift(30 * (step - now_step - VALID_WINDOW))
+    return str(totp.generate_otp(step))
 
 
 def actor(member: StaffMember) -> Actor:

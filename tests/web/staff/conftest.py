@@ -9,7 +9,13 @@ import pytest
 
 from portal.tables import StaffMember
 from tests.conftest import Database
-from tests.integration.staff.builders import STAFF_PASSWORD, World, make_staff, make_world
+from tests.integration.staff.builders import (
+    STAFF_PASSWORD,
+    World,
+    make_staff,
+    make_world,
+    next_totp_code,
+)
 from tests.web.conftest import Browser, LiveServer
 
 
@@ -40,6 +46,18 @@ async def staff_login(browser: Browser, login: str) -> None:
         "/gestion/connexion", {"identifier": login, "password": STAFF_PASSWORD}
     )
     assert response.status_code == 303, response.text
+    if response.headers["location"] == "/gestion/connexion/code":
+        await pass_second_factor(browser, login)
+
+
+async def pass_second_factor(browser: Browser, login: str) -> str:
+    """Submit the code step of a staff login with TOTP; returns where it sends next."""
+    member = await StaffMember.objects().get(StaffMember.login == login)
+    assert member is not None
+    code = await next_totp_code(int(member.id))
+    response = await browser.submit("/gestion/connexion/code", {"code": code})
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from portal.tables import (
 from tests.factories import PASSWORD
 from tests.integration.staff.builders import STAFF_PASSWORD
 from tests.web.conftest import Browser, LiveServer, text
-from tests.web.staff.conftest import Office, staff_login
+from tests.web.staff.conftest import Office, pass_second_factor, staff_login
 
 HTMX = {"hx-request": "true", "accept": "text/html"}
 
@@ -303,7 +303,9 @@ async def test_admin_is_for_administrators_only(live: LiveServer, office: Office
             {"identifier": "admin", "password": STAFF_PASSWORD, "suite": "/admin/"},
             page=response.headers["location"],
         )
-        assert login.headers["location"] == "/admin/"
+        # Issue 11: administrators pass a second factor, then land where they were going.
+        assert login.headers["location"] == "/gestion/connexion/code"
+        assert await pass_second_factor(anonymous, "admin") == "/admin/"
         assert (await anonymous.get("/admin/")).status_code == 200
     async with Browser(base_url=live.url, follow_redirects=False) as agent:
         await staff_login(agent, "agent-a")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.pages.staff import account, activities, daily, families, home, office
+from portal.pages.staff import account, activities, daily, families, home, mfa, office
 from portal.pages.staff.common import load_staff
 
 ROUTES = [
@@ -12,6 +12,7 @@ ROUTES = [
     *office.ROUTES,
     *families.ROUTES,
     *account.ROUTES,  # own account: password, sessions, second factor (secacct)
+    *mfa.ROUTES,
 ]
 
 __all__ = ["ROUTES", "load_staff"]

@@ -9,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.domain.accounts import rules
+from portal.domain.staff import mfa
 from portal.domain.staff import service as staff
 from portal.tables import StaffMember
 from portal.web.forms import MultiForm
@@ -23,8 +24,7 @@ from portal.web.sessions import (
     session_store,
     session_ttl,
 )
-
-from .common import Member, staff_page
+from portal.web.staff import MFA_SETUP, Member, staff_page
 
 PROFILE_URL = "/gestion/profil"
 
@@ -60,6 +60,7 @@ async def render_profile(
         "password_errors": password_errors or [],
         "password_rules": rules.PASSWORD_RULES_TEXT,
         "sessions": session_rows(sessions, "Europe/Paris"),
+        "second_factor": await mfa.second_factor(int(member.id)),
         **extra,
     }
     return page(
@@ -71,7 +72,7 @@ async def render_profile(
     )
 
 
-@get(PROFILE_URL)
+@get(PROFILE_URL, opt=MFA_SETUP)
 async def staff_profile(request: Request[Any, Any, Any], member: Member) -> Template:
     return await render_profile(request, member)
 

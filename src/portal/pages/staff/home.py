@@ -10,13 +10,14 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.stores.base import Store
 
-from portal.domain.staff import overview
+from portal.domain.staff import mfa, overview
 from portal.domain.staff import service as staff
 from portal.settings import Settings
 from portal.web import throttle
 from portal.web.forms import MultiForm
 from portal.web.render import logged_out, page, see_other
 from portal.web.sessions import start_session
+from portal.web.staff import CODE_URL
 
 from .common import Member, base_url, render, staff_page
 
@@ -72,8 +73,13 @@ async def staff_login_submit(
         if refusal is not None:
             response.headers["retry-after"] = str(refusal.retry_after)
         return response
-    start_session(request, "staff_id", outcome.staff_id, outcome.session_epoch)
-    return see_other(_next_page(data.get("suite")) or "/gestion")
+    suite = _next_page(data.get("suite"))
+    if await mfa.is_enrolled(outcome.staff_id):
+        # Password right: the second factor next, in a session that is not logged in yet.
+        start_session(request, "mfa_pending", outcome.staff_id, outcome.session_epoch, suite=suite)
+        return see_other(CODE_URL)
+    start_session(request, "staff_id", outcome.staff_id, outcome.session_epoch, mfa=False)
+    return see_other(suite or "/gestion")
 
 
 @post("/gestion/deconnexion")
