@@ -23,6 +23,7 @@ from tests.conftest import REDIS_URL, Database, SmtpSink, make_settings, require
 from tests.factories import PASSWORD, make_family
 from tests.integration.staff.builders import STAFF_PASSWORD, actor, make_staff
 from tests.web.conftest import Browser, LiveServer, text
+from tests.web.staff.conftest import staff_login
 
 NEW_PASSWORD = "Trois-Pommes-Sous-La-Lune"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"
@@ -150,10 +151,7 @@ async def test_staff_password_change_ends_other_staff_sessions_and_admin_access(
     await make_staff("chef", is_admin=True)
     async with _browser(server, FIREFOX) as desk, _browser(server, IPHONE) as laptop:
         for browser in (desk, laptop):
-            response = await browser.submit(
-                "/gestion/connexion", {"identifier": "chef", "password": STAFF_PASSWORD}
-            )
-            assert response.status_code == 303
+            await staff_login(browser, "chef")  # password, then the administrator's code
         profile = text(await desk.get("/gestion/profil"))
         assert "Safari sur iPhone" in profile and "cet appareil" in profile
         weak = await desk.submit(

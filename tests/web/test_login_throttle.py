@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -67,16 +69,20 @@ async def test_300_logins_from_one_address_lock_nobody_out(db: Database, live: L
 
 
 async def test_delays_are_per_login_and_address_and_say_nothing_of_existence(
-    db: Database, strict: LiveServer
+    db: Database, strict: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Time stands still (a slow machine must not outlive the 1-second delay), then moves.
+    frozen = clock.utcnow()
+    offset = [0.0]
+    monkeypatch.setattr(clock, "utcnow", lambda: frozen + timedelta(seconds=offset[0]))
     await make_family(login="dupont")
     async with Browser(base_url=strict.url, follow_redirects=False, timeout=30) as attacker:
         for login in ("dupont", "personne"):
             assert [await _login(attacker, login, "mauvais", ELSEWHERE) for _ in range(3)] == [
                 401
             ] * 3
-        answers = {}
-        for login in ("dupont", "personne"):
+        answers: dict[str, tuple[int, str, float]] = {}
+        for login in ("dupont", "personne", "dupont", "personne", "dupont", "personne"):
             await attacker.get("/connexion", headers=ELSEWHERE)
             started = time.perf_counter()
             response = await attacker.post(
@@ -84,7 +90,11 @@ async def test_delays_are_per_login_and_address_and_say_nothing_of_existence(
                 data={"identifier": login, "password": PASSWORD, "_csrf_token": attacker.last_csrf},
                 headers=ELSEWHERE,
             )
-            answers[login] = (response.status_code, response.text, time.perf_counter() - started)
+            took = time.perf_counter() - started
+            best = min(took, answers[login][2]) if login in answers else took
+            # CSRF tokens change with every rendering: compare the pages without them.
+            page = re.sub(r"[0-9a-f]{96}", "<jeton>", response.text)
+            answers[login] = (response.status_code, page, best)
         # A delayed login that exists and one that does not: same status, same page.
         assert answers["dupont"][0] == answers["personne"][0] == 429
         assert answers["dupont"][1].replace("dupont", "personne") == answers["personne"][1]
@@ -94,7 +104,7 @@ async def test_delays_are_per_login_and_address_and_say_nothing_of_existence(
     async with Browser(base_url=strict.url, follow_redirects=False, timeout=30) as family:
         # The family at home is not delayed by what happened elsewhere.
         assert await _login(family, "dupont", PASSWORD, MOBILE) == 303
-    clock.shift(2)
+    offset[0] = 2
     async with Browser(base_url=strict.url, follow_redirects=False, timeout=30) as later:
         assert await _login(later, "dupont", PASSWORD, ELSEWHERE) == 303
 
