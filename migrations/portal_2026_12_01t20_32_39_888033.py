@@ -21,7 +21,7 @@ class StaffMember(Table, tablename="staff_member", schema=None):
     )
 
 
-ID = "2026-12-01T20:08:17:454923"
+ID = "2026-12-01T20:32:39:888033"
 VERSION = "1.38.0"
 DESCRIPTION = "session epochs and staff second factor"
 
