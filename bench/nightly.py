@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
@@ -173,7 +174,7 @@ async def scratch_database(server_url: str, name: str) -> str:
         await connection.execute(f"CREATE DATABASE {name}")
     finally:
         await connection.close()
-    return f"{server_url.rstrip('/').rsplit('/', 1)[0]}/{name}"
+    return str(urlsplit(server_url)._replace(path=f"/{name}").geturl())
 
 
 async def drop_database(server_url: str, name: str) -> None:

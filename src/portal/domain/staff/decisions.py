@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from portal import clock
 from portal.db import write_transaction
@@ -59,14 +60,13 @@ class DayRequests:
         return None if self.capacity is None else max(0, self.capacity - self.accepted)
 
 
-async def waiting_requests(
+def _waiting_where(
     structure_id: int,
-    *,
-    activity_id: int | None = None,
-    day: date | None = None,
-    since: date | None = None,
-) -> list[DayRequests]:
-    """Pending and waitlisted requests per activity and day, oldest request first."""
+    activity_id: int | None,
+    day: date | None,
+    since: date | None,
+    day_id: int | None,
+) -> Any:
     where = (Reservation.activity_day._.activity._.structure == structure_id) & (
         Reservation.status.is_in(list(WAITING))
     )
@@ -76,7 +76,40 @@ async def waiting_requests(
         where &= Reservation.activity_day._.day == day
     if since is not None:
         where &= Reservation.activity_day._.day >= since
-    rows = await (
+    if day_id is not None:
+        where &= Reservation.activity_day == day_id
+    return where
+
+
+async def count_waiting(
+    structure_id: int,
+    *,
+    activity_id: int | None = None,
+    day: date | None = None,
+    since: date | None = None,
+) -> int:
+    """How many requests `waiting_requests` lists with these filters (one COUNT)."""
+    return int(
+        await Reservation.count().where(_waiting_where(structure_id, activity_id, day, since, None))
+    )
+
+
+async def waiting_requests(
+    structure_id: int,
+    *,
+    activity_id: int | None = None,
+    day: date | None = None,
+    since: date | None = None,
+    day_id: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[DayRequests]:
+    """Pending and waitlisted requests per activity and day, oldest request first.
+
+    `offset`/`limit` take a page of requests in that order (the database sorts: a page
+    costs the same whatever the total); no limit means all of them.
+    """
+    query = (
         Reservation.select(
             Reservation.id,
             Reservation.status,
@@ -97,10 +130,22 @@ async def waiting_requests(
             Reservation.activity_day._.activity._.name,
             Reservation.activity_day._.activity._.position,
         )
-        .where(where)
+        .where(_waiting_where(structure_id, activity_id, day, since, day_id))
+        # The order of the page: day, activity, then pending before waitlisted, by rank,
+        # oldest first ("pending" sorts before "waitlisted").
+        .order_by(Reservation.activity_day._.day)
+        .order_by(Reservation.activity_day._.activity._.position)
+        .order_by(Reservation.activity_day._.activity._.name)
+        .order_by(Reservation.activity_day._.id)
+        .order_by(Reservation.status)
+        .order_by(Reservation.waitlist_rank)
+        .order_by(Reservation.confirmed_at)
+        .order_by(Reservation.id)
         .output(nested=False)
-        .limit(2000)
     )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows = await query
     groups: dict[int, DayRequests] = {}
     order: dict[int, tuple[object, ...]] = {}
     for r in rows:

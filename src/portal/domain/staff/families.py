@@ -59,15 +59,29 @@ class FamilyRow:
     logins: tuple[str, ...]
 
 
-async def families(structure_id: int, query: str = "", limit: int = 300) -> list[FamilyRow]:
+def _families_where(structure_id: int, query: str) -> Combinable:
     where: Combinable = Family.structure == structure_id
     if query.strip():
         where &= _ilike(Family.name, f"%{query.strip()[:60]}%")
+    return where
+
+
+async def count_families(structure_id: int, query: str = "") -> int:
+    """How many families `families` can list for this search (one COUNT)."""
+    return int(await Family.count().where(_families_where(structure_id, query)))
+
+
+async def families(
+    structure_id: int, query: str = "", limit: int = 300, offset: int = 0
+) -> list[FamilyRow]:
+    """A page of the structure's families by name (with this search)."""
     rows = await (
         Family.select(Family.id, Family.name, Family.tariff_band, Family.file_complete)
-        .where(where)
+        .where(_families_where(structure_id, query))
         .order_by(Family.name)
+        .order_by(Family.id)
         .limit(limit)
+        .offset(offset)
     )
     ids = [int(r["id"]) for r in rows]
     people: dict[int, int] = {}

@@ -8,12 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 from portal import clock
-from portal.db import write_transaction
+from portal.db import is_sqlite, write_transaction
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.domain.transmission import service as transmission
 from portal.settings import Settings
-from portal.tables import Activity, ActivityDay, Family, Movement, OutboxEmail, Reservation
+from portal.tables import Activity, ActivityDay, OutboxEmail, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +85,20 @@ async def dashboard(
                 0 if day is None else int(day["waitlisted_count"]),
             )
         )
-    counts: dict[tuple[int, str], int] = {}
-    for r in await (
-        Reservation.select(Reservation.status, Reservation.activity_day._.activity._.id)
-        .where(
-            (Reservation.activity_day._.activity._.structure == structure_id)
-            & Reservation.status.is_in(["pending", "waitlisted"])
-            & (Reservation.activity_day._.day >= today)
+    # Counted by the database: one row per (activity, status), whatever the number of
+    # requests.
+    counts: dict[tuple[int, str], int] = {
+        (int(r["activity"]), str(r["status"])): int(r["n"])
+        for r in await Reservation.raw(
+            "SELECT d.activity, r.status, COUNT(*) AS n FROM reservation r"
+            " JOIN activity_day d ON d.id = r.activity_day"
+            " JOIN activity a ON a.id = d.activity"
+            " WHERE a.structure = {} AND r.status IN ('pending', 'waitlisted') AND d.day >= {}"
+            " GROUP BY d.activity, r.status",
+            structure_id,
+            today,
         )
-        .output(nested=False)
-    ):
-        key = (int(r["activity_day.activity.id"]), str(r["status"]))
-        counts[key] = counts.get(key, 0) + 1
+    }
     waiting = [
         WaitingLine(
             int(a["id"]),
@@ -107,8 +109,8 @@ async def dashboard(
         for a in activities
         if counts.get((int(a["id"]), "pending")) or counts.get((int(a["id"]), "waitlisted"))
     ]
-    failed = [e for e in await outbox(structure_id, is_admin) if e.status == "failed"]
-    return Dashboard(today, today_lines, waiting, last_transmission_at, len(failed))
+    failed = await count_outbox(structure_id, is_admin, status="failed")
+    return Dashboard(today, today_lines, waiting, last_transmission_at, failed)
 
 
 # --- outbox -------------------------------------------------------------------------------
@@ -135,19 +137,6 @@ class OutboxLine:
         }.get(self.status, self.status)
 
 
-_COLUMNS = (
-    OutboxEmail.id,
-    OutboxEmail.dedupe_key,
-    OutboxEmail.created_at,
-    OutboxEmail.to_addresses,
-    OutboxEmail.subject,
-    OutboxEmail.status,
-    OutboxEmail.attempts,
-    OutboxEmail.last_error,
-    OutboxEmail.sent_at,
-)
-
-
 def _outbox_line(r: dict[str, Any]) -> OutboxLine:
     return OutboxLine(
         int(r["id"]),
@@ -161,59 +150,64 @@ def _outbox_line(r: dict[str, Any]) -> OutboxLine:
     )
 
 
-def _key_number(key: str, index: int) -> int | None:
-    parts = key.split(":")
-    return int(parts[index]) if len(parts) > index and parts[index].isdigit() else None
-
-
-async def outbox(structure_id: int, is_admin: bool, limit: int = 100) -> list[OutboxLine]:
-    """The last e-mails of the structure's families, newest first.
-
-    The outbox has no structure column: a family's e-mails are told by their keys (reports
-    ``report:{family}:...``, promotions ``promotion:{movement}``). Administrators see every
-    e-mail, password resets included.
-    """
-    if is_admin:
-        rows = await (
-            OutboxEmail.select(*_COLUMNS).order_by(OutboxEmail.id, ascending=False).limit(limit)
+def _structure_filter() -> str:
+    """SQL telling a structure's e-mails by their keys (the outbox has no structure column):
+    reports ``report:{family}:...``, promotions ``promotion:{movement}``. One placeholder
+    pair: the structure id, twice."""
+    if is_sqlite():
+        report_family = (
+            "CAST(substr(o.dedupe_key, 8, instr(substr(o.dedupe_key, 8), ':') - 1) AS INTEGER)"
         )
-        return [_outbox_line(r) for r in rows]
-    rows = await (
-        OutboxEmail.select(*_COLUMNS)
-        .where(OutboxEmail.dedupe_key.like("report:%") | OutboxEmail.dedupe_key.like("promotion:%"))
-        .order_by(OutboxEmail.id, ascending=False)
-        .limit(20 * limit)
+        promotion_movement = "CAST(substr(o.dedupe_key, 11) AS INTEGER)"
+    else:
+        part = "split_part(o.dedupe_key, ':', 2)"
+        report_family = f"(CASE WHEN {part} ~ '^[0-9]+$' THEN {part}::bigint END)"
+        promotion_movement = report_family
+    return (
+        f"((o.dedupe_key LIKE 'report:%' AND {report_family} IN"  # noqa: S608
+        " (SELECT f.id FROM family f WHERE f.structure = {}))"
+        f" OR (o.dedupe_key LIKE 'promotion:%' AND {promotion_movement} IN"
+        " (SELECT m.id FROM movement m JOIN family f ON f.id = m.family"
+        " WHERE f.structure = {})))"
     )
-    families = {
-        int(r["id"]) for r in await Family.select(Family.id).where(Family.structure == structure_id)
-    }
-    movement_ids = [
-        n
-        for r in rows
-        if str(r["dedupe_key"]).startswith("promotion:")
-        and (n := _key_number(str(r["dedupe_key"]), 1)) is not None
-    ]
-    movement_family: dict[int, int] = {}
-    if movement_ids:
-        movement_family = {
-            int(m["id"]): int(m["family"])
-            for m in await Movement.select(Movement.id, Movement.family).where(
-                Movement.id.is_in(movement_ids)
-            )
-        }
-    found = []
-    for r in rows:
-        key = str(r["dedupe_key"])
-        if key.startswith("report:"):
-            family = _key_number(key, 1)
-        else:
-            movement = _key_number(key, 1)
-            family = movement_family.get(movement) if movement is not None else None
-        if family in families:
-            found.append(_outbox_line(r))
-        if len(found) >= limit:
-            break
-    return found
+
+
+def _outbox_where(structure_id: int, is_admin: bool, status: str | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if not is_admin:
+        clauses.append(_structure_filter())
+        args += [structure_id, structure_id]
+    if status is not None:
+        clauses.append("o.status = {}")
+        args.append(status)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+async def count_outbox(structure_id: int, is_admin: bool, *, status: str | None = None) -> int:
+    """How many e-mails `outbox` can list (with this status), counted by the database."""
+    where, args = _outbox_where(structure_id, is_admin, status)
+    rows = await OutboxEmail.raw(f"SELECT COUNT(*) AS n FROM outbox_email o{where}", *args)  # noqa: S608
+    return int(rows[0]["n"]) if rows else 0
+
+
+async def outbox(
+    structure_id: int, is_admin: bool, limit: int = 100, offset: int = 0
+) -> list[OutboxLine]:
+    """A page of the structure's families' e-mails, newest first.
+
+    Administrators see every e-mail, password resets included.
+    """
+    where, args = _outbox_where(structure_id, is_admin, None)
+    rows = await OutboxEmail.raw(
+        "SELECT o.id, o.dedupe_key, o.created_at, o.to_addresses, o.subject, o.status,"  # noqa: S608
+        f" o.attempts, o.last_error, o.sent_at FROM outbox_email o{where}"
+        " ORDER BY o.id DESC LIMIT {} OFFSET {}",
+        *args,
+        limit,
+        offset,
+    )
+    return [_outbox_line(r) for r in rows]
 
 
 # --- transmission on demand ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from portal.domain.french_dates import long_date as french_date
 from portal.domain.french_dates import short_date
+from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
 from portal.domain.staff.rules import FormError, Presence
@@ -36,24 +37,32 @@ from .common import (
 
 
 async def decisions_context(
-    ctx: StaffPage, activite: str | None, jour: str | None
+    ctx: StaffPage, activite: str | None, jour: str | None, page: str | None = None
 ) -> dict[str, Any]:
     activity_id = int_or_none(activite)
     day = parse_day(jour)
     activities = await activity_service.activities(ctx.sid)
     if activity_id is not None and activity_id not in {a.id for a in activities}:
         raise not_found("Cette activité")
+    filters: dict[str, Any] = {
+        "activity_id": activity_id,
+        "day": day,
+        "since": None if day else ctx.today,
+    }
+    paging = Paging.of(page_number(page), await decisions.count_waiting(ctx.sid, **filters))
     groups = await decisions.waiting_requests(
-        ctx.sid, activity_id=activity_id, day=day, since=None if day else ctx.today
+        ctx.sid, **filters, offset=paging.offset, limit=paging.size
     )
     return {
+        "paging": paging,
+        "list_url": _decisions_url(ctx, activity_id, day),
         "activities": activities,
         "activity_id": activity_id,
         "day": day,
         "groups": groups,
         "short_date": short_date,
         "errors": [],
-        "back": _decisions_url(ctx, activity_id, day),
+        "back": paging.url(_decisions_url(ctx, activity_id, day), paging.number),
     }
 
 
@@ -70,9 +79,10 @@ def _decisions_url(ctx: StaffPage, activity_id: int | None, day: date | None) ->
 async def decisions_page(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
     activite: FromQuery[str | None] = None, jour: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
-    context = await decisions_context(ctx, activite, jour)
+    context = await decisions_context(ctx, activite, jour, page)
     return render(
         request, ctx, "pages/staff/decisions.html", title="Décisions", nav="decisions", **context
     )
@@ -214,7 +224,7 @@ async def decide_fragment(
         day_id, message = decided.day_id, decided.message
     except decisions.DecisionError as exc:
         error = str(exc)
-    groups = [g for g in await decisions.waiting_requests(ctx.sid) if g.day_id == day_id]
+    groups = await decisions.waiting_requests(ctx.sid, day_id=day_id)
     return _fragment(
         "partials/staff/decision_day.html",
         group=groups[0] if groups else None,

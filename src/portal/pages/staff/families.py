@@ -7,6 +7,7 @@ Initial passwords appear once, in the response to the import or the reset (the p
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
@@ -14,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as service
 from portal.domain.staff import rules
 from portal.domain.staff.service import NotFound
@@ -26,10 +28,16 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
-async def families_context(ctx: StaffPage, q: str | None) -> dict[str, Any]:
+async def families_context(
+    ctx: StaffPage, q: str | None, page: str | None = None
+) -> dict[str, Any]:
     query = (q or "").strip()
+    paging = Paging.of(page_number(page), await service.count_families(ctx.sid, query))
+    list_url = f"{ctx.url}/familles" + (f"?{urlencode({'q': query})}" if query else "")
     return {
-        "families": await service.families(ctx.sid, query),
+        "families": await service.families(ctx.sid, query, limit=paging.size, offset=paging.offset),
+        "paging": paging,
+        "list_url": list_url,
         "query": query,
         "columns": rules.CSV_COLUMNS,
         "errors": [],
@@ -41,12 +49,12 @@ async def families_context(ctx: StaffPage, q: str | None) -> dict[str, Any]:
 @get("/gestion/s/{sid:int}/familles")
 async def families_page(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
-    q: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None, page: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     return render(
         request, ctx, "pages/staff/families.html", title="Familles", nav="familles",
-        **await families_context(ctx, q),
+        **await families_context(ctx, q, page),
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from portal import clock
 from portal.domain.money.manual import MANUAL_MODES
 from portal.domain.money_format import format_euros
+from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as family_service
 from portal.domain.staff import news as news_service
 from portal.domain.staff import overview, payments, rules
@@ -228,13 +229,17 @@ async def withdraw_news(
 
 @get("/gestion/s/{sid:int}/transmission")
 async def transmission_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
-) -> Template:
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    page: FromQuery[str | None] = None,
+) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
-    emails = await overview.outbox(ctx.sid, member.is_admin)
+    paging = Paging.of(page_number(page), await overview.count_outbox(ctx.sid, member.is_admin))
+    emails = await overview.outbox(
+        ctx.sid, member.is_admin, limit=paging.size, offset=paging.offset
+    )
     return render(
         request, ctx, "pages/staff/transmission.html", title="Transmission", nav="transmission",
-        emails=emails,
+        emails=emails, paging=paging, list_url=f"{ctx.url}/transmission",
         local=lambda value: rules.local_input(value, ctx.tz).replace("T", " ") if value else "",
     )  # fmt: skip
 
