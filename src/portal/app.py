@@ -56,7 +56,8 @@ from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
 from portal.partials import booking as booking_partials
-from portal.settings import PROJECT_ROOT, Settings
+from portal.resources import manifest_path, static_dir
+from portal.settings import Settings
 from portal.tasks.runtime import BackgroundRuntime
 from portal.web.admin import admin_mount
 from portal.web.caching import http_caching
@@ -69,8 +70,8 @@ from portal.web.sessions import PortalSessionConfig
 log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = PROJECT_ROOT / "static"
-MANIFEST = PROJECT_ROOT / "manifest.webmanifest"
+STATIC_DIR = static_dir()
+MANIFEST = manifest_path()
 
 
 def _htmx_file() -> str:

@@ -7,7 +7,11 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+def _base_dir() -> Path:
+    """What relative paths in the settings are relative to: where `portal` is started
+    (the checkout for `make run`; an installed wheel has no project folder of its own)."""
+    return Path.cwd()
 
 
 class SettingsError(ValueError):
@@ -37,7 +41,7 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
 
 def _project_path(raw: str) -> Path:
     path = Path(raw)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else _base_dir() / path
 
 
 def _secret_key(env: dict[str, str], var_dir: Path) -> str:
@@ -114,10 +118,10 @@ class Settings:
 
     @property
     def sqlite_path(self) -> Path:
-        """The file behind a sqlite:/// URL (relative paths are relative to the project)."""
+        """The file behind a sqlite:/// URL (relative to the current folder)."""
         raw = self.database_url.removeprefix("sqlite:///")
         path = Path(raw)
-        return path if path.is_absolute() else PROJECT_ROOT / path
+        return path if path.is_absolute() else _base_dir() / path
 
     @property
     def mail_dir(self) -> Path:
@@ -143,7 +147,7 @@ class Settings:
         for name, replacement in _RENAMED.items():
             if env.get(name):
                 raise SettingsError(f"{name} n'existe plus : {replacement}")
-        var_dir = Path(env.get("PORTAL_VAR_DIR") or PROJECT_ROOT / "var")
+        var_dir = Path(env.get("PORTAL_VAR_DIR") or _base_dir() / "var")
         database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{var_dir / 'portal.sqlite3'}"
         if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise SettingsError(

@@ -16,10 +16,10 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.response import Template
 
-from portal.settings import PROJECT_ROOT
+from portal.resources import manifest_path, static_dir
 
-STATIC_DIR = PROJECT_ROOT / "static"
-MANIFEST = PROJECT_ROOT / "manifest.webmanifest"
+STATIC_DIR = static_dir()
+MANIFEST = manifest_path()
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 SW_SOURCE = STATIC_DIR / "sw.js"
 OFFLINE_URL = "/hors-ligne"
@@ -44,8 +44,8 @@ def static_version(static_dir: Path = STATIC_DIR, salt: str = "") -> str:
     if key not in _versions:
         digest = hashlib.sha256(salt.encode())
         for path in files:
-            # Names relative to the project: two checkouts of one release agree.
-            base = static_dir if path.is_relative_to(static_dir) else PROJECT_ROOT
+            # Names relative to their folder: two installs of one release agree.
+            base = static_dir if path.is_relative_to(static_dir) else path.parent.parent
             digest.update(str(path.relative_to(base)).encode() + b"\0")
             digest.update(path.read_bytes())
         if len(_versions) > 16:  # files edited in development: keep the cache small
