@@ -52,6 +52,7 @@ from portal.pages import (
 from portal.pages import papers as money_papers
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
+from portal.pages.staff import family_file as staff_family_file
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
@@ -332,6 +333,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_sepa.ROUTES,
             *money_reminders.ROUTES,
             *staff_reminders.ROUTES,
+            *staff_family_file.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

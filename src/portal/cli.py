@@ -73,7 +73,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             print("La base contient déjà des données : données de démonstration non chargées.")
             return
         try:
-            summary = await load_demo()
+            summary = await load_demo(documents_dir=settings.documents_dir)
         except DemoError as exc:
             _fail(str(exc), 1)
         print(summary)

@@ -17,13 +17,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
 from piccolo.table import Table
 
-from portal import clock
+from portal import clock, demo_family_file
 from portal.db import write_transaction
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.accounts.rules import CGU_VERSION, RGPD_VERSION
@@ -762,7 +763,7 @@ async def database_is_empty() -> bool:
     return int(await Structure.count()) == 0
 
 
-async def load_demo(today: date | None = None) -> str:
+async def load_demo(today: date | None = None, *, documents_dir: Path | None = None) -> str:
     """Load the demonstration data in one transaction; returns a short French summary."""
     real_today = clock.local_today(TZ_NAME)
     if today is None:
@@ -786,7 +787,7 @@ async def load_demo(today: date | None = None) -> str:
                 f"Des comptes de démonstration existent déjà ({logins}) : "
                 "chargez les données de démonstration dans une base vide."
             )
-        counts = await _write_plan(plan, hashes)
+        counts = await _write_plan(plan, hashes, documents_dir)
         await _demo_second_factor(hashes["admin"])
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
@@ -816,7 +817,9 @@ async def _demo_second_factor(admin_hash: str) -> None:
         await enrol_with_secret(int(row.id), DEMO_ADMIN_TOTP_SECRET)
 
 
-async def _write_plan(plan: _Plan, hashes: dict[str, str]) -> dict[str, int]:
+async def _write_plan(
+    plan: _Plan, hashes: dict[str, str], documents_dir: Path | None = None
+) -> dict[str, int]:
     today, now = plan.today, plan.now
     year_ago = _years_before(today, 1, 0)
     last_night = _at(today, 2)
@@ -1220,6 +1223,7 @@ async def _write_plan(plan: _Plan, hashes: dict[str, str]) -> dict[str, int]:
     # --- news -----------------------------------------------------------------------------
     monday = today - timedelta(days=today.weekday())
     await _bulk(NewsItem, _news(structures, today, now, monday))
+    await demo_family_file.load(structures[MAIRIE], families, persons, today, now, documents_dir)
 
     return {
         "activities": len(activities),

@@ -131,6 +131,17 @@ async def _swap(page: Page, action: Any, *, region: str = "#booking") -> None:
     await page.wait_for_timeout(50)  # htmx settles 20 ms after the swap
 
 
+async def _validate_durand_documents() -> None:
+    from datetime import date
+
+    from portal.tables import Family, FamilyDocument
+
+    durand = await Family.select(Family.id).where(Family.name == "DURAND Claire")
+    await FamilyDocument.update(
+        {FamilyDocument.status: "valid", FamilyDocument.valid_until: date(2099, 8, 31)}
+    ).where(FamilyDocument.family.is_in([int(r["id"]) for r in durand]))
+
+
 async def _open_nav(journey: Journey, label: str) -> None:
     await journey.open_menu()
     async with journey.page.expect_navigation():
@@ -271,6 +282,17 @@ async def test_first_login_then_a_time_entry_booking(journey: Journey) -> None:
     await _submit(page, page.get_by_role("button", name="Signer pour Hugo"))
     assert "Bienvenue, DURAND Claire" in await page.locator("main").inner_text()
     await audit.check("accueil-durand")
+
+    # The demo file of the Durands is incomplete (CAF attestation refused, Hugo's insurance
+    # being checked): the booking page says what is missing, with a link to the file.
+    await _open_nav(journey, "Réservations")
+    blocked = await page.locator("main").inner_text()
+    assert "Il manque : Attestation CAF / quotient familial : refusé" in blocked
+    await audit.check("dossier-incomplet")
+    await _open_nav(journey, "Mon dossier")
+    assert "Motif : Attestation de plus de trois mois" in await page.locator("main").inner_text()
+    await audit.check("mon-dossier")
+    await _validate_durand_documents()  # as the staff would, after a new upload
 
     await _open_nav(journey, "Réservations")
     await _swap(

@@ -35,6 +35,7 @@ NAV = [
     ("reglements", "Règlements", "/reglements"),
     ("actualites", "Actualités", "/actualites"),
     ("familles", "Familles", "/familles"),
+    ("dossiers", "Dossiers", "/dossiers"),
     ("transmission", "Transmission", "/transmission"),
     ("regie", "Régie", "/regie"),
 ]

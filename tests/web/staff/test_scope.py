@@ -43,7 +43,40 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/gestion/s/{sid}/familles/{fid}/comptes/{acc}/reinitialiser", {}),
     ("GET", "/gestion/s/{sid}/transmission", {}),
     ("POST", "/gestion/s/{sid}/transmission", {}),
+    # family file
+    ("GET", "/gestion/s/{sid}/dossiers", {}),
+    ("GET", "/gestion/s/{sid}/dossiers?liste=documents&format=csv", {}),
+    ("GET", "/gestion/s/{sid}/familles/{fid}/dossier", {}),
+    ("GET", "/gestion/s/{sid}/familles/{fid}/enfants/{pid}/fiche", {}),
+    ("GET", "/gestion/s/{sid}/documents/{doc}", {}),
+    ("POST", "/gestion/s/{sid}/documents/{doc}/decision", {"decision": "refuser", "motif": "x"}),
+    ("POST", "/gestion/s/{sid}/modifications/{cid}/decision", {"decision": "refuser"}),
+    ("GET", "/gestion/s/{sid}/recherche?q=dupont", {}),
+    ("GET", "/gestion/s/{sid}/sante", {}),
+    ("GET", "/gestion/s/{sid}/sante?activite={aid}", {}),
 ]  # fmt: skip
+
+
+async def _file_objects(live: LiveServer, office: Office) -> dict[str, dict[str, int]]:
+    """A document and a pending change in each structure, for the family-file routes."""
+    from portal.domain.family_file import service as family_file
+    from portal.tables import PendingChange
+    from tests.factories import add_file_rules
+
+    objects = {}
+    for key, world in (("mine", office.mine), ("theirs", office.theirs)):
+        types = await add_file_rules(world.structure, fields=())
+        family_id = int(world.family.family.id)
+        doc = await family_file.upload_document(
+            live.settings.documents_dir, family_id, None, types["caf"], None, "a.pdf",
+            b"%PDF-1.4 test",
+        )  # fmt: skip
+        change = PendingChange(
+            family=family_id, person=world.family.people[0].id, changes={"allergies": ["", "X"]}
+        )
+        await change.save()
+        objects[key] = {"doc": doc.id, "cid": int(change.id)}
+    return objects
 
 
 def _ids(office: Office, sid_of: str, objects_of: str) -> dict[str, int]:
@@ -85,11 +118,12 @@ async def test_every_route_of_another_structure_is_404(
     live: LiveServer, agent: Browser, office: Office
 ) -> None:
     own_page = f"/gestion/s/{office.mine.sid}"
+    objects = await _file_objects(live, office)
     failures = []
     for method, template, form in ROUTES:
         # The other structure in the URL, and its ids typed into our own structure's URLs.
         for sid_of in ("theirs", "mine"):
-            ids = _ids(office, sid_of, "theirs")
+            ids = _ids(office, sid_of, "theirs") | objects["theirs"]
             if sid_of == "mine" and "{" not in template.replace("{sid}", ""):
                 continue  # no object id: the URL is simply ours
             url = _fill(template, ids)
@@ -117,6 +151,9 @@ async def test_the_route_list_covers_every_back_office_route(live: LiveServer) -
         .replace("{fid}", "{fid:int}")
         .replace("{nid}", "{nid:int}")
         .replace("{acc}", "{acc:int}")
+        .replace("{pid}", "{pid:int}")
+        .replace("{doc}", "{doc_id:int}")
+        .replace("{cid}", "{cid:int}")
         for _, template, _ in ROUTES
     }
     assert served == listed
@@ -124,7 +161,7 @@ async def test_the_route_list_covers_every_back_office_route(live: LiveServer) -
 
 async def test_own_structure_pages_answer(live: LiveServer, agent: Browser, office: Office) -> None:
     """The same GET routes with our own ids work: the 404s above are about scope."""
-    ids = _ids(office, "mine", "mine")
+    ids = _ids(office, "mine", "mine") | (await _file_objects(live, office))["mine"]
     for method, template, _ in ROUTES:
         if method == "GET":
             url = _fill(template, ids)

@@ -15,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain.family_file import service as family_file
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as service
 from portal.domain.staff import rules
@@ -112,9 +113,10 @@ async def family_page(
 ) -> Template:
     ctx = await staff_page(request, member, sid)
     detail = await _family(ctx, fid)
+    file_rules = await family_file.file_rules(ctx.sid)
     return render(
         request, ctx, "pages/staff/family.html", title=detail.family.name, nav="familles",
-        detail=detail,
+        detail=detail, file_rules_defined=not file_rules.empty,
     )  # fmt: skip
 
 

@@ -1,0 +1,272 @@
+"""Back office: families' files (every field, documents, decisions, history), the work
+lists with CSV export, the search box of every page, the printable child sheet and the
+kitchen/leaders list of allergies and PAI. Reads of health data are audited."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from portal.domain.exports import tabular
+from portal.domain.family_file import staff as service
+from portal.domain.family_file.rules import FileError, parse_date
+from portal.pages.family_file import document_response
+from portal.settings import Settings
+from portal.tasks.outbox import wake_outbox
+from portal.web.forms import MultiForm
+from portal.web.render import flash, see_other
+
+from .common import Member, StaffPage, not_found, parse_day, render, staff_page
+from .common import values as form_values
+
+log = logging.getLogger(__name__)
+
+LISTS = {
+    "incomplets": "Dossiers incomplets",
+    "documents": "Documents à vérifier",
+    "expirants": "Documents expirant ce mois-ci",
+    "modifications": "Modifications en attente",
+}
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    found = form_values(data, name)
+    return found[0] if found else ""
+
+
+async def _wake() -> None:
+    try:
+        await wake_outbox()
+    except Exception:  # the minute sweep sends the queued e-mail anyway
+        log.exception("outbox : réveil impossible")
+
+
+@get("/gestion/s/{sid:int}/dossiers")
+async def work_lists_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    liste: FromQuery[str] = "incomplets", q: FromQuery[str] = "", format: FromQuery[str] = "",
+) -> Template | Response[bytes]:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    current = liste if liste in LISTS else "incomplets"
+    lists = await service.work_lists(ctx.sid, ctx.today, q[:60])
+    if format == "csv":
+        return _csv(current, lists)
+    return render(
+        request, ctx, "pages/staff_file/lists.html", title="Dossiers", nav="dossiers",
+        lists=lists, current=current, names=LISTS, query=q[:60],
+    )  # fmt: skip
+
+
+def _csv(current: str, lists: service.WorkLists) -> Response[bytes]:
+    table: tabular.Table
+    if current == "incomplets":
+        table = tabular.Table(
+            ("Famille", "Manque"),
+            [(r.family_name, " ; ".join(r.missing)) for r in lists.incomplete],
+        )
+    elif current == "modifications":
+        table = tabular.Table(
+            ("Famille", "Enfant", "Demandée le", "Modification"),
+            [
+                (c.family_name, c.person_name, c.created_at.date(),
+                 " ; ".join(f"{label} : {a} → {b}" for label, a, b in c.lines))
+                for c in lists.changes
+            ],
+        )  # fmt: skip
+    else:
+        rows = lists.to_check if current == "documents" else lists.expiring
+        table = tabular.Table(
+            ("Famille", "Enfant", "Document", "Fichier", "Envoyé le", "Valable jusqu'au"),
+            [
+                (d.family_name, d.person_name, d.type_name, d.filename, d.uploaded_at.date(),
+                 d.valid_until)
+                for d in rows
+            ],
+        )  # fmt: skip
+    return Response(
+        content=tabular.csv_text(table).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="dossiers-{current}.csv"'},
+    )
+
+
+async def _file_context(ctx: StaffPage, fid: int) -> dict[str, Any]:
+    try:
+        view = await service.file_for_staff(ctx.actor, ctx.sid, fid)
+    except service.NotFound:
+        raise not_found("Cette famille") from None
+    return {
+        "view": view,
+        "documents": await service.family_documents(ctx.sid, fid),
+        "changes": await service.family_changes(ctx.sid, fid),
+        "history": await service.history(ctx.sid, fid),
+        "logins": await service.account_logins(fid),
+    }
+
+
+@get("/gestion/s/{sid:int}/familles/{fid:int}/dossier")
+async def staff_file_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int]
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    context = await _file_context(ctx, fid)
+    return render(
+        request, ctx, "pages/staff_file/file.html", title=f"Dossier {context['view'].family_name}",
+        nav="dossiers", errors=[], **context,
+    )  # fmt: skip
+
+
+@get("/gestion/s/{sid:int}/documents/{doc_id:int}")
+async def staff_document(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], doc_id: FromPath[int]
+) -> Response[bytes]:
+    ctx = await staff_page(request, member, sid)
+    settings: Settings = request.app.state.settings
+    try:
+        doc = await service.document_for_staff(ctx.actor, ctx.sid, settings.documents_dir, doc_id)
+    except service.NotFound:
+        raise not_found("Ce document") from None
+    return document_response(doc, await anyio.Path(doc.path).read_bytes())
+
+
+def _back(request: Request[Any, Any, Any], ctx: StaffPage, family_id: int) -> str:
+    back = str(request.query_params.get("retour") or "")
+    if back.startswith(f"{ctx.url}/") and "//" not in back[1:]:
+        return back
+    return f"{ctx.url}/familles/{family_id}/dossier"
+
+
+async def _error_page(
+    request: Request[Any, Any, Any], ctx: StaffPage, family_id: int, message: str
+) -> Template:
+    context = await _file_context(ctx, family_id)
+    return render(
+        request, ctx, "pages/staff_file/file.html", title=f"Dossier {context['view'].family_name}",
+        nav="dossiers", status_code=400, errors=[message], **context,
+    )  # fmt: skip
+
+
+@post("/gestion/s/{sid:int}/documents/{doc_id:int}/decision")
+async def decide_document(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], doc_id: FromPath[int],
+    data: MultiForm,
+) -> Template | Redirect:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    settings: Settings = request.app.state.settings
+    decision = _text(data, "decision")
+    errors: list[str] = []
+    valid_until = parse_date(_text(data, "valable_jusqu"), "Valable jusqu'au", errors)
+    family_id = int(_text(data, "famille") or 0) if _text(data, "famille").isdigit() else 0
+    try:
+        if decision not in ("valider", "refuser"):
+            raise FileError("Choisissez de valider ou de refuser le document.")
+        if errors:
+            raise FileError(errors[0])
+        outcome = await service.decide_document(
+            ctx.actor, ctx.sid, doc_id, accept=decision == "valider",
+            reason=_text(data, "motif"), valid_until=valid_until, base_url=settings.base_url,
+        )  # fmt: skip
+    except service.NotFound:
+        raise not_found("Ce document") from None
+    except FileError as exc:
+        if not family_id:
+            raise not_found("Ce document") from None
+        return await _error_page(request, ctx, family_id, str(exc))
+    await _wake()
+    flash(request, "Document validé." if decision == "valider" else "Document refusé.")
+    return see_other(_back(request, ctx, outcome.family_id))
+
+
+@post("/gestion/s/{sid:int}/modifications/{cid:int}/decision")
+async def decide_change(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], cid: FromPath[int],
+    data: MultiForm,
+) -> Template | Redirect:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    settings: Settings = request.app.state.settings
+    decision = _text(data, "decision")
+    family_id = int(_text(data, "famille")) if _text(data, "famille").isdigit() else 0
+    try:
+        if decision not in ("valider", "refuser"):
+            raise FileError("Choisissez de valider ou de refuser la modification.")
+        outcome = await service.decide_change(
+            ctx.actor, ctx.sid, cid, accept=decision == "valider", reason=_text(data, "motif"),
+            base_url=settings.base_url,
+        )  # fmt: skip
+    except service.NotFound:
+        raise not_found("Cette modification") from None
+    except FileError as exc:
+        if not family_id:
+            raise not_found("Cette modification") from None
+        return await _error_page(request, ctx, family_id, str(exc))
+    await _wake()
+    flash(request, "Modification validée." if decision == "valider" else "Modification refusée.")
+    return see_other(_back(request, ctx, outcome.family_id))
+
+
+@get("/gestion/s/{sid:int}/recherche")
+async def search_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], q: FromQuery[str] = ""
+) -> Template:
+    ctx = await staff_page(request, member, sid)
+    query = " ".join(q.split())[:60]
+    hits = await service.search(ctx.sid, query)
+    return render(
+        request, ctx, "pages/staff_file/search.html", title="Recherche", nav="familles",
+        hits=hits, query=query,
+    )  # fmt: skip
+
+
+@get("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/fiche")
+async def child_sheet(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    pid: FromPath[int],
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    try:
+        view = await service.file_for_staff(ctx.actor, ctx.sid, fid)
+        child = view.child(pid)
+    except service.NotFound:
+        raise not_found("Cet enfant") from None
+    return render(
+        request, ctx, "pages/staff_file/sheet.html", title=f"Fiche de {child.first_name}",
+        nav="dossiers", view=view, child=child,
+    )  # fmt: skip
+
+
+@get("/gestion/s/{sid:int}/sante")
+async def health_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    activite: FromQuery[str] = "", jour: FromQuery[str] = "",
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    activities = await service.activities(ctx.sid)
+    activity_id = int(activite) if activite.isdigit() else (activities[0][0] if activities else 0)
+    day = parse_day(jour) or ctx.today
+    name, rows = "", list[service.HealthRow]()
+    if activity_id:
+        try:
+            name, rows = await service.health_list(ctx.actor, ctx.sid, activity_id, day)
+        except service.NotFound:
+            raise not_found("Cette activité") from None
+    return render(
+        request, ctx, "pages/staff_file/health.html", title="Allergies et PAI", nav="dossiers",
+        activities=activities, activity_id=activity_id, activity_name=name, day=day, rows=rows,
+    )  # fmt: skip
+
+
+ROUTES = [
+    work_lists_page,
+    staff_file_page,
+    staff_document,
+    decide_document,
+    decide_change,
+    search_page,
+    child_sheet,
+    health_page,
+]

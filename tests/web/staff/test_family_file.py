@@ -1,0 +1,182 @@
+"""Staff checks of the family file through HTTP: a parent uploads, the agent validates or
+refuses (the parent is e-mailed), pending health changes, lists, search, audited reads, and
+another structure's ids are 404."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from portal.domain.booking.scope import load_scope
+from portal.tables import AuditLog, ChildFile, FamilyDocument, OutboxEmail, PendingChange
+from tests.factories import PASSWORD, add_file_rules
+from tests.web.conftest import Browser, LiveServer
+from tests.web.family_file.test_parent_file import PDF, PNG, plain, upload
+from tests.web.staff.conftest import Office
+
+
+@asynccontextmanager
+async def _parent(live: LiveServer, login: str) -> AsyncIterator[Browser]:
+    async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as browser:
+        await browser.login(login, PASSWORD)
+        yield browser
+
+
+async def test_validate_and_refuse_documents_lifts_the_block(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    world = office.mine
+    ids = await add_file_rules(world.structure, fields=())
+    family_id = int(world.family.family.id)
+    scope = await load_scope(family_id)
+    blocked = scope.person_block_reasons(world.family.people[0].id)
+    assert "Attestation CAF/quotient familial : à fournir" in blocked[0].message
+    assert blocked[0].link == "/dossier"
+
+    async with _parent(live, "a-dupont") as parent:
+        assert (await upload(parent, str(ids["caf"]), "caf.pdf", PDF)).status_code == 303
+        for person in world.family.people:
+            sent = await upload(
+                parent, f"{ids['assurance']}:{person.id}", "a.png", PNG, "image/png"
+            )
+            assert sent.status_code == 303
+    base = f"/gestion/s/{world.sid}"
+    lists = plain(await agent.get(f"{base}/dossiers?liste=documents"))
+    assert "Documents à vérifier (4)" in lists
+    csv = await agent.get(f"{base}/dossiers?liste=documents&format=csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "Attestation CAF/quotient familial" in csv.content.decode("utf-8-sig")
+
+    docs = await FamilyDocument.objects().order_by(FamilyDocument.id)
+    page = f"{base}/familles/{family_id}/dossier"
+    no_date = await agent.submit(
+        f"{base}/documents/{docs[0].id}/decision",
+        {"decision": "valider", "famille": str(family_id)},
+        page=page,
+    )
+    assert no_date.status_code == 400
+    assert "indiquez jusqu'à quand le document est valable" in plain(no_date)
+    no_reason = await agent.submit(
+        f"{base}/documents/{docs[1].id}/decision",
+        {"decision": "refuser", "famille": str(family_id)},
+        page=page,
+    )
+    assert no_reason.status_code == 400
+    assert "Indiquez le motif du refus" in plain(no_reason)
+
+    for doc in docs[:-1]:
+        ok = await agent.submit(
+            f"{base}/documents/{doc.id}/decision",
+            {"decision": "valider", "valable_jusqu": "2099-08-31", "famille": str(family_id)},
+            page=page,
+        )
+        assert ok.status_code == 303
+    refused = await agent.submit(
+        f"{base}/documents/{docs[-1].id}/decision",
+        {"decision": "refuser", "motif": "Illisible", "famille": str(family_id)},
+        page=page,
+    )
+    assert refused.status_code == 303
+    scope = await load_scope(family_id)
+    reasons = scope.person_block_reasons(world.family.people[0].id)
+    assert [r.message for r in reasons] == [
+        "Votre dossier famille est incomplet : les réservations sont bloquées. Il manque : "
+        "Assurance extrascolaire (Lina) : refusé."
+    ]
+    mails = await OutboxEmail.objects().order_by(OutboxEmail.id)
+    assert len(mails) == 4
+    assert mails[-1].subject == "Document refusé : Assurance extrascolaire"
+    assert "Illisible" in mails[-1].body_text
+
+    async with _parent(live, "a-dupont") as parent:
+        mine = plain(await parent.get("/dossier"))
+        assert "Motif : Illisible" in mine
+        assert "Valable jusqu'au 31/08/2099" in mine
+        lina = world.family.people[2]
+        assert (
+            await upload(parent, f"{ids['assurance']}:{lina.id}", "b.pdf", PDF)
+        ).status_code == 303
+    last = await FamilyDocument.objects().order_by(FamilyDocument.id, ascending=False).first()
+    assert last is not None
+    await agent.submit(
+        f"{base}/documents/{last.id}/decision",
+        {"decision": "valider", "valable_jusqu": "31/08/2099", "famille": str(family_id)},
+        page=page,
+    )
+    scope = await load_scope(family_id)
+    assert scope.person_block_reasons(world.family.people[0].id) == []
+    assert await AuditLog.count().where(AuditLog.action == "document.validate") == 4
+
+
+async def test_health_change_validated_then_in_the_kitchen_list(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    world = office.mine
+    paolo = world.family.people[0]
+    async with _parent(live, "a-dupont") as parent:
+        sent = await parent.submit(
+            f"/dossier/enfants/{paolo.id}", {"allergies": "Arachide", "regime": "vegetarien"}
+        )
+        assert sent.status_code == 303
+    change = await PendingChange.objects().first()
+    assert change is not None
+    base = f"/gestion/s/{world.sid}"
+    listed = plain(await agent.get(f"{base}/dossiers?liste=modifications"))
+    assert "Allergies : non renseigné → Arachide" in listed
+    ok = await agent.submit(
+        f"{base}/modifications/{change.id}/decision",
+        {"decision": "valider", "famille": str(world.family.family.id)},
+        page=f"{base}/dossiers",
+    )
+    assert ok.status_code == 303
+    child = await ChildFile.objects().get(ChildFile.person == paolo.id)
+    assert child is not None and child.allergies == "Arachide" and child.diet == "vegetarien"
+    kitchen = plain(
+        await agent.get(
+            f"{base}/sante?activite={world.activity.id}&jour={world.full_day.day.isoformat()}"
+        )
+    )
+    assert "Arachide" in kitchen and "Végétarien" in kitchen
+    assert await AuditLog.count().where(AuditLog.action == "file.health_list") == 1
+    sheet = await agent.get(f"{base}/familles/{world.family.family.id}/enfants/{paolo.id}/fiche")
+    assert "Arachide" in plain(sheet)
+    assert await AuditLog.count().where(AuditLog.action == "file.health_view") == 1
+    mail = await OutboxEmail.objects().first()
+    assert mail is not None and mail.subject == "Dossier de Paolo : modification validée"
+
+
+async def test_search_from_any_staff_page(agent: Browser, office: Office) -> None:
+    base = f"/gestion/s/{office.mine.sid}"
+    home = await agent.get(base)
+    assert f'action="{base}/recherche"' in home.text
+    assert "DUPONT" in plain(await agent.get(f"{base}/recherche?q=paol"))
+    assert "DUPONT" in plain(await agent.get(f"{base}/recherche?q=a-dupont"))
+    assert "DUPONT" in plain(await agent.get(f"{base}/recherche?q=parent@example"))
+    other = plain(await agent.get(f"{base}/recherche?q=b-dupont"))
+    assert "Aucune famille ne correspond" in other
+
+
+async def test_another_structures_file_and_documents_are_404(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    theirs = office.theirs
+    ids = await add_file_rules(theirs.structure, fields=())
+    async with _parent(live, "b-dupont") as parent:
+        assert (await upload(parent, str(ids["caf"]), "caf.pdf", PDF)).status_code == 303
+    doc = await FamilyDocument.objects().first()
+    assert doc is not None
+    mine = f"/gestion/s/{office.mine.sid}"
+    for url in (
+        f"{mine}/documents/{doc.id}",
+        f"{mine}/familles/{theirs.family.family.id}/dossier",
+        f"{mine}/familles/{theirs.family.family.id}/enfants/{theirs.family.people[0].id}/fiche",
+        f"/gestion/s/{theirs.sid}/documents/{doc.id}",
+    ):
+        assert (await agent.get(url)).status_code == 404, url
+    refused = await agent.submit(
+        f"{mine}/documents/{doc.id}/decision",
+        {"decision": "valider", "valable_jusqu": "2099-01-01"},
+        page=f"{mine}/dossiers",
+    )
+    assert refused.status_code == 404
+    assert (await FamilyDocument.objects().first()).status == "pending"  # type: ignore[union-attr]
