@@ -40,6 +40,7 @@ from portal.db import (
 from portal.pages import (
     auth,
     booking,
+    enrolment,
     family_file,
     home,
     money,
@@ -334,6 +335,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *money_reminders.ROUTES,
             *staff_reminders.ROUTES,
             *staff_family_file.ROUTES,
+            *enrolment.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

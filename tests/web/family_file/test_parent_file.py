@@ -162,3 +162,33 @@ async def test_another_familys_document_is_a_404(live: LiveServer, browser: Brow
     )
     assert post.status_code == 404
     assert await ChildFile.count() == 0
+
+
+async def test_enrolment_requests_through_the_page(live: LiveServer, browser: Browser) -> None:
+    from portal.tables import EnrolmentOffer, EnrolmentRequest
+    from tests.factories import make_activity
+
+    setup = await make_family(login="dupont")
+    other = await make_family(login="martin", structure=setup.structure, name="MARTIN Luc")
+    activity = await make_activity(setup.structure, "Ecole de danse")
+    await EnrolmentOffer(activity=activity.id, is_open=True, period_label="Année 2027").save()
+    await browser.login("dupont", PASSWORD)
+    page = plain(await browser.get("/inscriptions"))
+    assert "Ecole de danse · Année 2027" in page
+    bad = await browser.submit("/inscriptions", {"enfant": "abc", "activite": str(activity.id)})
+    assert bad.status_code == 400
+    assert "Choisissez l'enfant et l'activité." in plain(bad)
+    theirs = await browser.submit(
+        "/inscriptions", {"enfant": str(other.people[0].id), "activite": str(activity.id)}
+    )
+    assert theirs.status_code == 404
+    ok = await browser.submit(
+        "/inscriptions", {"enfant": str(setup.people[0].id), "activite": str(activity.id)}
+    )
+    assert ok.status_code == 303
+    assert "En attente de réponse" in plain(await browser.get("/inscriptions"))
+    request = await EnrolmentRequest.objects().first()
+    assert request is not None
+    cancel = await browser.submit(f"/inscriptions/{request.id}/annuler", {}, page="/inscriptions")
+    assert cancel.status_code == 303
+    assert "Annulée" in plain(await browser.get("/inscriptions"))

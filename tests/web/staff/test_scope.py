@@ -54,13 +54,18 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/gestion/s/{sid}/recherche?q=dupont", {}),
     ("GET", "/gestion/s/{sid}/sante", {}),
     ("GET", "/gestion/s/{sid}/sante?activite={aid}", {}),
+    ("GET", "/gestion/s/{sid}/inscriptions", {}),
+    ("GET", "/gestion/s/{sid}/inscriptions?etat=&format=csv", {}),
+    ("POST", "/gestion/s/{sid}/inscriptions/{erid}/decision", {"decision": "accepter"}),
+    ("GET", "/gestion/s/{sid}/activites/{aid}/inscriptions-portail", {}),
+    ("POST", "/gestion/s/{sid}/activites/{aid}/inscriptions-portail", {"ouvert": "1"}),
 ]  # fmt: skip
 
 
 async def _file_objects(live: LiveServer, office: Office) -> dict[str, dict[str, int]]:
     """A document and a pending change in each structure, for the family-file routes."""
     from portal.domain.family_file import service as family_file
-    from portal.tables import PendingChange
+    from portal.tables import EnrolmentRequest, PendingChange
     from tests.factories import add_file_rules
 
     objects = {}
@@ -75,7 +80,11 @@ async def _file_objects(live: LiveServer, office: Office) -> dict[str, dict[str,
             family=family_id, person=world.family.people[0].id, changes={"allergies": ["", "X"]}
         )
         await change.save()
-        objects[key] = {"doc": doc.id, "cid": int(change.id)}
+        asked = EnrolmentRequest(
+            family=family_id, person=world.family.people[0].id, activity=world.activity.id
+        )
+        await asked.save()
+        objects[key] = {"doc": doc.id, "cid": int(change.id), "erid": int(asked.id)}
     return objects
 
 
@@ -154,6 +163,7 @@ async def test_the_route_list_covers_every_back_office_route(live: LiveServer) -
         .replace("{pid}", "{pid:int}")
         .replace("{doc}", "{doc_id:int}")
         .replace("{cid}", "{cid:int}")
+        .replace("{erid}", "{erid:int}")
         for _, template, _ in ROUTES
     }
     assert served == listed

@@ -62,7 +62,9 @@ async def family_emails(family_id: int) -> list[str]:
     return emails
 
 
-async def _notify(family_id: int, key: str, template: str, base_url: str, **context: Any) -> bool:
+async def notify_family(
+    family_id: int, key: str, template: str, base_url: str, **context: Any
+) -> bool:
     """Queue the family's e-mail in the caller's transaction; False without an address."""
     emails = await family_emails(family_id)
     if not emails:
@@ -172,7 +174,7 @@ async def decide_document(
             after={"status": status, "reason": reason, "valid_until": valid_until},
         )
         await family_file.refresh_flag(int(row.family))
-        emailed = await _notify(
+        emailed = await notify_family(
             int(row.family),
             f"document-decision:{document_id}:{now.isoformat()}",
             "document_decision",
@@ -241,7 +243,7 @@ async def decide_change(
         )
         await family_file.refresh_flag(int(row.family))
         person = await Person.objects().get(Person.id == row.person)
-        emailed = await _notify(
+        emailed = await notify_family(
             int(row.family),
             f"file-change:{change_id}",
             "file_change_decision",
