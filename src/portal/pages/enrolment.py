@@ -3,7 +3,6 @@ and per-activity settings (under /gestion)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -17,24 +16,14 @@ from portal.domain.family_file.rules import FileError
 from portal.domain.family_file.service import children_of
 from portal.pages.staff.common import Member, not_found, render, staff_page
 from portal.settings import Settings
-from portal.tasks.outbox import wake_outbox
 from portal.web.context import Parent
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, page, see_other
-
-log = logging.getLogger(__name__)
 
 
 def _first(data: dict[str, Any], name: str) -> str:
     value = data.get(name, "")
     return str(value[0] if isinstance(value, list) and value else value or "")
-
-
-async def _wake() -> None:
-    try:
-        await wake_outbox()
-    except Exception:  # the minute sweep sends the queued e-mail anyway
-        log.exception("outbox : réveil impossible")
 
 
 async def _parent_page(
@@ -152,7 +141,6 @@ async def staff_decide(
             status="pending", labels=enrolment.STATUS_LABELS,
             offers=await enrolment.offers(ctx.sid), errors=[str(exc)],
         )  # fmt: skip
-    await _wake()
     flash(
         request,
         f"Inscription de {line.person_name} "

@@ -4,7 +4,6 @@ kitchen/leaders list of allergies and PAI. Reads of health data are audited."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import anyio
@@ -17,14 +16,11 @@ from portal.domain.family_file import staff as service
 from portal.domain.family_file.rules import FileError, parse_date
 from portal.pages.family_file import document_response
 from portal.settings import Settings
-from portal.tasks.outbox import wake_outbox
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
 from .common import Member, StaffPage, not_found, parse_day, render, staff_page
 from .common import values as form_values
-
-log = logging.getLogger(__name__)
 
 LISTS = {
     "incomplets": "Dossiers incomplets",
@@ -37,13 +33,6 @@ LISTS = {
 def _text(data: dict[str, Any], name: str) -> str:
     found = form_values(data, name)
     return found[0] if found else ""
-
-
-async def _wake() -> None:
-    try:
-        await wake_outbox()
-    except Exception:  # the minute sweep sends the queued e-mail anyway
-        log.exception("outbox : réveil impossible")
 
 
 @get("/gestion/s/{sid:int}/dossiers")
@@ -177,7 +166,6 @@ async def decide_document(
         if not family_id:
             raise not_found("Ce document") from None
         return await _error_page(request, ctx, family_id, str(exc))
-    await _wake()
     flash(request, "Document validé." if decision == "valider" else "Document refusé.")
     return see_other(_back(request, ctx, outcome.family_id))
 
@@ -204,7 +192,6 @@ async def decide_change(
         if not family_id:
             raise not_found("Cette modification") from None
         return await _error_page(request, ctx, family_id, str(exc))
-    await _wake()
     flash(request, "Modification validée." if decision == "valider" else "Modification refusée.")
     return see_other(_back(request, ctx, outcome.family_id))
 
