@@ -11,9 +11,9 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.exports import tabular
-from portal.domain.family_file import enrolment
 from portal.domain.family_file.rules import FileError
 from portal.domain.family_file.service import children_of
+from portal.domain.file_review import enrolment
 from portal.pages.staff.common import Member, not_found, render, staff_page
 from portal.settings import Settings
 from portal.web.context import Parent

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from portal.domain.booking.scope import load_scope
-from portal.domain.family_file import enrolment
 from portal.domain.family_file.rules import FileError
+from portal.domain.file_review import enrolment
 from portal.domain.staff.service import Actor
 from portal.tables import Enrollment, EnrolmentOffer, FamilyDocument, OutboxEmail
 from tests.conftest import Database

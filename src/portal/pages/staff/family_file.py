@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.exports import tabular
-from portal.domain.family_file import staff as service
 from portal.domain.family_file.rules import FileError, parse_date
+from portal.domain.file_review import checks as service
 from portal.pages.family_file import document_response
 from portal.settings import Settings
 from portal.web.forms import MultiForm

@@ -21,7 +21,7 @@ from portal.db import write_transaction
 from portal.domain.family_file import rules
 from portal.domain.family_file import service as family_file
 from portal.domain.family_file.rules import FileError
-from portal.domain.family_file.staff import notify_family
+from portal.domain.file_review.checks import notify_family
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.tables import (
