@@ -91,7 +91,7 @@ async def estimated_balance(family_id: int, today: date) -> int:
 @dataclass(frozen=True)
 class CheckOutcome:
     checked: int
-    alerted: int
+    alerted: int  # e-mails queued (a family without an address is not e-mailed)
     recovered: int
 
 
@@ -131,11 +131,11 @@ async def check_low_balances(structure_id: int, *, base_url: str) -> CheckOutcom
                         horizon=rules.HORIZON_DAYS,
                         portal_url=f"{base_url.rstrip('/')}/",
                     )
-                    await queue_email(
+                    if await queue_email(
                         f"low-balance:{family_id}:{count + 1}", to, mail.subject, mail.text,
                         mail.html,
-                    )  # fmt: skip
-                alerted += 1
+                    ):  # fmt: skip
+                        alerted += 1
             if decision.recovered:
                 recovered += 1
             if decision.below == was_below and row is not None:
