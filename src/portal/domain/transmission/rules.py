@@ -262,6 +262,32 @@ def _hh_mm(at: time | None) -> str:
     return at.strftime("%H:%M") if at else ""
 
 
+def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | time | None, ...]]:
+    """The same rows as ``export_rows``, typed (dates and times) for the XLSX file."""
+    ordered = sorted(
+        attendances,
+        key=lambda a: (
+            a.activity_position,
+            a.activity_name,
+            a.day,
+            a.person_last_name.lower(),
+            a.person_first_name.lower(),
+        ),
+    )
+    return [
+        (
+            a.activity_name,
+            a.day,
+            _export_weekday(a.day),
+            person_label(a.person_first_name, a.person_last_name),
+            a.family_name,
+            a.arrival,
+            a.departure,
+        )
+        for a in ordered
+    ]
+
+
 def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
     """CSV rows per activity and day, children in alphabetical order."""
     ordered = sorted(

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from portal import clock
 from portal.db import collect_after_commit, write_transaction
 from portal.domain.exports.tabular import Table, write_csv_file
+from portal.domain.exports.xlsx import write_xlsx_file
 from portal.domain.money import service as money
 from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
@@ -174,6 +175,9 @@ async def write_export(settings: Settings, structure: Structure, now: datetime) 
     path = export_path(settings, structure, night)
     table = Table(rules.EXPORT_HEADER, rules.export_rows(attendances))
     await asyncio.to_thread(write_csv_file, path, table)
+    # The same export as XLSX beside it: typed dates and times, frozen header.
+    typed = Table(rules.EXPORT_HEADER, rules.export_cells(attendances))
+    await asyncio.to_thread(write_xlsx_file, path.with_suffix(".xlsx"), typed, "Transmission")
     return path
 
 
