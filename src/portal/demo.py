@@ -790,7 +790,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
             )
         counts = await _write_plan(plan, hashes, documents_dir)
         await _demo_second_factor(hashes["admin"])
-        await load_money_demo(today, plan.first_day, TZ_NAME)
+        await load_money_demo(today, plan.first_day, TZ_NAME, MAIRIE, MUSIQUE)
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (

@@ -63,11 +63,11 @@ async def _family_id(structure_id: int, name: str) -> int:
     return int(row["id"])
 
 
-async def load_money_demo(today: date, first_day: date, tz_name: str) -> None:
-    from portal.demo import MAIRIE, MUSIQUE
-
+async def load_money_demo(
+    today: date, first_day: date, tz_name: str, mairie_slug: str, musique_slug: str
+) -> None:
     tz = ZoneInfo(tz_name)
-    mairie, musique = await _structure_id(MAIRIE), await _structure_id(MUSIQUE)
+    mairie, musique = await _structure_id(mairie_slug), await _structure_id(musique_slug)
     await StructureProfile.insert(
         StructureProfile(
             structure=mairie,
