@@ -14,7 +14,7 @@ from portal.demo import load_demo
 from portal.domain.staff import mfa
 from portal.tables import StaffMember, StaffRecoveryCode, StaffTotp
 from tests.conftest import Database, SmtpSink, make_settings
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff
+from tests.integration.staff.builders import STAFF_PASSWORD, make_staff, next_totp_code
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import pass_second_factor
 
@@ -111,6 +111,17 @@ async def test_recovery_codes_work_once(db: Database, browser: Browser) -> None:
     reused = await browser.submit("/gestion/connexion/code", {"code": codes[0]})
     assert reused.status_code == 401
     assert (await mfa.second_factor(int(member.id))).recovery_codes_left == 9
+    # New codes replace the old ones, after a valid code from the phone.
+    assert (await browser.submit("/gestion/connexion/code", {"code": codes[1]})).status_code == 303
+    renewed = await browser.submit(
+        f"{MFA_URL}/codes-de-secours", {"code": await next_totp_code(int(member.id))}, page=MFA_URL
+    )
+    fresh = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", renewed.text)
+    assert renewed.status_code == 200 and len(fresh) == 10 and not set(fresh) & set(codes)
+    await browser.submit("/gestion/deconnexion", {}, page="/gestion/profil")
+    await _password(browser, "chef")
+    assert (await browser.submit("/gestion/connexion/code", {"code": codes[2]})).status_code == 401
+    assert (await browser.submit("/gestion/connexion/code", {"code": fresh[0]})).status_code == 303
 
 
 async def test_agents_may_enrol_and_then_need_the_code(db: Database, live: LiveServer) -> None:

@@ -150,6 +150,19 @@ async def verify(staff_id: int, code: str) -> bool:
     return bool(used)
 
 
+async def renew_recovery_codes(staff_id: int, code: str) -> list[str] | None:
+    """Ten new recovery codes (the old ones stop working) after a valid code; or None."""
+    if not await is_enrolled(staff_id) or not await verify(staff_id, code):
+        return None
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+    async with write_transaction():
+        await StaffRecoveryCode.delete().where(StaffRecoveryCode.staff == staff_id)
+        await StaffRecoveryCode.insert(
+            *[StaffRecoveryCode(staff=staff_id, code_hash=_digest(c)) for c in codes]
+        )
+    return codes
+
+
 async def is_enrolled(staff_id: int) -> bool:
     return await StaffTotp.exists().where(
         (StaffTotp.staff == staff_id) & StaffTotp.confirmed_at.is_not_null()

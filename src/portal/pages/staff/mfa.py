@@ -155,6 +155,18 @@ async def mfa_verify_session(
     return see_other(MFA_URL)
 
 
+@post(f"{MFA_URL}/codes-de-secours")
+async def mfa_renew_codes(
+    request: Request[Any, Any, Any], member: Member, data: MultiForm
+) -> Template:
+    codes = await mfa.renew_recovery_codes(int(member.id), str(data.get("code", ""))[:40])
+    if codes is None:
+        return await _mfa_page(
+            request, member, status_code=400, error="Code incorrect ou déjà utilisé."
+        )
+    return await _mfa_page(request, member, recovery_codes=codes)
+
+
 @post(f"{MFA_URL}/desactiver")
 async def mfa_disable(
     request: Request[Any, Any, Any], member: Member, data: MultiForm
@@ -167,4 +179,12 @@ async def mfa_disable(
     return see_other(PROFILE_URL)
 
 
-ROUTES = [code_page, code_submit, mfa_page, mfa_enable, mfa_verify_session, mfa_disable]
+ROUTES = [
+    code_page,
+    code_submit,
+    mfa_page,
+    mfa_enable,
+    mfa_verify_session,
+    mfa_renew_codes,
+    mfa_disable,
+]
