@@ -202,6 +202,22 @@ def cmd_post_consumptions(args: argparse.Namespace) -> None:
     asyncio.run(_with_database(settings, work))
 
 
+def cmd_purge_files(args: argparse.Namespace) -> None:
+    from portal.domain.family_file.privacy import purge_expired
+
+    settings = _settings()
+
+    async def work() -> None:
+        outcome = await purge_expired(settings.documents_dir)
+        print(
+            f"Durée de conservation dépassée : {outcome.families} famille(s), "
+            f"{outcome.documents} document(s) supprimé(s), "
+            f"{outcome.children} dossier(s) santé anonymisé(s)."
+        )
+
+    asyncio.run(_with_database(settings, work))
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -285,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     posting.add_argument("--structure", default="", help="slug d'une seule structure")
     posting.add_argument("--until", default="", help="jusqu'au AAAA-MM-JJ inclus (hier par défaut)")
     posting.set_defaults(func=cmd_post_consumptions)
+
+    purge = commands.add_parser(
+        "purge-files",
+        help="supprime documents et données de santé au-delà de la durée de conservation",
+    )
+    purge.set_defaults(func=cmd_purge_files)
 
     staff = commands.add_parser("createstaff", help="crée un compte de gestion")
     staff.add_argument("login")

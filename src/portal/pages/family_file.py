@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
-from portal.domain.family_file import rules
+from portal.domain.family_file import privacy, rules
 from portal.domain.family_file import service as family_file
 from portal.domain.family_file.rules import FileError
 from portal.settings import Settings
@@ -228,6 +228,21 @@ async def view_document(
     return document_response(doc, content)
 
 
+@get("/dossier/export")
+async def export_my_data(request: Request[Any, Any, Any], parent: Parent) -> Response[bytes]:
+    """ "Exporter mes données": the whole file, bookings, account and documents (ZIP)."""
+    settings: Settings = request.app.state.settings
+    export = await privacy.family_export(parent.family_id, settings.documents_dir)
+    return Response(
+        content=export.content,
+        media_type="application/zip",
+        headers={
+            "content-disposition": f'attachment; filename="{export.filename}"',
+            "cache-control": "private, no-store",
+        },
+    )
+
+
 @post("/dossier/confirmer")
 async def confirm_campaign(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
     if await family_file.confirm_campaign(parent.family_id):
@@ -246,5 +261,6 @@ ROUTES = [
     save_child,
     upload_document,
     view_document,
+    export_my_data,
     confirm_campaign,
 ]

@@ -192,3 +192,29 @@ async def test_enrolment_requests_through_the_page(live: LiveServer, browser: Br
     cancel = await browser.submit(f"/inscriptions/{request.id}/annuler", {}, page="/inscriptions")
     assert cancel.status_code == 303
     assert "Annulée" in plain(await browser.get("/inscriptions"))
+
+
+async def test_export_my_data_is_a_zip_with_the_documents(
+    live: LiveServer, browser: Browser
+) -> None:
+    import io
+    import json
+    import zipfile
+
+    setup = await make_family(login="dupont")
+    ids = await add_file_rules(setup.structure)
+    await browser.login("dupont", PASSWORD)
+    await browser.submit(f"/dossier/enfants/{setup.people[0].id}", {"ecole": "Jules Ferry"})
+    assert (await upload(browser, str(ids["caf"]), "caf.pdf", PDF)).status_code == 303
+    response = await browser.get("/dossier/export")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert {"dossier.json", "reservations.csv", "compte.csv"} <= set(names)
+    [document] = [n for n in names if n.startswith("documents/")]
+    assert archive.read(document) == PDF
+    data = json.loads(archive.read("dossier.json"))
+    assert data["famille"]["family_name"] == "DUPONT Jean-Paul"
+    assert data["famille"]["children"][0]["school"] == "Jules Ferry"
+    assert data["dossier_complet"] is False
