@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -30,8 +31,9 @@ def make_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A generous busy timeout: writers queue behind BEGIN IMMEDIATE instead of failing.
-        return SQLiteEngine(path=str(path), timeout=30)
+        # Writers of this process queue on an asyncio lock (write_transaction); the busy
+        # timeout covers the other processes (a worker, the command line).
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_SECONDS)
     dsn = settings.database_url.replace("postgres://", "postgresql://", 1)
     return PostgresEngine(config={"dsn": dsn}, log_queries=False)
 
@@ -58,6 +60,23 @@ def current_engine() -> Engine[Any]:
 
 def is_sqlite(engine: Engine[Any] | None = None) -> bool:
     return isinstance(engine or current_engine(), SQLiteEngine)
+
+
+SQLITE_BUSY_SECONDS = 15
+
+# One writer per process on SQLite: BEGIN IMMEDIATE of concurrent requests would otherwise
+# spin in SQLite's busy handler (and fail with "database is locked" after the timeout);
+# an asyncio lock queues them fairly instead. One lock per engine and event loop.
+_writer_locks: dict[tuple[int, int], asyncio.Lock] = {}
+_holding_writer: ContextVar[bool] = ContextVar("portal_holding_writer", default=False)
+
+
+def _writer_lock(engine: Engine[Any]) -> asyncio.Lock:
+    key = (id(engine), id(asyncio.get_running_loop()))
+    lock = _writer_locks.get(key)
+    if lock is None:
+        lock = _writer_locks[key] = asyncio.Lock()
+    return lock
 
 
 AfterCommit = Callable[[], Awaitable[object]]
@@ -110,8 +129,9 @@ async def write_transaction() -> AsyncIterator[UnitOfWork]:
     """A transaction that takes the write lock up front, with after-commit callbacks.
 
     On SQLite, BEGIN IMMEDIATE serialises writers, so a read-then-write on a counter cannot
-    interleave; on PostgreSQL conditional UPDATEs and row locks do that job. Nested use
-    joins the outer transaction: its callbacks run after the outermost commit.
+    interleave; the process's writers queue on one asyncio lock before it. On PostgreSQL
+    conditional UPDATEs and row locks do that job. Nested use joins the outer transaction:
+    its callbacks run after the outermost commit.
     """
     outer = _current_work.get()
     if outer is not None:
@@ -141,8 +161,17 @@ async def write_transaction() -> AsyncIterator[UnitOfWork]:
 async def _begin_write() -> AsyncIterator[Any]:
     engine = current_engine()
     if isinstance(engine, SQLiteEngine):
-        async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
-            yield txn
+        if _holding_writer.get():  # already the writer (a task started inside): join it
+            async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+                yield txn
+            return
+        async with _writer_lock(engine):
+            token = _holding_writer.set(True)
+            try:
+                async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+                    yield txn
+            finally:
+                _holding_writer.reset(token)
     else:
         async with engine.transaction() as txn:
             yield txn

@@ -24,6 +24,8 @@ from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
+from portal.tables.versions import *  # noqa: F403
+from portal.tables.versions import VERSIONS_TABLES
 
 ALL_TABLES: list[type[Table]] = [
     *CORE_TABLES,
@@ -33,4 +35,5 @@ ALL_TABLES: list[type[Table]] = [
     *MONEY_REMINDER_TABLES,
     *TASKS_TABLES,
     *MFA_TABLES,
+    *VERSIONS_TABLES,
 ]

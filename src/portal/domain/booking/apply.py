@@ -26,6 +26,7 @@ from portal.domain.booking.states import (
     DraftAction,
     ReservationStatus,
 )
+from portal.domain.money import service as money
 from portal.domain.notifications.service import queue_promotion_emails
 from portal.tables import (
     ActivityDay,
@@ -56,6 +57,11 @@ async def apply_basket(
     """Decide every item on its own; the basket is emptied of what was processed."""
     now = now or clock.utcnow()
     scope = await load_scope(family_id)
+    wallet_types = {a.wallet_type_id for a in scope.activities.values()}
+    if not wallet_types <= scope.wallet_of_type.keys():
+        # Wallets are made when a family first books (pages only read them).
+        async with write_transaction():
+            await money.ensure_wallets(family_id)
     results: list[ItemResult] = []
     promoted: list[int] = []
     # Cancellations first: a place freed by the family can serve its own new request.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from portal import clock
-from portal.db import read_snapshot
+from portal.db import current_engine, read_snapshot
 from portal.domain.accounts.service import current_rules_document
 from portal.domain.booking import deadlines, eligibility, hours
 from portal.domain.family_file import service as family_file
@@ -19,6 +20,8 @@ from portal.tables import (
     Family,
     Person,
     RulesAcknowledgement,
+    RulesDocument,
+    ScopeVersion,
     Structure,
 )
 
@@ -135,15 +138,89 @@ def _parse_rule(text: str) -> deadlines.DeadlineRule | None:
     return deadlines.parse_rule(text) if text else None
 
 
+# --- the scope cache ----------------------------------------------------------------
+#
+# A parent's every tap needs the scope; rebuilding it is eight queries. It is kept per
+# process and family, with the two data versions (the family's and its structure's) it was
+# read at: database triggers change them on every write to what the scope is made of (see
+# portal.tables.versions), so one cheap query tells whether the copy is still right. It
+# also lapses when a rules document scheduled for later comes into force, and at midnight
+# (the family file's state is of a day).
+
+
+@dataclass(frozen=True)
+class _Cached:
+    versions: tuple[int, int]
+    scope: BookingScope
+    loaded_at: datetime
+    expires_at: datetime | None
+
+
+_CACHE: OrderedDict[tuple[int, int], _Cached] = OrderedDict()
+CACHE_SIZE = 5000
+
+
+def clear_scope_cache() -> None:
+    _CACHE.clear()
+
+
+async def _versions(family_id: int) -> tuple[int, int] | None:
+    """The family's and its structure's data versions (0 before any write), one query."""
+    rows = await ScopeVersion.raw(
+        "SELECT (SELECT version FROM scope_version WHERE kind = 'f' AND owner = family.id) AS f, "
+        "(SELECT version FROM scope_version WHERE kind = 's' AND owner = family.structure) AS s "
+        "FROM family WHERE family.id = {}",
+        family_id,
+    )
+    if not rows:
+        return None
+    return int(rows[0]["f"] or 0), int(rows[0]["s"] or 0)
+
+
+def _fresh(cached: _Cached | None, versions: tuple[int, int] | None, now: datetime) -> bool:
+    return (
+        cached is not None
+        and cached.versions == versions
+        and cached.loaded_at <= now
+        and (cached.expires_at is None or now < cached.expires_at)
+    )
+
+
 async def load_scope(family_id: int) -> BookingScope:
-    # The only possible write (a family's first wallets) happens before the read snapshot:
-    # upgrading a SQLite read transaction to a write one fails under concurrency.
-    await money.ensure_wallets(family_id)
+    """The family's scope, from the cache when its data versions have not moved.
+
+    Callers must not change the scope they get: it is shared by the family's requests.
+    """
+    key = (id(current_engine()), family_id)
+    cached = _CACHE.get(key)
+    if cached is not None and _fresh(cached, await _versions(family_id), clock.utcnow()):
+        _CACHE.move_to_end(key)
+        return cached.scope
     async with read_snapshot():
-        return await _load_scope(family_id)
+        # Versions first, then the data: a write in between makes the next check miss.
+        versions = await _versions(family_id)
+        if versions is None:
+            raise BookingError("Famille inconnue.")
+        now = clock.utcnow()
+        scope, expires_at = await _load_scope(family_id, now)
+    _CACHE[key] = _Cached(versions, scope, now, expires_at)
+    _CACHE.move_to_end(key)
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return scope
 
 
-async def _load_scope(family_id: int) -> BookingScope:
+async def _next_rules_change(structure_id: int, now: datetime) -> datetime | None:
+    row: dict[str, Any] | None = await (
+        RulesDocument.select(RulesDocument.in_force_from)
+        .where((RulesDocument.structure == structure_id) & (RulesDocument.in_force_from > now))
+        .order_by(RulesDocument.in_force_from)
+        .first()
+    )
+    return row["in_force_from"] if row else None
+
+
+async def _load_scope(family_id: int, now: datetime) -> tuple[BookingScope, datetime | None]:
     family = await Family.objects().get(Family.id == family_id)
     if family is None:
         raise BookingError("Famille inconnue.")
@@ -200,12 +277,12 @@ async def _load_scope(family_id: int) -> BookingScope:
                 & RulesAcknowledgement.person.is_in(person_ids)
             )
         }
-    balances = await money.wallet_balances(family_id)
+    balances = await money.wallet_balances(family_id, create_missing=False)
     file = await family_file.file_state(family_id, clock.local_today(structure.timezone))
     standing = money.standing_from(
         balances, file.complete, structure.debt_block_cents, [m.text for m in file.missing]
     )
-    return BookingScope(
+    scope = BookingScope(
         family_id=family_id,
         family_name=family.name,
         tariff_band=family.tariff_band,
@@ -218,3 +295,8 @@ async def _load_scope(family_id: int) -> BookingScope:
         standing=standing,
         wallet_of_type={w.wallet_type_id: w.wallet_id for w in balances},
     )
+    # The file state is of today: the copy lapses at the structure's midnight too.
+    local = now.astimezone(scope.tz)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=scope.tz)
+    rules_change = await _next_rules_change(structure.id, now)
+    return scope, min(midnight, rules_change) if rules_change else midnight

@@ -135,9 +135,14 @@ async def _wallets_of(family_ids: Sequence[int]) -> dict[tuple[int, int], int]:
     return {(int(r["family"]), int(r["wallet_type"])): int(r["id"]) for r in rows}
 
 
-async def wallet_balances(family_id: int) -> list[WalletBalance]:
-    """Every wallet of the family (one per wallet type of its structure) with its balance."""
-    await ensure_wallets(family_id)
+async def wallet_balances(family_id: int, *, create_missing: bool = True) -> list[WalletBalance]:
+    """Every wallet of the family (one per wallet type of its structure) with its balance.
+
+    ``create_missing=False`` is a pure read (the booking pages): a wallet type without a
+    wallet yet has a balance of 0 and is simply not listed.
+    """
+    if create_missing:
+        await ensure_wallets(family_id)
     rows = await (
         Wallet.select(
             Wallet.id,
