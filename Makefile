@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 export PORTAL_DEMO ?= 1
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Opening day over HTTP (bench/README.md): a script, not part of `make test`. Needs
+# PostgreSQL, Redis, nginx and wrk on this machine; a few minutes.
+bench: $(STAMP)
+	$(BIN)/python bench/opening_rush.py --families 1000 --concurrency 200
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench migrations

@@ -230,6 +230,19 @@ async def manifest() -> File:
     )
 
 
+async def _ping_redis(url: str) -> dict[str, str]:
+    import redis.asyncio as redis_async
+
+    client = redis_async.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        return {"status": "ok"}
+    except Exception as exc:  # connection refused, timeout, auth...
+        return {"status": "erreur", "detail": type(exc).__name__}
+    finally:
+        await client.aclose()
+
+
 @get("/healthz", include_in_schema=False, opt=NO_SESSION)
 async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     settings: Settings = request.app.state.settings
@@ -243,17 +256,19 @@ async def healthz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         report["database"]["status"] = "erreur"
         report["database"]["detail"] = type(exc).__name__
     if settings.redis_url:
-        import redis.asyncio as redis_async
-
-        client = redis_async.from_url(settings.redis_url)
-        try:
-            await client.ping()
-            report["redis"] = {"status": "ok"}
-        except Exception as exc:  # connection refused, timeout, auth...
-            healthy = False
-            report["redis"] = {"status": "erreur", "detail": type(exc).__name__}
-        finally:
-            await client.aclose()
+        report["redis"] = await _ping_redis(settings.redis_url)
+        healthy = healthy and report["redis"]["status"] == "ok"
+    # The broker of the background work (nightly run, e-mails): Redis, or in-process.
+    if settings.broker_url:
+        same = settings.broker_url == settings.redis_url
+        broker = report["redis"] if same else await _ping_redis(settings.broker_url)
+        report["broker"] = {"kind": "redis", **broker}
+        healthy = healthy and broker["status"] == "ok"
+    else:
+        report["broker"] = {
+            "kind": "intégré" if settings.embedded_worker else "aucun",
+            "status": "ok" if settings.embedded_worker else "désactivé",
+        }
     report["status"] = "ok" if healthy else "erreur"
     return Response(content=report, status_code=200 if healthy else 503)
 

@@ -235,14 +235,38 @@ def cmd_serve(args: argparse.Namespace) -> None:
         print("Travail de nuit et e-mails : lancez `portal worker` et `portal scheduler`.")
     elif settings.embedded_worker:
         print("Travail de nuit et e-mails : worker et planificateur intégrés.")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        log_level="info",
-    )
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "log_level": "info",
+        "access_log": args.access_log,
+        "timeout_keep_alive": settings.keepalive_seconds,
+    }
+    if args.workers > 1:
+        if settings.embedded_worker and not settings.broker_url:
+            _fail(
+                "--workers > 1 demande Redis (PORTAL_REDIS_URL) : sans lui chaque processus "
+                "ferait le travail de nuit.",
+                2,
+            )
+        if settings.is_sqlite:
+            print("SQLite : un seul processus écrit à la fois ; plusieurs --workers attendront.")
+        # Each process builds its own app from the same PORTAL_* environment.
+        uvicorn.run("portal.app:create_app", factory=True, workers=args.workers, **options)
+        return
+    uvicorn.run(create_app(settings), **options)
+
+
+def _workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"nombre invalide : {value!r}") from None
+    if not 1 <= workers <= 64:
+        raise argparse.ArgumentTypeError(f"entre 1 et 64 processus (reçu {workers})")
+    return workers
 
 
 def _port(value: str) -> int:
@@ -281,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000)
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument(
+        "--workers", type=_workers, default=1,
+        help="processus web (un par cœur ; plus d'un demande Redis)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--access-log", action=argparse.BooleanOptionalAction, default=True,
+        help="journal de chaque requête (--no-access-log sous forte charge)",
+    )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
 
     transmit = commands.add_parser("transmit", help="lance la transmission (toutes structures)")

@@ -105,6 +105,10 @@ class Settings:
     # Uploaded family documents (PORTAL_DOCUMENTS_DIR, default <var dir>/documents): outside
     # the web root, served only through the access-checked document routes.
     documents_dir_override: Path | None = None
+    # Seconds an idle HTTP connection stays open (PORTAL_KEEPALIVE_SECONDS): longer than
+    # the reverse proxy keeps its upstream connections (nginx: 60 s), or the proxy reuses
+    # a connection uvicorn is closing. uvicorn's own default is 5 s.
+    keepalive_seconds: int = 75
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -183,5 +187,6 @@ class Settings:
             login_max_delay_seconds=_int(env, "PORTAL_LOGIN_MAX_DELAY_SECONDS", 300),
             login_address_max_failures=_int(env, "PORTAL_LOGIN_ADDRESS_MAX_FAILURES", 300),
             reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
+            keepalive_seconds=_int(env, "PORTAL_KEEPALIVE_SECONDS", 75),
             cookie_secure=base_url.startswith("https://"),
         )

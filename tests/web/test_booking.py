@@ -134,7 +134,7 @@ async def test_quick_tool_books_a_week_then_cancels_it(db: Database, browser: Br
     assert await Reservation.count().where(Reservation.status == "cancelled") == 4
 
 
-async def test_htmx_tap_returns_the_board_and_basket(db: Database, browser: Browser) -> None:
+async def test_htmx_tap_returns_the_changed_day_and_basket(db: Database, browser: Browser) -> None:
     setup = await make_family(login="dupont", children=("Paolo",))
     day = next_weekday(2, 3)
     activity = await make_activity(setup.structure)
@@ -155,7 +155,11 @@ async def test_htmx_tap_returns_the_board_and_basket(db: Database, browser: Brow
     )
     assert response.status_code == 200
     body = text(response)
-    assert 'id="booking"' in body and "<html" not in body
+    # Only what changed, out of band: the day's cell and the basket bar, not the board.
+    assert 'id="booking"' not in body and "<html" not in body
+    assert response.headers["hx-reswap"] == "none"
+    assert f'id="jour-{day.isoformat()}" hx-swap-oob="true"' in body
+    assert body.count('role="cell"') == 1
     assert 'id="basket-bar" hx-swap-oob="true"' in body
     assert "<strong>1</strong> demande non validée" in body
     assert "à réserver" in body

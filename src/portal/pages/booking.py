@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal import clock
+from portal.db import read_snapshot
 from portal.domain.booking import apply, drafting, quicktools, tracking, views
 from portal.domain.booking.scope import BookingError, BookingScope, load_scope
 from portal.domain.booking.states import AggregateState, DayState, DraftAction, TapAction
@@ -178,7 +179,8 @@ async def booking_page(
     activite: FromQuery[str | None] = None,
     mois: FromQuery[str | None] = None,
 ) -> Template:
-    context = await calendar_context(request, parent, personne, activite, mois)
+    async with read_snapshot():  # one connection for the page's reads
+        context = await calendar_context(request, parent, personne, activite, mois)
     return page(
         request,
         "pages/booking/index.html",
@@ -216,6 +218,7 @@ class TapResult:
     selection: Selection
     outcome: drafting.ToggleOutcome | None
     error: str | None
+    days: tuple[date, ...] = ()  # the days the tap covered (their cells may have changed)
 
 
 async def handle_tap(
@@ -229,15 +232,16 @@ async def handle_tap(
     )
     activity_id = int_or_none(data.get("activite_cible")) or selection.activity_id
     basket = load_basket(request, parent.family_id)
+    days: list[date] = []
     try:
         if activity_id is None:
             raise BookingError("Choisissez d'abord une activité.")
         days = target_days(str(data.get("cible", "")), selection)
         outcome = await drafting.toggle_days(scope, basket, selection.person_id, activity_id, days)
     except BookingError as exc:
-        return TapResult(scope, selection, None, str(exc))
+        return TapResult(scope, selection, None, str(exc), tuple(days))
     save_basket(request, parent.family_id, basket)
-    return TapResult(scope, selection, outcome, outcome.message)
+    return TapResult(scope, selection, outcome, outcome.message, tuple(days))
 
 
 def times_url(selection: Selection, activity_id: int, days: tuple[date, ...]) -> str:
@@ -464,7 +468,8 @@ async def recap_context(request: Request[Any, Any, Any], parent: ParentContext) 
 
 @get("/reservations/recapitulatif")
 async def recap_page(request: Request[Any, Any, Any], parent: Parent) -> Template:
-    context = await recap_context(request, parent)
+    async with read_snapshot():
+        context = await recap_context(request, parent)
     return page(
         request, "pages/booking/recap.html", parent, page_title="Récapitulatif de vos demandes",
         nav_active="reservations", **context,
@@ -487,7 +492,7 @@ async def confirm(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
                 "activity_id": r.item.activity_id,
                 "day": r.item.day.isoformat(),
                 "action": r.item.action.value,
-                "outcome": r.outcome,
+                "outcome": r.outcome.value,
                 "remark": r.remark,
                 "rank": r.waitlist_rank,
                 "arrival": r.item.arrival.strftime("%H:%M") if r.item.arrival else None,

@@ -319,7 +319,8 @@ async def payment_notification(
         return Response("inconnu", status_code=404, media_type=MediaType.TEXT)
     except payments.Rejected:
         return Response("refusé", status_code=400, media_type=MediaType.TEXT)
-    return Response(result.content, media_type=MediaType.TEXT)
+    # 200, not the 201 of a POST handler: platforms retry anything else.
+    return Response(result.content, status_code=200, media_type=MediaType.TEXT)
 
 
 # --- the sandbox platform ----------------------------------------------------------------------

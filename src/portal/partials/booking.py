@@ -9,14 +9,18 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
+from portal.db import read_snapshot
+from portal.domain.booking import views
+from portal.domain.french_dates import WEEKDAYS, long_date, month_label
 from portal.pages.booking import (
+    ICON_GLYPHS,
     calendar_context,
     day_context,
     handle_tap,
     times_url,
 )
-from portal.web.basket import load_basket
-from portal.web.context import Parent
+from portal.web.basket import load_basket, save_basket
+from portal.web.context import Parent, ParentContext
 from portal.web.forms import MultiForm, int_or_none
 
 
@@ -33,7 +37,8 @@ async def board(
     activite: FromQuery[str | None] = None,
     mois: FromQuery[str | None] = None,
 ) -> Template:
-    context = await calendar_context(request, parent, personne, activite, mois)
+    async with read_snapshot():
+        context = await calendar_context(request, parent, personne, activite, mois)
     return _fragment(
         "partials/booking/board_fragment.html",
         context,
@@ -44,6 +49,13 @@ async def board(
 @post("/partials/reservations/basculer")
 async def tap(
     request: Request[Any, Any, Any], parent: Parent, data: MultiForm
+) -> Template | Response[str]:
+    async with read_snapshot():  # a tap reads the register and writes only the session
+        return await _tap(request, parent, data)
+
+
+async def _tap(
+    request: Request[Any, Any, Any], parent: ParentContext, data: dict[str, Any]
 ) -> Template | Response[str]:
     result = await handle_tap(request, parent, data)
     activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
@@ -68,16 +80,36 @@ async def tap(
         )
         context["error"] = result.error
         return _fragment("partials/booking/day_fragment.html", context)
-    context = await calendar_context(
-        request,
-        parent,
-        result.selection.person_id,
-        data.get("activite"),
-        data.get("mois"),
-        scope=result.scope,
+    selection = result.selection
+    activity = result.scope.activities.get(selection.activity_id or -1)
+    if activity is None:  # no activity chosen: the board as it is now
+        context = await calendar_context(
+            request, parent, selection.person_id, data.get("activite"), data.get("mois"),
+            scope=result.scope,
+        )  # fmt: skip
+        context["error"] = result.error
+        return _fragment("partials/booking/board_fragment.html", context)
+    # Only what changed, out of band: the tapped days' cells, the basket bar, the error.
+    basket = load_basket(request, parent.family_id)
+    in_month = [d for d in result.days if (d.year, d.month) == (selection.year, selection.month)]
+    cells = await views.cells_of(result.scope, selection.person_id, activity.id, in_month, basket)
+    save_basket(request, parent.family_id, basket)  # stale drafts were dropped
+    fragment = _fragment(
+        "partials/booking/tap_fragment.html",
+        {
+            "cells": cells,
+            "activity": activity,
+            "selection": selection,
+            "error": result.error,
+            "basket_count": len(basket),
+            "month_label": month_label(selection.year, selection.month),
+            "weekdays": WEEKDAYS,
+            "glyphs": ICON_GLYPHS,
+            "french_date": long_date,
+        },
     )
-    context["error"] = result.error
-    return _fragment("partials/booking/board_fragment.html", context)
+    fragment.headers["HX-Reswap"] = "none"
+    return fragment
 
 
 @get("/partials/reservations/jour/{day_text:str}")

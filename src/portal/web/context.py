@@ -12,6 +12,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 
+from portal.db import read_snapshot
 from portal.domain.accounts import service as accounts
 from portal.domain.accounts.service import FamilyChoice
 from portal.settings import Settings
@@ -115,7 +116,10 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
             request.clear_session()
         raise LoginRequired(_login_url(request))
     try:
-        account = await accounts.get_account(int(account_id))
+        # One connection for both reads (on SQLite a query alone opens its own).
+        async with read_snapshot():
+            account = await accounts.get_account(int(account_id))
+            families = await accounts.account_families(account.id)
     except accounts.NotFound:
         request.clear_session()
         raise LoginRequired("/connexion") from None
@@ -131,7 +135,6 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
             if step == "password"
             else "/premiere-connexion/conditions"
         )
-    families = await accounts.account_families(account.id)
     if not families:
         request.clear_session()
         raise HTTPException(

@@ -1,18 +1,31 @@
-"""Applying the basket to the register.
+"""Applying the basket to the register, in one pass.
 
-Capacity counters change only by conditional UPDATEs inside write_transaction(), one item
-per transaction, so an item's outcome never depends on another item of the same basket and
-no interleaving can oversell a day (CHECK constraints are the backstop).
+One write transaction for the basket: its days are locked first, in id order
+(``SELECT ... FOR UPDATE`` on PostgreSQL; the one writer of SQLite), before any
+reservation is read or written, so that two baskets, a cancellation, a promotion and a staff
+decision on the same days queue instead of deadlocking. Then the family's live reservations
+of those dates are read with one query (duplicates and incompatible hours), every item is
+decided on the locked counters, the counters are claimed with one conditional UPDATE per
+day and the new reservations and movements are inserted in batches.
+
+Each item's outcome is its own (an item's refusal does not stop the others, the remark is
+the item's); CHECK constraints stay the backstop. A transient database failure (lock
+timeout, deadlock, serialisation) is retried once, then every item of the basket is
+answered "Non traitée, réessayez" and left in the basket: never a half-applied basket.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
 
 from portal import clock
-from portal.db import write_transaction
+from portal.db import is_sqlite, write_transaction
 from portal.domain.booking import deadlines, decisions, hours
 from portal.domain.booking.basket import Basket, BasketItem
 from portal.domain.booking.scope import (
@@ -22,33 +35,141 @@ from portal.domain.booking.scope import (
     BookingScope,
     load_scope,
 )
-from portal.domain.booking.states import (
-    DraftAction,
-    ReservationStatus,
-)
+from portal.domain.booking.states import DraftAction, ReservationStatus
 from portal.domain.money import service as money
 from portal.domain.notifications.service import queue_promotion_emails
-from portal.tables import (
-    ActivityDay,
-    Movement,
-    Reservation,
-)
+from portal.tables import ActivityDay, Movement, Reservation
 
 log = logging.getLogger(__name__)
 
-# --- applying the basket -------------------------------------------------------------
+RETRY_REMARK = "Non traitée, réessayez"
+GONE = "Cette journée n'existe plus."
+
+
+class ItemOutcome(StrEnum):
+    """What became of one basket item (the result page and the recap read it)."""
+
+    ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    PENDING = "pending"
+    REFUSED = "refused"  # recorded as a refused reservation
+    REJECTED = "rejected"  # nothing recorded
+    CANCELLED = "cancelled"
+    UNCHANGED = "unchanged"
+    NOT_PROCESSED = "not_processed"  # a transient failure: still in the basket
 
 
 @dataclass(frozen=True)
 class ItemResult:
     item: BasketItem
-    outcome: str  # accepted, waitlisted, pending, refused, rejected, cancelled, unchanged
+    outcome: ItemOutcome
     remark: str | None
     waitlist_rank: int | None = None
 
     @property
     def plainly_accepted(self) -> bool:
-        return self.outcome in ("accepted", "cancelled") and self.remark is None
+        return self.outcome in (ItemOutcome.ACCEPTED, ItemOutcome.CANCELLED) and self.remark is None
+
+
+_REMARK_OF_STATUS = {
+    ReservationStatus.ACCEPTED: None,
+    ReservationStatus.WAITLISTED: decisions.Remark.WAITLISTED.label,
+    ReservationStatus.PENDING: decisions.Remark.PENDING.label,
+    ReservationStatus.REFUSED: decisions.Remark.FULL.label,
+}
+
+
+# --- locking days ----------------------------------------------------------------------
+
+
+@dataclass
+class LockedDay:
+    id: int
+    activity_id: int
+    day: date
+    is_open: bool
+    capacity: int | None
+    waitlist_capacity: int | None
+    accepted_count: int
+    waitlisted_count: int
+
+    @property
+    def counters(self) -> decisions.DayCounters:
+        return decisions.DayCounters(
+            self.capacity, self.waitlist_capacity, self.accepted_count, self.waitlisted_count
+        )
+
+
+async def lock_days(day_ids: Iterable[int]) -> dict[int, LockedDay]:
+    """Lock the activity days (ascending ids, the one lock order) and read their counters.
+
+    Must run inside write_transaction(). Every writer of reservations takes its days'
+    locks this way before touching a reservation, so concurrent writers never deadlock.
+    """
+    ids = sorted(set(day_ids))
+    if not ids:
+        return {}
+    query = (
+        ActivityDay.select(
+            ActivityDay.id,
+            ActivityDay.activity,
+            ActivityDay.day,
+            ActivityDay.is_open,
+            ActivityDay.capacity,
+            ActivityDay.waitlist_capacity,
+            ActivityDay.accepted_count,
+            ActivityDay.waitlisted_count,
+        )
+        .where(ActivityDay.id.is_in(ids))
+        .order_by(ActivityDay.id)
+    )
+    if not is_sqlite():  # SQLite: the write transaction already holds the only write lock
+        query = query.lock_rows("UPDATE")
+    return {
+        int(r["id"]): LockedDay(
+            id=int(r["id"]),
+            activity_id=int(r["activity"]),
+            day=r["day"],
+            is_open=bool(r["is_open"]),
+            capacity=r["capacity"],
+            waitlist_capacity=r["waitlist_capacity"],
+            accepted_count=int(r["accepted_count"]),
+            waitlisted_count=int(r["waitlisted_count"]),
+        )
+        for r in await query
+    }
+
+
+# --- applying the basket -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A basket item that passed the checks needing no database."""
+
+    item: BasketItem
+    time_range: hours.TimeRange | None = None  # bookings
+    quantity: int = 1
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    import asyncpg
+
+    return (
+        sqlite3.OperationalError,  # "database is locked" from another process
+        sqlite3.IntegrityError,  # a unique key raced: the retry sees the other row
+        asyncpg.exceptions.DeadlockDetectedError,
+        asyncpg.exceptions.SerializationError,
+        asyncpg.exceptions.LockNotAvailableError,
+        asyncpg.exceptions.QueryCanceledError,
+        asyncpg.exceptions.UniqueViolationError,
+        asyncpg.exceptions.TooManyConnectionsError,
+        CounterConflict,
+        ConnectionError,
+        TimeoutError,
+    )
 
 
 async def apply_basket(
@@ -62,226 +183,322 @@ async def apply_basket(
         # Wallets are made when a family first books (pages only read them).
         async with write_transaction():
             await money.ensure_wallets(family_id)
-    results: list[ItemResult] = []
-    promoted: list[int] = []
     # Cancellations first: a place freed by the family can serve its own new request.
     ordered = basket.cancellations() + basket.bookings()
+    early: dict[str, ItemResult] = {}
+    ready: list[_Ready] = []
     for item in ordered:
         try:
-            if item.action is DraftAction.CANCEL:
-                result, movement_ids = await _apply_cancellation(scope, item, now)
-                promoted.extend(movement_ids)
-            else:
-                result = await _apply_booking(scope, item, now)
+            checked = _check(scope, item)
         except BookingError as exc:
-            result = ItemResult(item, "rejected", str(exc))
+            checked = ItemResult(item, ItemOutcome.REJECTED, str(exc))
+        if isinstance(checked, ItemResult):
+            early[item.key] = checked
+        else:
+            ready.append(checked)
+    decided: dict[str, ItemResult] = {}
+    for attempt in (1, 2):
+        try:
+            # Promotion e-mails are queued in the transaction, relayed after its commit.
+            decided, _promoted = await _apply_in_one_pass(scope, ready, now)
+            break
+        except _transient_errors() as exc:
+            log.warning("panier de la famille %s, essai %s : %s", family_id, attempt, exc)
+    else:
+        decided = {
+            r.item.key: ItemResult(r.item, ItemOutcome.NOT_PROCESSED, RETRY_REMARK) for r in ready
+        }
+    results = []
+    for item in ordered:
+        result = early.get(item.key) or decided[item.key]
         results.append(result)
-        basket.remove(item.person_id, item.activity_day_id)
+        if result.outcome is not ItemOutcome.NOT_PROCESSED:
+            basket.remove(item.person_id, item.activity_day_id)
     return results
 
 
-async def _lock_day(day_id: int) -> ActivityDay:
-    row = await ActivityDay.objects().get(ActivityDay.id == day_id)
-    if row is None:
-        raise BookingError("Cette journée n'existe plus.")
-    return row
-
-
-async def _apply_booking(scope: BookingScope, item: BasketItem, now: datetime) -> ItemResult:
+def _check(scope: BookingScope, item: BasketItem) -> ItemResult | _Ready:
     activity = scope.activities.get(item.activity_id)
     scope.person(item.person_id)
     if activity is None:
         raise BookingError("Activité inconnue.")
+    if item.action is DraftAction.CANCEL:
+        return _Ready(item)
     reasons = scope.block_reasons(item.person_id, item.activity_id)
     if reasons:
-        return ItemResult(item, "rejected", reasons[0].message)
-    time_range = activity.time_range(item.arrival, item.departure)
+        return ItemResult(item, ItemOutcome.REJECTED, reasons[0].message)
     quantity = 1
     if activity.time_entry:
         rule = activity.time_rule
         assert rule is not None
         if item.arrival is None or item.departure is None:
-            return ItemResult(item, "rejected", "Horaires d'arrivée et de départ manquants.")
+            return ItemResult(
+                item, ItemOutcome.REJECTED, "Horaires d'arrivée et de départ manquants."
+            )
         check = hours.check_time_entry(rule, item.arrival, item.departure)
         if not check.ok or check.quantity is None:
-            return ItemResult(item, "rejected", " ".join(check.errors))
+            return ItemResult(item, ItemOutcome.REJECTED, " ".join(check.errors))
         quantity = check.quantity
-    try:
-        async with write_transaction():
-            day = await _lock_day(item.activity_day_id)
-            if int(day.activity) != activity.id or day.day != item.day:
-                raise BookingError("Cette journée n'existe plus.")
-            existing = await Reservation.exists().where(
-                (Reservation.person == item.person_id)
-                & (Reservation.activity_day == day.id)
-                & Reservation.status.is_in(list(LIVE_STATUSES))
+    return _Ready(item, activity.time_range(item.arrival, item.departure), quantity)
+
+
+async def _apply_in_one_pass(
+    scope: BookingScope, ready: Sequence[_Ready], now: datetime
+) -> tuple[dict[str, ItemResult], list[int]]:
+    if not ready:
+        return {}, []
+    results: dict[str, ItemResult] = {}
+    promoted: list[int] = []
+    cancels = [r for r in ready if r.item.action is DraftAction.CANCEL]
+    bookings = [r for r in ready if r.item.action is DraftAction.BOOK]
+    day_ids = [r.item.activity_day_id for r in ready]
+    async with write_transaction():
+        days = await lock_days(day_ids)
+        for r in cancels:
+            result, movement_ids = await _cancel(
+                scope, r.item, days.get(r.item.activity_day_id), now
             )
-            if existing:
-                return ItemResult(item, "unchanged", "Déjà réservé")
-            incompatible = not hours.is_compatible(
-                time_range, await _other_ranges(scope, item.person_id, day.day, day.id)
+            results[r.item.key] = result
+            promoted.extend(movement_ids)
+        if bookings:
+            if cancels:  # counters moved (cancellations, promotions): read them again
+                days = await lock_days(day_ids)
+            results.update(await _book(scope, bookings, days, now))
+    return results, promoted
+
+
+@dataclass
+class _Live:
+    """A live reservation of the family's children on one of the basket's dates."""
+
+    person_id: int
+    activity_day_id: int
+    activity_id: int
+    day: date
+    arrival: time | None
+    departure: time | None
+
+
+async def _live_reservations(person_ids: Iterable[int], dates: Iterable[date]) -> list[_Live]:
+    rows = await (
+        Reservation.select(
+            Reservation.person,
+            Reservation.activity_day,
+            Reservation.arrival,
+            Reservation.departure,
+            Reservation.activity_day._.activity,
+            Reservation.activity_day._.day,
+        )
+        .where(
+            Reservation.person.is_in(sorted(set(person_ids)))
+            & Reservation.activity_day._.day.is_in(sorted(set(dates)))
+            & Reservation.status.is_in(list(LIVE_STATUSES))
+        )
+        .output(nested=False)
+    )
+    return [
+        _Live(
+            int(r["person"]),
+            int(r["activity_day"]),
+            int(r["activity_day.activity"]),
+            r["activity_day.day"],
+            r["arrival"],
+            r["departure"],
+        )
+        for r in rows
+    ]
+
+
+async def _book(
+    scope: BookingScope, bookings: Sequence[_Ready], days: dict[int, LockedDay], now: datetime
+) -> dict[str, ItemResult]:
+    results: dict[str, ItemResult] = {}
+    live = await _live_reservations(
+        (r.item.person_id for r in bookings), (r.item.day for r in bookings)
+    )
+    taken = {(x.person_id, x.activity_day_id) for x in live}
+    by_person_day: dict[tuple[int, date], list[_Live]] = defaultdict(list)
+    for x in live:
+        by_person_day[(x.person_id, x.day)].append(x)
+    claimed: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))  # day -> (acc, wait)
+    rows: list[Reservation] = []
+    keys: list[tuple[str, ItemOutcome, int | None]] = []
+    for r in bookings:
+        item = r.item
+        activity = scope.activities[item.activity_id]
+        day = days.get(item.activity_day_id)
+        if day is None or day.activity_id != activity.id or day.day != item.day:
+            results[item.key] = ItemResult(
+                item, ItemOutcome.REJECTED, "Cette journée n'existe plus."
             )
-            decision = decisions.decide_booking(
-                decisions.DayCounters(
-                    day.capacity, day.waitlist_capacity, day.accepted_count, day.waitlisted_count
-                ),
-                needs_staff_decision=activity.needs_decision,
-                day_open=day.is_open,
-                booking_open=deadlines.is_booking_open(
-                    now, activity.opens_at, activity.booking_rule, day.day, scope.tz
-                ),
-                incompatible=incompatible,
-            )
-            status, rank = await _take_place(day.id, decision)
-            if status is None:
-                return ItemResult(
-                    item, "rejected", decision.remark.label if decision.remark else None
-                )
-            reservation = Reservation(
+            continue
+        if (item.person_id, day.id) in taken:
+            results[item.key] = ItemResult(item, ItemOutcome.UNCHANGED, "Déjà réservé")
+            continue
+        others = [
+            a.time_range(x.arrival, x.departure)
+            for x in by_person_day[(item.person_id, day.day)]
+            if x.activity_day_id != day.id and (a := scope.activities.get(x.activity_id))
+        ]
+        assert r.time_range is not None
+        decision = decisions.decide_booking(
+            day.counters,
+            needs_staff_decision=activity.needs_decision,
+            day_open=day.is_open,
+            booking_open=deadlines.is_booking_open(
+                now, activity.opens_at, activity.booking_rule, day.day, scope.tz
+            ),
+            incompatible=not hours.is_compatible(r.time_range, others),
+        )
+        status = decision.status
+        if status is None:
+            remark = decision.remark.label if decision.remark else None
+            results[item.key] = ItemResult(item, ItemOutcome.REJECTED, remark)
+            continue
+        rank = None
+        accepted, waiting = claimed[day.id]
+        if status is ReservationStatus.ACCEPTED:
+            day.accepted_count += 1
+            claimed[day.id] = (accepted + 1, waiting)
+        elif status is ReservationStatus.WAITLISTED:
+            day.waitlisted_count += 1
+            claimed[day.id] = (accepted, waiting + 1)
+            rank = day.waitlisted_count  # ranks stay contiguous (see _close_waitlist_gap)
+        taken.add((item.person_id, day.id))
+        by_person_day[(item.person_id, day.day)].append(
+            _Live(item.person_id, day.id, activity.id, day.day, item.arrival, item.departure)
+        )
+        rows.append(
+            Reservation(
                 family=scope.family_id,
                 person=item.person_id,
                 activity_day=day.id,
-                status=status,
+                status=status.value,
                 arrival=item.arrival if activity.time_entry else None,
                 departure=item.departure if activity.time_entry else None,
-                quantity=quantity,
+                quantity=r.quantity,
                 waitlist_rank=rank,
                 confirmed_at=now,
                 created_by="parent",
                 updated_at=now,
             )
-            await reservation.save()
-            await Movement(
-                family=scope.family_id,
-                reservation=reservation.id,
-                kind="book",
-                outcome=status,
-                actor="parent",
-                created_at=now,
-            ).save()
-    except BookingError as exc:
-        return ItemResult(item, "rejected", str(exc))
-    remark = {
-        "accepted": None,
-        "waitlisted": decisions.Remark.WAITLISTED.label,
-        "pending": decisions.Remark.PENDING.label,
-        "refused": decisions.Remark.FULL.label,
-    }[status]
-    return ItemResult(item, status, remark, rank)
-
-
-async def _other_ranges(
-    scope: BookingScope, person_id: int, day: date, excluding_day_id: int
-) -> list[hours.TimeRange]:
-    rows = await Reservation.select(
-        Reservation.arrival,
-        Reservation.departure,
-        Reservation.activity_day._.activity,
-    ).where(
-        (Reservation.person == person_id)
-        & (Reservation.activity_day._.day == day)
-        & (Reservation.activity_day != excluding_day_id)
-        & Reservation.status.is_in(list(LIVE_STATUSES))
-    )
-    ranges = []
-    for row in rows:
-        activity = scope.activities.get(row["activity_day.activity"])
-        if activity is not None:
-            ranges.append(activity.time_range(row["arrival"], row["departure"]))
-    return ranges
-
-
-async def _take_place(day_id: int, decision: decisions.Decision) -> tuple[str | None, int | None]:
-    """Claim the place the decision asks for with a conditional UPDATE.
-
-    The decision was taken on counters read in this transaction; on PostgreSQL another
-    transaction may have moved them since, so the UPDATE re-checks and we fall through to
-    the next outcome when it matches no row.
-    """
-    outcome = decision.outcome
-    if outcome is decisions.Outcome.REJECTED:
-        return None, None
-    if outcome is decisions.Outcome.PENDING:
-        return "pending", None
-    if outcome is decisions.Outcome.ACCEPTED:
-        rows = await ActivityDay.raw(
-            "UPDATE activity_day SET accepted_count = accepted_count + 1 WHERE id = {} "
-            "AND (capacity IS NULL OR accepted_count < capacity) RETURNING accepted_count",
-            day_id,
         )
-        if rows:
-            return "accepted", None
-    if outcome in (decisions.Outcome.ACCEPTED, decisions.Outcome.WAITLISTED):
-        rows = await ActivityDay.raw(
-            "UPDATE activity_day SET waitlisted_count = waitlisted_count + 1 WHERE id = {} "
-            "AND (waitlist_capacity IS NULL OR waitlisted_count < waitlist_capacity) "
-            "RETURNING waitlisted_count",
-            day_id,
+        keys.append((item.key, ItemOutcome(status.value), rank))
+    await _claim_counters(claimed)
+    if rows:
+        inserted = await Reservation.insert(*rows).returning(Reservation.id)
+        await Movement.insert(
+            *[
+                Movement(
+                    family=scope.family_id,
+                    reservation=row["id"],
+                    kind="book",
+                    outcome=outcome.value,
+                    actor="parent",
+                    created_at=now,
+                )
+                for row, (_, outcome, _) in zip(inserted, keys, strict=True)
+            ]
         )
-        if rows:
-            # Ranks stay contiguous (see _close_waitlist_gap), so the new count is the rank.
-            return "waitlisted", int(rows[0]["waitlisted_count"])
-    return "refused", None
+    by_key = {r.item.key: r.item for r in bookings}
+    for key, outcome, rank in keys:
+        remark = _REMARK_OF_STATUS[ReservationStatus(outcome.value)]
+        results[key] = ItemResult(by_key[key], outcome, remark, rank)
+    return results
 
 
-async def _apply_cancellation(
-    scope: BookingScope, item: BasketItem, now: datetime
+class CounterConflict(RuntimeError):
+    """A locked day's counters did not accept the claim (should not happen; retried)."""
+
+
+async def _claim_counters(claimed: dict[int, tuple[int, int]]) -> None:
+    """One conditional UPDATE per day (the days are locked: it is a re-check)."""
+    for day_id, (accepted, waiting) in sorted(claimed.items()):
+        conditions = ["id = {}"]
+        args: list[Any] = [accepted, waiting, day_id]
+        if accepted:
+            conditions.append("(capacity IS NULL OR accepted_count + {} <= capacity)")
+            args.append(accepted)
+        if waiting:
+            conditions.append(
+                "(waitlist_capacity IS NULL OR waitlisted_count + {} <= waitlist_capacity)"
+            )
+            args.append(waiting)
+        where = " AND ".join(conditions)
+        rows = await ActivityDay.raw(
+            "UPDATE activity_day SET accepted_count = accepted_count + {}, "  # noqa: S608
+            f"waitlisted_count = waitlisted_count + {{}} WHERE {where} RETURNING id",
+            *args,
+        )
+        if not rows:
+            raise CounterConflict(day_id)
+
+
+async def _cancel(
+    scope: BookingScope, item: BasketItem, day: LockedDay | None, now: datetime
 ) -> tuple[ItemResult, list[int]]:
-    activity = scope.activities.get(item.activity_id)
-    scope.person(item.person_id)
-    if activity is None:
-        raise BookingError("Activité inconnue.")
-    promoted: list[int] = []
-    async with write_transaction():
-        day = await _lock_day(item.activity_day_id)
-        reservation = await Reservation.objects().get(
+    """Cancel one reservation; its day is already locked."""
+    activity = scope.activities[item.activity_id]
+    if day is None:
+        return ItemResult(item, ItemOutcome.REJECTED, GONE), []
+    reservation = await (
+        Reservation.select(Reservation.id, Reservation.status)
+        .where(
             (Reservation.person == item.person_id)
             & (Reservation.family == scope.family_id)
             & (Reservation.activity_day == day.id)
             & Reservation.status.is_in(list(SHOWN_STATUSES))
         )
-        if reservation is None:
-            return ItemResult(item, "unchanged", "Réservation déjà annulée"), []
-        decision = decisions.decide_cancellation(
-            ReservationStatus(reservation.status),
-            cancellation_open=deadlines.is_cancellation_open(
-                now, activity.cancellation_rule, day.day, scope.tz
-            ),
+        .first()
+    )
+    if reservation is None:
+        return ItemResult(item, ItemOutcome.UNCHANGED, "Réservation déjà annulée"), []
+    status = ReservationStatus(reservation["status"])
+    decision = decisions.decide_cancellation(
+        status,
+        cancellation_open=deadlines.is_cancellation_open(
+            now, activity.cancellation_rule, day.day, scope.tz
+        ),
+    )
+    if not decision.allowed:
+        return ItemResult(item, ItemOutcome.REJECTED, decisions.Remark.LATE.label), []
+    claimed = await Reservation.raw(
+        "UPDATE reservation SET status = 'cancelled', waitlist_rank = NULL, "
+        # Untransmitted again: the cancellation leaves with tonight's transmission.
+        "transmitted_at = NULL, updated_at = {} "
+        "WHERE id = {} AND status = {} RETURNING id",
+        now,
+        reservation["id"],
+        status.value,
+    )
+    if not claimed:
+        return ItemResult(item, ItemOutcome.UNCHANGED, "Réservation déjà annulée"), []
+    if status is ReservationStatus.ACCEPTED:
+        await ActivityDay.raw(
+            "UPDATE activity_day SET accepted_count = accepted_count - 1 WHERE id = {}", day.id
         )
-        if not decision.allowed:
-            return ItemResult(item, "rejected", decisions.Remark.LATE.label), []
-        claimed = await Reservation.raw(
-            "UPDATE reservation SET status = 'cancelled', waitlist_rank = NULL, "
-            # Untransmitted again: the cancellation leaves with tonight's transmission.
-            "transmitted_at = NULL, updated_at = {} "
-            "WHERE id = {} AND status = {} RETURNING id",
-            now,
-            reservation.id,
-            reservation.status,
+        day.accepted_count -= 1
+    elif status is ReservationStatus.WAITLISTED:
+        await ActivityDay.raw(
+            "UPDATE activity_day SET waitlisted_count = waitlisted_count - 1 WHERE id = {}",
+            day.id,
         )
-        if not claimed:
-            return ItemResult(item, "unchanged", "Réservation déjà annulée"), []
-        if reservation.status == "accepted":
-            await ActivityDay.raw(
-                "UPDATE activity_day SET accepted_count = accepted_count - 1 WHERE id = {}", day.id
-            )
-        elif reservation.status == "waitlisted":
-            await ActivityDay.raw(
-                "UPDATE activity_day SET waitlisted_count = waitlisted_count - 1 WHERE id = {}",
-                day.id,
-            )
-            await _close_waitlist_gap(day.id)
-        await Movement(
+        day.waitlisted_count -= 1
+        await _close_waitlist_gap(day.id)
+    await Movement.insert(
+        Movement(
             family=scope.family_id,
-            reservation=reservation.id,
+            reservation=reservation["id"],
             kind="cancel",
             outcome="cancelled",
             actor="parent",
             created_at=now,
-        ).save()
-        if decision.frees_place:
-            promoted = await promote_waitlist(day.id, now)
-    return ItemResult(item, "cancelled", None), promoted
+        )
+    )
+    promoted: list[int] = []
+    if decision.frees_place:
+        promoted = await promote_waitlist(day.id, now)
+    return ItemResult(item, ItemOutcome.CANCELLED, None), promoted
 
 
 async def _close_waitlist_gap(day_id: int) -> None:
@@ -303,48 +520,57 @@ async def _close_waitlist_gap(day_id: int) -> None:
 async def promote_waitlist(day_id: int, now: datetime, actor: str = "system") -> list[int]:
     """Fill free places of a day from its waitlist; returns the promotion movement ids.
 
-    Must run inside write_transaction() (cancellation, capacity raise by staff).
+    Must run inside write_transaction() (cancellation, capacity raise by staff); takes the
+    day's lock first (the lock order of every booking writer).
     """
-    day = await _lock_day(day_id)
+    locked = await lock_days([day_id])
+    day = locked.get(day_id)
+    if day is None:
+        raise BookingError("Cette journée n'existe plus.")
     rows = await Reservation.select(
         Reservation.id, Reservation.confirmed_at, Reservation.family
     ).where((Reservation.activity_day == day_id) & (Reservation.status == "waitlisted"))
-    counters = decisions.DayCounters(
-        day.capacity, day.waitlist_capacity, day.accepted_count, day.waitlisted_count
-    )
     chosen = decisions.promotions(
-        counters, [decisions.WaitlistEntry(r["id"], r["confirmed_at"]) for r in rows]
+        day.counters, [decisions.WaitlistEntry(r["id"], r["confirmed_at"]) for r in rows]
     )
+    if not chosen:
+        return []
     family_of = {r["id"]: r["family"] for r in rows}
-    movement_ids = []
-    for entry in chosen:
-        taken = await ActivityDay.raw(
-            "UPDATE activity_day SET accepted_count = accepted_count + 1, "
-            "waitlisted_count = waitlisted_count - 1 WHERE id = {} "
-            "AND (capacity IS NULL OR accepted_count < capacity) RETURNING id",
-            day_id,
-        )
-        if not taken:
-            break
-        await Reservation.update(
-            {
-                Reservation.status: "accepted",
-                Reservation.waitlist_rank: None,
-                Reservation.transmitted_at: None,
-                Reservation.updated_at: now,
-            }
-        ).where(Reservation.id == entry.reservation_id)
-        movement = Movement(
-            family=family_of[entry.reservation_id],
-            reservation=entry.reservation_id,
-            kind="promotion",
-            outcome="accepted",
-            actor=actor,
-            created_at=now,
-        )
-        await movement.save()
-        movement_ids.append(movement.id)
-    if movement_ids:
-        await _close_waitlist_gap(day_id)
-        await queue_promotion_emails(movement_ids)
+    ids = [entry.reservation_id for entry in chosen]
+    # The day is locked and the count is within capacity: one UPDATE each side.
+    taken = await ActivityDay.raw(
+        "UPDATE activity_day SET accepted_count = accepted_count + {}, "
+        "waitlisted_count = waitlisted_count - {} WHERE id = {} "
+        "AND (capacity IS NULL OR accepted_count + {} <= capacity) RETURNING id",
+        len(ids),
+        len(ids),
+        day_id,
+        len(ids),
+    )
+    if not taken:
+        raise CounterConflict(day_id)
+    await Reservation.update(
+        {
+            Reservation.status: "accepted",
+            Reservation.waitlist_rank: None,
+            Reservation.transmitted_at: None,
+            Reservation.updated_at: now,
+        }
+    ).where(Reservation.id.is_in(ids))
+    inserted = await Movement.insert(
+        *[
+            Movement(
+                family=family_of[reservation_id],
+                reservation=reservation_id,
+                kind="promotion",
+                outcome="accepted",
+                actor=actor,
+                created_at=now,
+            )
+            for reservation_id in ids
+        ]
+    ).returning(Movement.id)
+    movement_ids = [int(row["id"]) for row in inserted]
+    await _close_waitlist_gap(day_id)
+    await queue_promotion_emails(movement_ids)
     return movement_ids

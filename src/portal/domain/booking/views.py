@@ -178,6 +178,38 @@ async def month_view(
     return MonthView(year, month, weeks)
 
 
+async def cells_of(
+    scope: BookingScope,
+    person_id: int,
+    activity_id: int,
+    days: Sequence[date],
+    basket: Basket,
+    now: datetime | None = None,
+) -> list[CalendarCell]:
+    """The calendar cells of some days of one activity: what a tap changed, without the
+    rest of the month."""
+    now = now or clock.utcnow()
+    wanted = sorted(set(days))
+    if not wanted:
+        return []
+    views = await day_views(scope, person_id, [activity_id], wanted[0], wanted[-1], basket, now)
+    today = now.astimezone(scope.tz).date()
+    cells = []
+    for day in wanted:
+        entries = (views[(activity_id, day)],) if (activity_id, day) in views else ()
+        cells.append(
+            CalendarCell(
+                day=day,
+                in_month=True,
+                is_today=day == today,
+                entries=entries,
+                aggregate=aggregate_state(e.view for e in entries) if entries else None,
+                has_drafts=any(e.view.draft for e in entries),
+            )
+        )
+    return cells
+
+
 async def day_entries(
     scope: BookingScope, person_id: int, day: date, basket: Basket, now: datetime | None = None
 ) -> list[ActivityDayView]:

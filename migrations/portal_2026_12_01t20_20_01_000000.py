@@ -11,7 +11,7 @@ bump only when a column the parent sees changes (not the nightly ``transmitted_a
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.sqlite import SQLiteEngine
 
-ID = "2026-12-01T19:55:01:000000"
+ID = "2026-12-01T20:20:01:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "scope version triggers"
 
@@ -40,6 +40,15 @@ WATCHED = [
             "quantity",
         ),
     ),
+    # The family file (portal.tables.family_file): its state closes booking.
+    ("family_contact", "f", "family", False, None),
+    ("household_adult", "f", "family", False, None),
+    ("child_file", "f", "person", True, None),
+    ("pending_change", "f", "family", False, None),
+    ("family_document", "f", "family", False, None),
+    ("enrolment_request", "f", "family", False, None),
+    ("file_settings", "s", "structure", False, None),
+    ("document_type", "s", "structure", False, None),
     ("structure", "s", "id", False, None),
     ("activity", "s", "structure", False, None),
     ("rules_document", "s", "structure", False, None),
