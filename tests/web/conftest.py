@@ -35,7 +35,12 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(
             uvicorn.Config(
-                self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+                self.app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                lifespan="on",
+                timeout_keep_alive=settings.keepalive_seconds,  # as `portal serve`
             )
         )
         self.task: asyncio.Task[None] | None = None

@@ -2,7 +2,7 @@
 every write to what a family's booking scope is made of (people, enrolments, rules
 signatures, money, bookings; activities, rules documents and wallet types of the
 structure). A cache of that scope checks the two numbers with one cheap query, and no
-code path can forget to invalidate it (see migrations/portal_2026_12_01t20_20_*)."""
+code path can forget to invalidate it (see migrations/portal_2026_12_01t20_47_*)."""
 
 from __future__ import annotations
 

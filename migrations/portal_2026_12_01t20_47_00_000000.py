@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import BigInt, Integer, Serial, Varchar
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-01T20:20:00:000000"
+ID = "2026-12-01T20:47:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "scope versions"
 

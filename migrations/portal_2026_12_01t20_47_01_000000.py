@@ -11,7 +11,7 @@ bump only when a column the parent sees changes (not the nightly ``transmitted_a
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.sqlite import SQLiteEngine
 
-ID = "2026-12-01T20:20:01:000000"
+ID = "2026-12-01T20:47:01:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "scope version triggers"
 
