@@ -180,3 +180,38 @@ async def test_another_structures_file_and_documents_are_404(
     )
     assert refused.status_code == 404
     assert (await FamilyDocument.objects().first()).status == "pending"  # type: ignore[union-attr]
+
+
+async def test_a_second_login_for_the_other_parent(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    import re
+
+    from portal.tables import HouseholdAdult
+
+    world = office.mine
+    adult = HouseholdAdult(
+        family=world.family.family.id, first_name="Marie", last_name="Dupont", link="mère",
+        email="marie@example.fr",
+    )  # fmt: skip
+    await adult.save()
+    base = f"/gestion/s/{world.sid}"
+    page = f"{base}/familles/{world.family.family.id}/dossier"
+    letter = await agent.submit(
+        f"{base}/familles/{world.family.family.id}/adultes/{adult.id}/identifiant", {}, page=page
+    )
+    assert letter.status_code == 200, plain(letter)
+    login = re.search(r"data-login>([^<]+)<", letter.text)
+    password = re.search(r"data-password>([^<]+)<", letter.text)
+    assert login and password, letter.text
+    again = await agent.submit(
+        f"{base}/familles/{world.family.family.id}/adultes/{adult.id}/identifiant", {}, page=page
+    )
+    assert again.status_code == 400
+    assert "a déjà son propre identifiant" in plain(again)
+    async with Browser(base_url=live.url, follow_redirects=False) as marie:
+        response = await marie.login(login.group(1), password.group(1))
+        assert response.status_code == 303
+        follow = await marie.get("/dossier")  # the initial password is changed first
+        assert follow.headers["location"] == "/premiere-connexion/mot-de-passe"
+    assert await AuditLog.count().where(AuditLog.action == "account.add_login") == 1

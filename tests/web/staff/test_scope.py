@@ -54,6 +54,7 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/gestion/s/{sid}/recherche?q=dupont", {}),
     ("GET", "/gestion/s/{sid}/sante", {}),
     ("GET", "/gestion/s/{sid}/sante?activite={aid}", {}),
+    ("POST", "/gestion/s/{sid}/familles/{fid}/adultes/{adult}/identifiant", {}),
     ("GET", "/gestion/s/{sid}/inscriptions", {}),
     ("GET", "/gestion/s/{sid}/inscriptions?etat=&format=csv", {}),
     ("POST", "/gestion/s/{sid}/inscriptions/{erid}/decision", {"decision": "accepter"}),
@@ -65,7 +66,7 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
 async def _file_objects(live: LiveServer, office: Office) -> dict[str, dict[str, int]]:
     """A document and a pending change in each structure, for the family-file routes."""
     from portal.domain.family_file import service as family_file
-    from portal.tables import EnrolmentRequest, PendingChange
+    from portal.tables import EnrolmentRequest, HouseholdAdult, PendingChange
     from tests.factories import add_file_rules
 
     objects = {}
@@ -84,7 +85,14 @@ async def _file_objects(live: LiveServer, office: Office) -> dict[str, dict[str,
             family=family_id, person=world.family.people[0].id, activity=world.activity.id
         )
         await asked.save()
-        objects[key] = {"doc": doc.id, "cid": int(change.id), "erid": int(asked.id)}
+        adult = HouseholdAdult(family=family_id, first_name="Marie", last_name="DUPONT")
+        await adult.save()
+        objects[key] = {
+            "doc": doc.id,
+            "cid": int(change.id),
+            "erid": int(asked.id),
+            "adult": int(adult.id),
+        }
     return objects
 
 
@@ -164,6 +172,7 @@ async def test_the_route_list_covers_every_back_office_route(live: LiveServer) -
         .replace("{doc}", "{doc_id:int}")
         .replace("{cid}", "{cid:int}")
         .replace("{erid}", "{erid:int}")
+        .replace("{adult}", "{adult_id:int}")
         for _, template, _ in ROUTES
     }
     assert served == listed

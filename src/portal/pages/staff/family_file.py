@@ -13,7 +13,9 @@ from litestar.response import Redirect, Template
 
 from portal.domain.exports import tabular
 from portal.domain.family_file.rules import FileError, parse_date
+from portal.domain.file_review import accounts
 from portal.domain.file_review import checks as service
+from portal.domain.staff.service import NotFound as StaffNotFound
 from portal.pages.family_file import document_response
 from portal.settings import Settings
 from portal.web.forms import MultiForm
@@ -247,7 +249,26 @@ async def health_page(
     )  # fmt: skip
 
 
+@post("/gestion/s/{sid:int}/familles/{fid:int}/adultes/{adult_id:int}/identifiant")
+async def add_login(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    adult_id: FromPath[int],
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    try:
+        letter = await accounts.add_login(ctx.actor, ctx.sid, fid, adult_id)
+    except StaffNotFound:
+        raise not_found("Cet adulte") from None
+    except FileError as exc:
+        return await _error_page(request, ctx, fid, str(exc))
+    return render(
+        request, ctx, "pages/staff/letters.html", title="Identifiant créé", nav="dossiers",
+        letters=[letter], people=0, imported=False, portal_url=request.app.state.settings.base_url,
+    )  # fmt: skip
+
+
 ROUTES = [
+    add_login,
     work_lists_page,
     staff_file_page,
     staff_document,
