@@ -4,6 +4,7 @@ another structure's ids are 404."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -215,3 +216,39 @@ async def test_a_second_login_for_the_other_parent(
         follow = await marie.get("/dossier")  # the initial password is changed first
         assert follow.headers["location"] == "/premiere-connexion/mot-de-passe"
     assert await AuditLog.count().where(AuditLog.action == "account.add_login") == 1
+
+
+async def test_staff_edit_a_child_and_the_family(agent: Browser, office: Office) -> None:
+    world = office.mine
+    family_id = world.family.family.id
+    lina = world.family.people[2]
+    base = f"/gestion/s/{world.sid}/familles/{family_id}"
+    form = await agent.get(f"{base}/enfants/{lina.id}/modifier")
+    assert form.status_code == 200
+    bad = await agent.submit(
+        f"{base}/enfants/{lina.id}/modifier",
+        {"regime": "x"},
+        page=f"{base}/enfants/{lina.id}/modifier",
+    )
+    assert bad.status_code == 400
+    assert "Régime alimentaire : choisissez dans la liste." in plain(bad)
+    ok = await agent.submit(
+        f"{base}/enfants/{lina.id}/modifier",
+        {"ecole": "Jules Ferry", "allergies": "Gluten", "regime": "sans_viande",
+         "urgence_nom": "Odette", "urgence_tel": "05 56 00 00 00"},
+        page=f"{base}/enfants/{lina.id}/modifier",
+    )  # fmt: skip
+    assert ok.status_code == 303
+    child = await ChildFile.objects().get(ChildFile.person == lina.id)
+    assert child is not None and child.allergies == "Gluten" and child.diet == "sans_viande"
+    assert await PendingChange.count() == 0  # staff edits apply at once
+    entry = await AuditLog.objects().where(AuditLog.action == "file.child_edit").first()
+    assert entry is not None
+    after = json.loads(entry.after) if isinstance(entry.after, str) else entry.after
+    assert after["allergies"] == "Gluten" and after["diet"] == "sans_viande"
+    contact = await agent.submit(
+        f"{base}/coordonnees", {"adresse": "2 rue Basse", "tel_portable": "0611223344"},
+        page=f"{base}/dossier",
+    )  # fmt: skip
+    assert contact.status_code == 303
+    assert "2 rue Basse" in plain(await agent.get(f"{base}/dossier"))

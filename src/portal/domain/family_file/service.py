@@ -480,12 +480,12 @@ async def update_contact(family_id: int, data: Mapping[str, Any]) -> list[str]:
     if errors:
         return errors
     async with write_transaction():
-        await _upsert_contact(family_id, values)
+        await upsert_contact(family_id, values)
         await refresh_flag(family_id)
     return []
 
 
-async def _upsert_contact(family_id: int, values: Mapping[str, Any]) -> None:
+async def upsert_contact(family_id: int, values: Mapping[str, Any]) -> None:
     existing = await FamilyContact.objects().get(FamilyContact.family == family_id)
     now = clock.utcnow()
     if existing is None:
@@ -670,7 +670,7 @@ async def confirm_campaign(family_id: int) -> bool:
     if not view.campaign_due or view.campaign_deadline is None:
         return False
     async with write_transaction():
-        await _upsert_contact(
+        await upsert_contact(
             family_id,
             {"confirmed_for": view.campaign_deadline, "confirmed_at": clock.utcnow()},
         )

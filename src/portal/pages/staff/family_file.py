@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.exports import tabular
-from portal.domain.family_file.rules import FileError, parse_date
+from portal.domain.family_file.rules import DIETS, LINKS, FileError, parse_date
 from portal.domain.file_review import accounts
 from portal.domain.file_review import checks as service
 from portal.domain.staff.service import NotFound as StaffNotFound
@@ -267,7 +267,67 @@ async def add_login(
     )  # fmt: skip
 
 
+async def _edit_page(
+    request: Request[Any, Any, Any], ctx: StaffPage, fid: int, pid: int, *,
+    status_code: int = 200, errors: list[str] | None = None,
+) -> Template:  # fmt: skip
+    try:
+        view = await service.file_for_staff(ctx.actor, ctx.sid, fid)
+        child = view.child(pid)
+    except service.NotFound:
+        raise not_found("Cet enfant") from None
+    return render(
+        request, ctx, "pages/staff_file/edit_child.html", title=f"Modifier : {child.first_name}",
+        nav="dossiers", status_code=status_code, view=view, child=child, errors=errors or [],
+        diets=DIETS, links=LINKS,
+    )  # fmt: skip
+
+
+@get("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier")
+async def edit_child_page(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    pid: FromPath[int],
+) -> Template:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    return await _edit_page(request, ctx, fid, pid)
+
+
+@post("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier")
+async def edit_child(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    pid: FromPath[int], data: MultiForm,
+) -> Template | Redirect:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    try:
+        errors = await service.staff_update_child(ctx.actor, ctx.sid, fid, pid, data)
+    except service.NotFound:
+        raise not_found("Cet enfant") from None
+    if errors:
+        return await _edit_page(request, ctx, fid, pid, status_code=400, errors=errors)
+    flash(request, "Dossier de l'enfant enregistré.")
+    return see_other(f"{ctx.url}/familles/{fid}/dossier#enfant-{pid}")
+
+
+@post("/gestion/s/{sid:int}/familles/{fid:int}/coordonnees")
+async def edit_contact(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    data: MultiForm,
+) -> Template | Redirect:  # fmt: skip
+    ctx = await staff_page(request, member, sid)
+    try:
+        errors = await service.staff_update_contact(ctx.actor, ctx.sid, fid, data)
+    except service.NotFound:
+        raise not_found("Cette famille") from None
+    if errors:
+        return await _error_page(request, ctx, fid, " ".join(errors))
+    flash(request, "Coordonnées de la famille enregistrées.")
+    return see_other(f"{ctx.url}/familles/{fid}/dossier")
+
+
 ROUTES = [
+    edit_child_page,
+    edit_child,
+    edit_contact,
     add_login,
     work_lists_page,
     staff_file_page,
