@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from portal import clock
 from portal.domain.money.service import ensure_wallets
@@ -12,6 +13,7 @@ from portal.domain.staff.service import Actor
 from portal.tables import (
     Activity,
     ActivityDay,
+    Family,
     NewsItem,
     Person,
     Reservation,
@@ -184,3 +186,66 @@ async def make_world(name: str = "Mairie de Testville", prefix: str = "a") -> Wo
         structure, family, other, activity, decision_activity, full_day, decision_day,
         past_day, accepted, waitlisted, pending, past, news,
     )  # fmt: skip
+
+
+# --- many rows, for the long lists -----------------------------------------------------
+
+PER_DAY = 50
+
+
+async def bulk_insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    one = "(" + ", ".join("{}" for _ in columns) + ")"
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        await Family.raw(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(one for _ in chunk),
+            *(value for row in chunk for value in row),
+        )
+
+
+async def add_pending(world: World, count: int) -> None:
+    """`count` more pending requests on the decision activity, PER_DAY children a day
+    (bulk SQL: thousands in a second)."""
+    family = int(world.other.family.id)
+    [latest] = (
+        await ActivityDay.select(ActivityDay.day)
+        .where(ActivityDay.activity == world.decision_activity.id)
+        .order_by(ActivityDay.day, ascending=False)
+        .limit(1)
+    )
+    first = latest["day"] + timedelta(days=1)
+    days = -(-count // PER_DAY)
+    await bulk_insert(
+        "activity_day",
+        ("activity", "day", "capacity", "waitlist_capacity"),
+        [(int(world.decision_activity.id), first + timedelta(days=n), 1, 0) for n in range(days)],
+    )
+    day_ids = [
+        int(r["id"])
+        for r in await Family.raw(
+            "SELECT id FROM activity_day WHERE activity = {} AND day >= {} ORDER BY day",
+            int(world.decision_activity.id),
+            first,
+        )
+    ]
+    if not await Person.exists().where((Person.family == family) & (Person.last_name == "LOT")):
+        await bulk_insert(
+            "person",
+            ("family", "first_name", "last_name"),
+            [(family, f"Enfant{n:02d}", "LOT") for n in range(PER_DAY)],
+        )
+    people = [
+        int(r["id"])
+        for r in await Family.raw(
+            "SELECT id FROM person WHERE family = {} AND last_name = 'LOT' ORDER BY id", family
+        )
+    ]
+    at = clock.utcnow()
+    await bulk_insert(
+        "reservation",
+        ("family", "person", "activity_day", "status", "confirmed_at", "updated_at"),
+        [
+            (family, people[n % PER_DAY], day_ids[n // PER_DAY], "pending", at, at)
+            for n in range(count)
+        ],
+    )

@@ -5,77 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from portal import clock
-from portal.tables import ActivityDay, Family, OutboxEmail, Person
+from portal.tables import Family, OutboxEmail
 from tests.conftest import Database
+from tests.integration.staff.builders import PER_DAY, add_pending, bulk_insert
 from tests.web.conftest import Browser, text
 from tests.web.staff.conftest import Office
 
 NNBSP = "\u202f"
-PER_DAY = 50
-
-
-async def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    one = "(" + ", ".join("{}" for _ in columns) + ")"
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        await Family.raw(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join(one for _ in chunk),
-            *(value for row in chunk for value in row),
-        )
-
-
-async def add_pending(office: Office, count: int) -> None:
-    """`count` more pending requests on the decision activity, PER_DAY children a day."""
-    world = office.mine
-    family = int(world.other.family.id)
-    [latest] = (
-        await ActivityDay.select(ActivityDay.day)
-        .where(ActivityDay.activity == world.decision_activity.id)
-        .order_by(ActivityDay.day, ascending=False)
-        .limit(1)
-    )
-    first = latest["day"] + timedelta(days=1)
-    days = -(-count // PER_DAY)
-    await _insert(
-        "activity_day",
-        ("activity", "day", "capacity", "waitlist_capacity"),
-        [(int(world.decision_activity.id), first + timedelta(days=n), 1, 0) for n in range(days)],
-    )
-    day_ids = [
-        int(r["id"])
-        for r in await Family.raw(
-            "SELECT id FROM activity_day WHERE activity = {} AND day >= {} ORDER BY day",
-            int(world.decision_activity.id),
-            first,
-        )
-    ]
-    if not await Person.exists().where((Person.family == family) & (Person.last_name == "LOT")):
-        await _insert(
-            "person",
-            ("family", "first_name", "last_name"),
-            [(family, f"Enfant{n:02d}", "LOT") for n in range(PER_DAY)],
-        )
-    people = [
-        int(r["id"])
-        for r in await Family.raw(
-            "SELECT id FROM person WHERE family = {} AND last_name = 'LOT' ORDER BY id", family
-        )
-    ]
-    at = clock.utcnow()
-    await _insert(
-        "reservation",
-        ("family", "person", "activity_day", "status", "confirmed_at", "updated_at"),
-        [
-            (family, people[n % PER_DAY], day_ids[n // PER_DAY], "pending", at, at)
-            for n in range(count)
-        ],
-    )
 
 
 @pytest.fixture
@@ -108,12 +49,12 @@ async def test_decisions_are_paginated_with_their_total(
     agent: Browser, office: Office, query_count: list[int]
 ) -> None:
     url = f"/gestion/s/{office.mine.sid}/decisions"
-    await add_pending(office, 96)  # 100 with the world's two pending and two waitlisted
+    await add_pending(office.mine, 96)  # 100 with the world's two pending and two waitlisted
     small, small_queries = await _get(agent, url, query_count)
     assert "100 demandes" in small and "Page 1 sur 2" in small
     assert _rows(small) == PER_DAY
 
-    await add_pending(office, 2_900)  # 3,000
+    await add_pending(office.mine, 2_900)  # 3,000
     page, queries = await _get(agent, url, query_count)
     assert f"3{NNBSP}000 demandes" in page
     assert "Page 1 sur 60" in page
@@ -142,7 +83,7 @@ async def test_dashboard_counts_thousands_with_the_same_queries(
 ) -> None:
     url = f"/gestion/s/{office.mine.sid}"
     _, small_queries = await _get(agent, url, query_count)
-    await add_pending(office, 3_000)
+    await add_pending(office.mine, 3_000)
     page, queries = await _get(agent, url, query_count)
     words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
     assert "3002 demande(s) en attente de décision, 2 en liste d'attente" in words
@@ -153,7 +94,7 @@ async def test_families_and_emails_are_paginated(
     agent: Browser, office: Office, query_count: list[int]
 ) -> None:
     sid = office.mine.sid
-    await _insert(
+    await bulk_insert(
         "family",
         ("structure", "name"),
         [(sid, f"FAMILLE{n:04d} Test") for n in range(2_400)],
@@ -173,7 +114,7 @@ async def test_families_and_emails_are_paginated(
         for r in await Family.select(Family.id).where(Family.structure == sid).limit(1_200)
     ]
     now = clock.utcnow()
-    await _insert(
+    await bulk_insert(
         "outbox_email",
         ("dedupe_key", "to_addresses", "subject", "body_text", "status", "next_attempt_at",
          "created_at"),
