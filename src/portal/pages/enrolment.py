@@ -11,6 +11,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.exports import tabular
+from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
+from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.family_file.rules import FileError
 from portal.domain.family_file.service import children_of
 from portal.domain.file_review import enrolment
@@ -96,7 +98,7 @@ async def staff_requests(
     ctx = await staff_page(request, member, sid)
     status = etat if etat in enrolment.STATUS_LABELS or etat == "" else "pending"
     lines = await enrolment.structure_requests(ctx.sid, status)
-    if format == "csv":
+    if format in ("csv", "xlsx"):
         table = tabular.Table(
             ("Famille", "Enfant", "Activité", "Début", "Fin", "Demandée le", "État", "Motif"),
             [
@@ -105,6 +107,12 @@ async def staff_requests(
                 for r in lines
             ],
         )  # fmt: skip
+        if format == "xlsx":
+            return Response(
+                content=await xlsx_in_thread(table, "Inscriptions"),
+                media_type=XLSX_MEDIA_TYPE,
+                headers={"content-disposition": 'attachment; filename="inscriptions.xlsx"'},
+            )
         return Response(
             content=tabular.csv_text(table).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

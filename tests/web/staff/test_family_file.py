@@ -4,9 +4,12 @@ another structure's ids are 404."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+from openpyxl import load_workbook
 
 from portal.domain.booking.scope import load_scope
 from portal.tables import AuditLog, ChildFile, FamilyDocument, OutboxEmail, PendingChange
@@ -47,6 +50,15 @@ async def test_validate_and_refuse_documents_lifts_the_block(
     csv = await agent.get(f"{base}/dossiers?liste=documents&format=csv")
     assert csv.headers["content-type"].startswith("text/csv")
     assert "Attestation CAF/quotient familial" in csv.content.decode("utf-8-sig")
+    xlsx = await agent.get(f"{base}/dossiers?liste=documents&format=xlsx")
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and sheet.freeze_panes == "A2"
+    assert any(
+        "Attestation CAF/quotient familial" in str(c)
+        for r in sheet.iter_rows(values_only=True)
+        for c in r
+    )
 
     docs = await FamilyDocument.objects().order_by(FamilyDocument.id)
     page = f"{base}/familles/{family_id}/dossier"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from portal.tables import AuditLog
+from datetime import date
+
+from portal.tables import AuditLog, Structure
 from tests.web.conftest import Browser, LiveServer
 from tests.web.staff.conftest import Office
 
@@ -46,6 +48,7 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     # family file
     ("GET", "/gestion/s/{sid}/dossiers", {}),
     ("GET", "/gestion/s/{sid}/dossiers?liste=documents&format=csv", {}),
+    ("GET", "/gestion/s/{sid}/dossiers?liste=documents&format=xlsx", {}),
     ("GET", "/gestion/s/{sid}/familles/{fid}/dossier", {}),
     ("GET", "/gestion/s/{sid}/familles/{fid}/enfants/{pid}/fiche", {}),
     ("GET", "/gestion/s/{sid}/documents/{doc}", {}),
@@ -60,9 +63,31 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/gestion/s/{sid}/familles/{fid}/coordonnees", {"adresse": "X"}),
     ("GET", "/gestion/s/{sid}/inscriptions", {}),
     ("GET", "/gestion/s/{sid}/inscriptions?etat=&format=csv", {}),
+    ("GET", "/gestion/s/{sid}/inscriptions?etat=&format=xlsx", {}),
     ("POST", "/gestion/s/{sid}/inscriptions/{erid}/decision", {"decision": "accepter"}),
     ("GET", "/gestion/s/{sid}/activites/{aid}/inscriptions-portail", {}),
     ("POST", "/gestion/s/{sid}/activites/{aid}/inscriptions-portail", {"ouvert": "1"}),
+    # régie (money papers, direct debit, reminders)
+    ("GET", "/gestion/s/{sid}/regie", {}),
+    ("POST", "/gestion/s/{sid}/regie/en-tete", {"adresse": "x", "signataire": "x"}),
+    ("POST", "/gestion/s/{sid}/regie/categories", {}),
+    ("GET", "/gestion/s/{sid}/regie/attestations-fiscales", {}),
+    ("GET", "/gestion/s/{sid}/regie/prelevement", {}),
+    ("POST", "/gestion/s/{sid}/regie/prelevement/parametres", {}),
+    ("POST", "/gestion/s/{sid}/regie/prelevement/mandats", {"famille": "{fid}"}),
+    ("GET", "/gestion/s/{sid}/regie/prelevement/mandats/{mandate}", {}),
+    ("POST", "/gestion/s/{sid}/regie/prelevement/mandats/{mandate}/revoquer", {}),
+    ("POST", "/gestion/s/{sid}/regie/prelevement/lancer", {}),
+    ("GET", "/gestion/s/{sid}/regie/prelevement/{run}", {}),
+    ("GET", "/gestion/s/{sid}/regie/prelevement/{run}/pain008.xml", {}),
+    ("POST", "/gestion/s/{sid}/regie/prelevement/{run}/comptabiliser", {}),
+    ("POST", "/gestion/s/{sid}/regie/prelevement/rejets/{debit}", {"motif": "AM04"}),
+    ("GET", "/gestion/s/{sid}/regie/relances", {}),
+    ("POST", "/gestion/s/{sid}/regie/relances/parametres", {"jours": "10"}),
+    ("POST", "/gestion/s/{sid}/regie/relances/soldes-bas", {}),
+    ("POST", "/gestion/s/{sid}/regie/relances/modeles/{level}", {}),
+    ("POST", "/gestion/s/{sid}/regie/relances/envoyer", {"famille": "{fid}", "niveau": "1"}),
+    ("POST", "/gestion/s/{sid}/regie/relances/lettre", {"famille": "{fid}", "niveau": "1"}),
 ]  # fmt: skip
 
 
@@ -96,7 +121,33 @@ async def _file_objects(live: LiveServer, office: Office) -> dict[str, dict[str,
             "erid": int(asked.id),
             "adult": int(adult.id),
         }
+        objects[key] |= await _sepa_objects(world.structure, family_id, key)
     return objects
+
+
+async def _sepa_objects(structure: Structure, family_id: int, key: str) -> dict[str, int]:
+    """A creditor, a mandate and a posted debit of a run, for the direct debit routes."""
+    from portal.domain.money.service import ensure_wallets
+    from portal.tables import SepaCreditor, SepaDebit, SepaDebitRun, SepaMandate
+
+    await SepaCreditor(
+        structure=structure.id, creditor_name="Mairie", creditor_id="FR72ZZZ123456",
+        iban="FR7630006000011234567890189", bic="AGRIFRPPXXX",
+    ).save()  # fmt: skip
+    mandate = SepaMandate(
+        family=family_id, reference=f"TEST-{key}", holder="DUPONT",
+        iban="FR1420041010050500013M02606", bic="PSSTFRPP", signed_on=date(2026, 10, 1),
+    )  # fmt: skip
+    await mandate.save()
+    run = SepaDebitRun(structure=structure.id, month="2026-11", collection_date=date(2026, 11, 20))
+    await run.save()
+    wallet = next(iter((await ensure_wallets(family_id)).values()))
+    debit = SepaDebit(
+        debit_run=run.id, mandate=mandate.id, family=family_id, wallet=wallet,
+        amount_cents=1000, end_to_end_id=f"TEST-{key}-1", status="posted",
+    )  # fmt: skip
+    await debit.save()
+    return {"mandate": int(mandate.id), "run": int(run.id), "debit": int(debit.id)}
 
 
 def _ids(office: Office, sid_of: str, objects_of: str) -> dict[str, int]:
@@ -124,7 +175,7 @@ def _fill(template: str, ids: dict[str, int]) -> str:
 async def _call(browser: Browser, method: str, url: str, data: dict[str, str], page: str) -> int:
     if method == "GET":
         response = await browser.get(url)
-    elif "familles/import" in url:
+    elif "familles/import" in url or "regie/en-tete" in url:
         await browser.get(page)
         response = await browser.post(
             url, files={"x": ("x.txt", b"")}, data={**data, "_csrf_token": browser.last_csrf or ""}
@@ -176,6 +227,10 @@ async def test_the_route_list_covers_every_back_office_route(live: LiveServer) -
         .replace("{cid}", "{cid:int}")
         .replace("{erid}", "{erid:int}")
         .replace("{adult}", "{adult_id:int}")
+        .replace("{mandate}", "{mandate_id:int}")
+        .replace("{run}", "{run_id:int}")
+        .replace("{debit}", "{debit_id:int}")
+        .replace("{level}", "{level:int}")
         for _, template, _ in ROUTES
     }
     assert served == listed

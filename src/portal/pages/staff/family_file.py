@@ -12,6 +12,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.exports import tabular
+from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
+from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.family_file.rules import DIETS, LINKS, FileError, parse_date
 from portal.domain.file_review import accounts
 from portal.domain.file_review import checks as service
@@ -45,15 +47,15 @@ async def work_lists_page(
     ctx = await staff_page(request, member, sid)
     current = liste if liste in LISTS else "incomplets"
     lists = await service.work_lists(ctx.sid, ctx.today, q[:60])
-    if format == "csv":
-        return _csv(current, lists)
+    if format in ("csv", "xlsx"):
+        return await _export(current, lists, format)
     return render(
         request, ctx, "pages/staff_file/lists.html", title="Dossiers", nav="dossiers",
         lists=lists, current=current, names=LISTS, query=q[:60],
     )  # fmt: skip
 
 
-def _csv(current: str, lists: service.WorkLists) -> Response[bytes]:
+async def _export(current: str, lists: service.WorkLists, fmt: str) -> Response[bytes]:
     table: tabular.Table
     if current == "incomplets":
         table = tabular.Table(
@@ -79,6 +81,12 @@ def _csv(current: str, lists: service.WorkLists) -> Response[bytes]:
                 for d in rows
             ],
         )  # fmt: skip
+    if fmt == "xlsx":
+        return Response(
+            content=await xlsx_in_thread(table, LISTS[current]),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"content-disposition": f'attachment; filename="dossiers-{current}.xlsx"'},
+        )
     return Response(
         content=tabular.csv_text(table).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

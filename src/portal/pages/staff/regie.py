@@ -122,14 +122,15 @@ async def all_tax_certificates(
     member: Member,
     sid: FromPath[int],
     annee: FromQuery[str | None] = None,
-) -> Response[bytes] | Redirect:
+) -> Response[bytes] | Template:
     """Every family's tax certificate of the year, one PDF each, in one ZIP file."""
     ctx = await staff_page(request, member, sid)
     year = _year(annee, ctx)
     found = await papers.structure_tax_papers(ctx.sid, year)
     if not found:
-        flash(request, f"Aucune famille n'a de frais de garde à attester pour {year}.", "info")
-        return see_other(f"{ctx.url}/regie")
+        context = await regie_context(ctx)
+        context["notice"] = f"Aucune famille n'a de frais de garde à attester pour {year}."
+        return _page(request, ctx, context)
     documents = await pdf.render_many(
         "tax_certificate.html",
         (

@@ -146,25 +146,25 @@ async def _mandate(ctx: StaffPage, mid: int) -> sepa.Mandate:
     raise not_found("Ce mandat")
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/mandats/{mid:int}/revoquer")
+@post("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}/revoquer")
 async def revoke_mandate(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], mid: FromPath[int]
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], mandate_id: FromPath[int]
 ) -> Redirect:
     ctx = await staff_page(request, member, sid)
-    mandate = await _mandate(ctx, mid)
-    if await sepa.revoke(mandate.family_id, mid, f"agent:{ctx.member.login}"):
+    mandate = await _mandate(ctx, mandate_id)
+    if await sepa.revoke(mandate.family_id, mandate_id, f"agent:{ctx.member.login}"):
         flash(request, f"Mandat {mandate.reference} révoqué.")
     else:
         flash(request, "Ce mandat était déjà révoqué.", "info")
     return see_other(f"{ctx.url}/regie/prelevement")
 
 
-@get("/gestion/s/{sid:int}/regie/prelevement/mandats/{mid:int}")
+@get("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}")
 async def mandate_pdf(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], mid: FromPath[int]
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], mandate_id: FromPath[int]
 ) -> Response[bytes]:
     ctx = await staff_page(request, member, sid)
-    mandate = await _mandate(ctx, mid)
+    mandate = await _mandate(ctx, mandate_id)
     return pdf_response(await render_mandate(mandate), f"mandat-sepa-{mandate.reference}.pdf")
 
 
@@ -200,12 +200,12 @@ async def _run(ctx: StaffPage, rid: int) -> sepa.Run:
         raise not_found("Ce prélèvement") from None
 
 
-@get("/gestion/s/{sid:int}/regie/prelevement/{rid:int}")
+@get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}")
 async def run_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int]
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], run_id: FromPath[int]
 ) -> Template:
     ctx = await staff_page(request, member, sid)
-    run = await _run(ctx, rid)
+    run = await _run(ctx, run_id)
     return render(
         request, ctx, "pages/regie/run.html", title=f"Prélèvement {run.month.label}",
         nav="regie", run=run, reasons=sepa_rules.REJECT_REASONS, today=ctx.today,
@@ -213,17 +213,17 @@ async def run_page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/regie/prelevement/{rid:int}/pain008.xml")
+@get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/pain008.xml")
 async def run_xml(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int]
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], run_id: FromPath[int]
 ) -> Response[bytes] | Redirect:
     ctx = await staff_page(request, member, sid)
-    run = await _run(ctx, rid)
+    run = await _run(ctx, run_id)
     try:
-        content = await sepa.pain008(ctx.sid, rid)
+        content = await sepa.pain008(ctx.sid, run_id)
     except sepa_rules.SepaError as exc:
         flash(request, str(exc), "error")
-        return see_other(f"{ctx.url}/regie/prelevement/{rid}")
+        return see_other(f"{ctx.url}/regie/prelevement/{run_id}")
     return Response(
         content=content,
         media_type="application/xml",
@@ -234,24 +234,24 @@ async def run_xml(
     )
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/{rid:int}/comptabiliser")
+@post("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/comptabiliser")
 async def post_run(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int]
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], run_id: FromPath[int]
 ) -> Redirect:
     ctx = await staff_page(request, member, sid)
-    await _run(ctx, rid)
+    await _run(ctx, run_id)
     try:
-        count = await sepa.post_run(ctx.actor, ctx.sid, rid, ctx.today)
+        count = await sepa.post_run(ctx.actor, ctx.sid, run_id, ctx.today)
     except sepa_rules.SepaError as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, f"{count} prélèvement(s) crédité(s) aux porte-monnaie.")
-    return see_other(f"{ctx.url}/regie/prelevement/{rid}")
+    return see_other(f"{ctx.url}/regie/prelevement/{run_id}")
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/rejets/{did:int}")
+@post("/gestion/s/{sid:int}/regie/prelevement/rejets/{debit_id:int}")
 async def record_reject(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], did: FromPath[int],
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], debit_id: FromPath[int],
     data: Form,
 ) -> Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
@@ -259,7 +259,12 @@ async def record_reject(
     back = f"{ctx.url}/regie/prelevement"
     try:
         recorded = await sepa.record_reject(
-            ctx.actor, ctx.sid, did, data.get("motif", ""), ctx.today, base_url=settings.base_url
+            ctx.actor,
+            ctx.sid,
+            debit_id,
+            data.get("motif", ""),
+            ctx.today,
+            base_url=settings.base_url,
         )
     except sepa.NotFound:
         raise not_found("Ce prélèvement") from None
