@@ -32,6 +32,7 @@ from portal.db import (
     DatabaseUnavailable,
     close_pool,
     current_engine,
+    is_outage,
     is_sqlite,
     make_engine,
     start_pool,
@@ -65,6 +66,7 @@ from portal.web.admin import admin_mount
 from portal.web.caching import http_caching
 from portal.web.context import RedirectTo, load_parent
 from portal.web.csrf import SessionCSRFMiddleware
+from portal.web.forms import bounded_path_params
 from portal.web.head import head_as_get
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
@@ -143,6 +145,7 @@ ERROR_TITLES = {
     403: "Accès refusé",
     404: "Page introuvable",
     405: "Action non permise",
+    409: "Demande déjà traitée",
     410: "Lien expiré",
     413: "Envoi trop volumineux",
     429: "Trop de demandes",
@@ -188,7 +191,7 @@ def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[
             status, detail = 400, DEFAULT_DETAILS[400]
         if status == 403 and "csrf" in detail.lower():
             detail = "Le formulaire a expiré. Rechargez la page puis recommencez."
-    elif isinstance(exc, UNAVAILABLE_ERRORS):
+    elif isinstance(exc, UNAVAILABLE_ERRORS) or is_outage(exc):
         # A backing service is down: say so and invite a retry, rather than "internal error".
         log.error("service indisponible sur %s %s : %r", request.method, request.url.path, exc)
         status, detail = 503, DEFAULT_DETAILS[503]
@@ -356,6 +359,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             "parent": Provide(load_parent),
             "member": Provide(staff.load_staff),
         },
+        guards=[bounded_path_params],
         # Sessions first: the CSRF check binds tokens to the session it loads.
         middleware=[session_config.middleware, SessionCSRFMiddleware(csrf)],
         # Brotli for browsers that take it (all current ones), gzip otherwise; already

@@ -235,6 +235,45 @@ async def check_connection(engine: Engine[Any] | None = None) -> None:
         raise DatabaseUnavailable(describe_db_error(exc)) from exc
 
 
+_SQLITE_OUTAGES = ("unable to open database file", "disk i/o error", "database is locked")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database is away or overwhelmed, rather
+    than that a query is wrong: the connection was lost or refused, the server is shutting
+    down or out of connections, the file cannot be opened (a French 503, never a 500)."""
+    import socket
+    import sqlite3
+
+    import asyncpg
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current,
+            DatabaseUnavailable
+            | ConnectionError  # refused, reset, broken pipe
+            | socket.gaierror  # the server's name no longer resolves
+            | TimeoutError  # pool acquisition, connect timeout
+            | asyncpg.InternalClientError  # protocol state broken by a lost connection
+            | asyncpg.InterfaceError  # "connection is closed", "pool is closing"
+            | asyncpg.PostgresConnectionError  # SQLSTATE class 08
+            | asyncpg.exceptions.OperatorInterventionError  # 57: shutdown, cannot connect now
+            | asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections
+        ):
+            return True
+        if type(current) is OSError:  # asyncpg's "Multiple exceptions: [Errno 111] ..."
+            return True
+        if isinstance(current, sqlite3.OperationalError) and str(current).lower().startswith(
+            _SQLITE_OUTAGES
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def describe_db_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 

@@ -378,6 +378,30 @@ async def test_notification_endpoint_needs_no_csrf_and_rejects_forgeries(
     assert await LedgerEntry.count().where(LedgerEntry.kind == "credit") == 0
 
 
+async def test_non_ascii_signatures_are_refused_not_a_500(db: Database, browser: Browser) -> None:
+    setup = await _martin()
+    await browser.login("martin", PASSWORD)
+    payment_id, sandbox = await _pay(browser, setup)
+    async with Browser(base_url=str(browser.base_url)) as bank:
+        for sig in ("é", "é" * 64, "\u2603" * 32):
+            forged = await bank.post(
+                f"/paiement/notification/{payment_id}",
+                data={"ref": "x", "result": "P", "amount": "8240", "sig": sig},
+            )
+            assert forged.status_code == 400, sig
+            amount = await bank.post(
+                f"/paiement/notification/{payment_id}",
+                data={"ref": "x", "result": "P", "amount": "²", "sig": sig},
+            )
+            assert amount.status_code == 400, sig
+    # The sandbox page with its signature replaced by non-ASCII text: a French 404.
+    tampered = re.sub(r"sig=[0-9a-f]+", "sig=%C3%A9%C3%A9", sandbox)
+    page = await browser.get(tampered, headers={"accept": "text/html"})
+    assert page.status_code == 404 and "inconnue ou a été modifiée" in text(page)
+    assert (await browser.get(sandbox)).status_code == 200  # the genuine one still opens
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "credit") == 0
+
+
 async def test_pages_need_a_login(db: Database, browser: Browser) -> None:
     for url in ("/historiques", "/paiement", "/paiement/retour/1"):
         response = await browser.get(url)

@@ -28,6 +28,7 @@ from portal.domain.french_dates import (
     parse_month,
     short_date,
 )
+from portal.domain.numbers import parse_count
 from portal.web.basket import load_basket, save_basket
 from portal.web.context import Parent, ParentContext
 from portal.web.forms import MultiForm, int_or_none
@@ -203,8 +204,9 @@ def target_days(target: str, selection: Selection) -> list[date]:
             return [date.fromisoformat(value)]
         if kind == "semaine":
             return quicktools.week_of(date.fromisoformat(value))
-        if kind == "jour-semaine" and value.isdigit() and int(value) < 7:
-            return quicktools.weekdays_of_month(selection.year, selection.month, int(value))
+        weekday = parse_count(value)
+        if kind == "jour-semaine" and weekday is not None and weekday < 7:
+            return quicktools.weekdays_of_month(selection.year, selection.month, weekday)
         if kind == "mois":
             return quicktools.month_days(selection.year, selection.month)
     except ValueError:

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from portal import clock
 from portal.domain.accounts import service as accounts
 from portal.domain.home import service as home_service
+from portal.domain.numbers import parse_count
 from portal.web.context import NAV, Parent
 from portal.web.forms import Form
 from portal.web.render import flash, page, see_other
@@ -31,11 +32,12 @@ async def home(request: Request[Any, Any, Any], parent: Parent) -> Template:
 
 @post("/structure")
 async def switch_structure(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Redirect:
+    family_id = parse_count(data.get("family_id"))
     try:
-        family = await accounts.family_for_account(
-            parent.account_id, int(data.get("family_id", ""))
-        )
-    except (ValueError, accounts.NotFound):
+        if family_id is None:
+            raise accounts.NotFound(family_id)
+        family = await accounts.family_for_account(parent.account_id, family_id)
+    except accounts.NotFound:
         raise NotFoundException("Structure inconnue pour ce compte.") from None
     request.session["family_id"] = family.family_id
     flash(request, f"Vous consultez maintenant : {family.structure_name}.")

@@ -17,6 +17,7 @@ from portal.domain.money import export
 from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
 from portal.domain.money.rules import Month
+from portal.domain.numbers import parse_count
 from portal.pages import papers as papers_pages
 from portal.pages import payments as payments_pages
 from portal.pages.payments import bad_request, optional_date, today_for
@@ -27,9 +28,10 @@ from portal.web.render import page
 def _optional_id(raw: str | None, what: str) -> int | None:
     if raw is None or raw.strip() == "":
         return None
-    if not raw.strip().isdigit() or len(raw.strip()) > 12:
+    value = parse_count(raw)
+    if value is None:
         raise bad_request(f"Le filtre « {what} » est incorrect.")
-    return int(raw)
+    return value
 
 
 def xlsx_response(content: bytes, filename: str) -> Response[bytes]:

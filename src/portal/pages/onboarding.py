@@ -169,11 +169,8 @@ async def rules_page(
 async def rules_submit(
     request: Request[Any, Any, Any], parent: Parent, data: Form
 ) -> Template | Redirect:
-    try:
-        person_id = int(data.get("person_id", ""))
-        document_id = int(data.get("document_id", ""))
-    except ValueError:
-        person_id = document_id = 0
+    person_id = int_or_none(data.get("person_id")) or 0
+    document_id = int_or_none(data.get("document_id")) or 0
     try:
         errors = await accounts.sign_rules(
             parent.account_id,

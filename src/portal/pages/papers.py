@@ -12,6 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 
 from portal.domain.money.rules import Month
+from portal.domain.numbers import parse_count
 from portal.domain.papers import pdf
 from portal.domain.papers import rules as paper_rules
 from portal.domain.papers import service as papers
@@ -138,14 +139,15 @@ async def attendance_pdf(
     au: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     raw = (enfant or "").strip()
-    if not raw.isdigit() or len(raw) > 10:
+    person_id = parse_count(raw)
+    if person_id is None:
         raise bad_request("Choisissez l'enfant concerné par l'attestation.")
     first = optional_date(du, "Du")
     last = optional_date(au, "Au")
     if first is None or last is None:
         raise bad_request("Indiquez le début et la fin de la période à attester.")
     try:
-        paper = await papers.attendance_paper(parent.family_id, int(raw), first, last)
+        paper = await papers.attendance_paper(parent.family_id, person_id, first, last)
     except papers.NotFound:
         raise _not_found() from None
     except paper_rules.PeriodError as exc:

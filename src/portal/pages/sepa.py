@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal.domain.numbers import parse_count
 from portal.domain.papers import pdf
 from portal.domain.papers import service as papers
 from portal.domain.sepa import rules as sepa_rules
@@ -73,16 +74,16 @@ async def sign_mandate(
 
 @post("/prelevement/revoquer")
 async def revoke_mandate(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Redirect:
-    raw = str(data.get("mandat") or "")
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    mandate_id = parse_count(data.get("mandat"))
+    if not mandate_id:
         raise NotFoundException("Ce mandat n'existe pas ou n'est pas accessible avec votre compte.")
     try:
-        await sepa.family_mandate(parent.family_id, int(raw))
+        await sepa.family_mandate(parent.family_id, mandate_id)
     except sepa.NotFound:
         raise NotFoundException(
             "Ce mandat n'existe pas ou n'est pas accessible avec votre compte."
         ) from None
-    if await sepa.revoke(parent.family_id, int(raw), f"parent:{parent.account.login}"):
+    if await sepa.revoke(parent.family_id, mandate_id, f"parent:{parent.account.login}"):
         flash(request, "Votre mandat de prélèvement est révoqué.")
     else:
         flash(request, "Ce mandat était déjà révoqué.", "info")

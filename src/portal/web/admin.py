@@ -51,6 +51,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.routing import Mount
 
 from portal.db import write_transaction
+from portal.domain.numbers import parse_int
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.settings import Settings
@@ -164,10 +165,7 @@ def _audit_hooks(table: type[Table]) -> list[Hook]:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_int(value if isinstance(value, int) else str(value))
 
 
 def _refuse(message: str) -> Callable[[PiccoloCRUD, Request], Coroutine[Any, Any, None]]:

@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from portal.domain.numbers import parse_count
+
 MAX_DAYS_BEFORE = 366
 
 WEEKDAY_CODES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -123,9 +125,10 @@ def parse_rule(text: str) -> DeadlineRule:
             )
         return DeadlineRule.previous_week(WEEKDAY_CODES.index(arg), at)
     if kind in (DeadlineKind.CALENDAR_DAYS, DeadlineKind.WORKING_DAYS):
-        if not arg.isdigit() or len(arg) > 3:
+        parsed = parse_count(arg) if len(arg) <= 3 else None
+        if parsed is None:
             raise ValueError(f"Délai invalide « {text} » : « {arg} » n'est pas un nombre de jours.")
-        days = int(arg)
+        days = parsed
         if days > MAX_DAYS_BEFORE:
             raise ValueError(f"Délai invalide « {text} » : au plus {MAX_DAYS_BEFORE} jours avant.")
         return DeadlineRule(DeadlineKind(kind), at, days_before=days)

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import eopayment
 
+from portal.domain.numbers import parse_count
 from portal.domain.payments import rules
 from portal.domain.payments.rules import Limits
 
@@ -200,7 +201,7 @@ class EopaymentBackend:
         data = answer.bank_data or {}
         amount = None
         if self.kind in ("tipi", "payfip_ws") and (montant := _first(data, "montant")):
-            amount = int(montant) if montant.isdigit() else -1
+            amount = _cents(montant)
         reference = _first(data, "numauto") or str(answer.transaction_id or answer.order_id or "")
         return BankAnswer(
             status=rules.status_from_result(answer.result),
@@ -259,7 +260,9 @@ class SandboxBackend:
         return hmac.new(self._key, f"{purpose}|{canonical}".encode(), hashlib.sha256).hexdigest()
 
     def _verified(self, purpose: str, params: Mapping[str, str]) -> bool:
-        return hmac.compare_digest(params.get("sig", ""), self._sign(purpose, params))
+        # Bytes: compare_digest raises TypeError on a non-ASCII str ("sig=é").
+        given = str(params.get("sig", "")).encode("utf-8", "surrogateescape")
+        return hmac.compare_digest(given, self._sign(purpose, params).encode())
 
     def request(self, req: PaymentRequest) -> tuple[str, Redirection]:
         params = {
@@ -277,11 +280,12 @@ class SandboxBackend:
         """The signed order behind a sandbox page, or None if it was tampered with."""
         wanted = ("ref", "amount", "email", "return_url", "notify_url", "sig")
         clean = {k: str(params.get(k, "")) for k in wanted}
-        if not self._verified("request", clean) or not clean["amount"].isdigit():
+        amount = _cents(clean["amount"])
+        if not self._verified("request", clean) or amount < 0:
             return None
         return SandboxOrder(
             clean["ref"],
-            int(clean["amount"]),
+            amount,
             clean["email"],
             clean["return_url"],
             clean["notify_url"],
@@ -303,7 +307,7 @@ class SandboxBackend:
         if not {"ref", "result", "amount", "sig"} <= params.keys():
             raise NotificationRejected("notification incomplète")
         signed = self._verified("notify", params)
-        amount = int(params["amount"]) if params["amount"].isdigit() else -1
+        amount = _cents(params["amount"])
         return BankAnswer(
             status=_SANDBOX_STATUS.get(params["result"], rules.ERROR),
             signed=signed,
@@ -317,6 +321,12 @@ class SandboxBackend:
 
     def status(self, transaction_id: str, created_at: datetime | None) -> BankAnswer:
         raise BackendError("le bac à sable n'a pas de service de consultation")
+
+
+def _cents(text: str) -> int:
+    """An amount in cents as the platforms write it (ASCII digits), else -1."""
+    value = parse_count(text)
+    return -1 if value is None else value
 
 
 def make_backend(

@@ -22,6 +22,7 @@ from portal.db import write_transaction
 from portal.domain.money.rules import Month
 from portal.domain.money_format import format_euros
 from portal.domain.notifications.service import family_addresses, render_email
+from portal.domain.numbers import parse_count
 from portal.domain.outbox.service import queue_email
 from portal.domain.sepa import rules
 from portal.domain.sepa.rules import Basis, DebitStatus, SepaError
@@ -107,19 +108,17 @@ def check_creditor_form(
     holder = rules.check_holder(name)
     ics = rules.check_creditor_id(creditor_id)
     account = rules.check_account(iban, bic)
-    day = debit_day.strip()
-    if not day.isdigit() or not 1 <= int(day) <= 28:
+    day = parse_count(debit_day)
+    if day is None or not 1 <= day <= 28:
         raise SepaError("Le jour de prélèvement doit être compris entre 1 et 28.")
-    notice = notice_days.strip()
-    if not notice.isdigit() or not rules.MIN_NOTICE_DAYS <= int(notice) <= rules.MAX_NOTICE_DAYS:
+    notice = parse_count(notice_days)
+    if notice is None or not rules.MIN_NOTICE_DAYS <= notice <= rules.MAX_NOTICE_DAYS:
         raise SepaError("Le délai de prénotification doit être compris entre 1 et 60 jours.")
     try:
         chosen = Basis(basis)
     except ValueError:
         raise SepaError("Montant prélevé inconnu : montant dû ou consommations du mois.") from None
-    return CreditorForm(
-        holder, ics, account.iban, account.bic, int(day), int(notice), chosen, active
-    )
+    return CreditorForm(holder, ics, account.iban, account.bic, day, notice, chosen, active)
 
 
 async def save_creditor(actor: Actor, structure_id: int, form: CreditorForm) -> None:

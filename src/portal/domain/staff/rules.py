@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from portal.domain import numbers
 from portal.domain.accounts import rules as account_rules
 from portal.domain.booking import deadlines, hours
 from portal.domain.money.manual import MANUAL_MODES as MANUAL_PAYMENT_MODES
@@ -111,9 +112,9 @@ def parse_count(raw: str, label: str, *, blank_is_none: bool = True) -> int | No
         if blank_is_none:
             return None
         raise ValueError(f"{label} est obligatoire.")
-    if not text.isdigit():
+    value = numbers.parse_count(text)
+    if value is None:
         raise ValueError(f"{label} « {text} » doit être un nombre entier positif ou nul.")
-    value = int(text)
     if value > MAX_CAPACITY:
         raise ValueError(f"{label} : au plus {MAX_CAPACITY}.")
     return value
@@ -215,7 +216,7 @@ def parse_activity_form(
     if not name:
         errors.append("Le nom de l'activité est obligatoire.")
     wallet_text = field_text(data, "porte_monnaie", 12)
-    wallet_type_id = int(wallet_text) if wallet_text.isdigit() else 0
+    wallet_type_id = numbers.parse_count(wallet_text) or 0
     if wallet_type_id not in set(wallet_type_ids):
         errors.append("Choisissez le porte-monnaie débité par cette activité.")
     color = field_text(data, "couleur", 7) or "#1d4ed8"
@@ -264,12 +265,13 @@ def parse_activity_form(
         except ValueError as exc:
             errors.append(str(exc))
         unit_text = field_text(data, "unite", 4) or "30"
-        if not unit_text.isdigit() or not 1 <= int(unit_text) <= 1440:
+        parsed_unit = numbers.parse_count(unit_text)
+        if parsed_unit is None or not 1 <= parsed_unit <= 1440:
             errors.append("L'unité de facturation est un nombre de minutes entre 1 et 1440.")
         else:
-            unit = int(unit_text)
+            unit = parsed_unit
     position_text = field_text(data, "position", 6) or "0"
-    position = int(position_text) if position_text.isdigit() else 0
+    position = numbers.parse_count(position_text) or 0
     if errors:
         raise FormError(errors)
     return ActivityValues(
@@ -390,7 +392,8 @@ def parse_schedule_form(data: Mapping[str, object], weekdays: Iterable[str]) -> 
             errors.append(f"Générez au plus {MAX_GENERATION_DAYS} jours à la fois.")
     except ValueError as exc:
         errors.append(str(exc))
-    chosen = frozenset(int(w) for w in weekdays if str(w).isdigit() and int(w) < 7)
+    days = (numbers.parse_count(str(w)) for w in weekdays)
+    chosen = frozenset(d for d in days if d is not None and d < 7)
     if not chosen:
         errors.append("Cochez au moins un jour de la semaine.")
     closures: list[Closure] = []
@@ -494,7 +497,7 @@ def parse_payment_form(
 ) -> PaymentValues:
     errors: list[str] = []
     wallet_text = field_text(data, "porte_monnaie", 12)
-    wallet_id = int(wallet_text) if wallet_text.isdigit() else 0
+    wallet_id = numbers.parse_count(wallet_text) or 0
     if wallet_id not in set(wallet_ids):
         errors.append("Choisissez le porte-monnaie crédité.")
     mode = field_text(data, "mode", 12).upper()

@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from portal.domain.booking import deadlines
 from portal.domain.french_dates import month_label, parse_month, short_date
+from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as service
 from portal.domain.staff import rules
 from portal.domain.staff.rules import FormError
@@ -216,7 +217,7 @@ async def set_enrolments(
 ) -> Redirect:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     await _activity(ctx, aid)
-    chosen = {int(v) for v in values(data, "personne") if v.isdigit()}
+    chosen = {n for v in values(data, "personne") if (n := parse_count(v)) is not None}
     try:
         added, removed = await service.set_enrolments(ctx.actor, ctx.sid, aid, chosen)
     except NotFound:

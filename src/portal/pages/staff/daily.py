@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from portal.domain.french_dates import long_date as french_date
 from portal.domain.french_dates import short_date
 from portal.domain.paging.rules import Paging, page_number
+from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
 from portal.domain.staff.rules import FormError, Presence
@@ -217,7 +218,7 @@ async def decide_fragment(
     data: MultiForm,
 ) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
-    day_id = int(str(data.get("journee", "0"))) if str(data.get("journee", "")).isdigit() else 0
+    day_id = parse_count(data.get("journee")) or 0
     message, error = None, None
     try:
         decided = await apply_decision(ctx, rid, data)

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from litestar.stores.base import Store
 
 from portal.domain.staff import mfa, overview
+from portal.domain.numbers import parse_count
 from portal.domain.staff import service as staff
 from portal.settings import Settings
 from portal.web import throttle
@@ -94,7 +95,8 @@ async def staff_home(
     """The dashboard of the structure asked (switcher), last used, or first served."""
     ids = await staff.structure_ids(member)
     if structure not in (None, ""):
-        wanted = int(structure) if str(structure).isdigit() else -1
+        parsed = parse_count(str(structure))
+        wanted = -1 if parsed is None else parsed
         if wanted not in ids:
             raise NotFoundException("Cette structure ne vous est pas rattachée.")
         return see_other(base_url(wanted))

@@ -13,6 +13,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain.numbers import parse_count
 from portal.domain.papers import pdf
 from portal.domain.papers import rules as paper_rules
 from portal.domain.papers import service as papers
@@ -27,9 +28,8 @@ UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI
 def _year(raw: str | None, ctx: StaffPage) -> int:
     latest = paper_rules.tax_year_available(ctx.today)
     text = (raw or "").strip()
-    if text.isdigit() and len(text) == 4 and 2000 <= int(text) <= latest:
-        return int(text)
-    return latest
+    year = parse_count(text) if len(text) == 4 else None
+    return year if year is not None and 2000 <= year <= latest else latest
 
 
 async def regie_context(ctx: StaffPage) -> dict[str, Any]:

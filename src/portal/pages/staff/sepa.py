@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.money.rules import Month
+from portal.domain.numbers import parse_count
 from portal.domain.papers import service as papers
 from portal.domain.sepa import rules as sepa_rules
 from portal.domain.sepa import service as sepa
@@ -120,15 +121,15 @@ async def record_paper_mandate(
     request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
     ctx = await staff_page(request, member, sid)
-    family = str(data.get("famille") or "")
+    family = parse_count(data.get("famille"))
     signed_on = parse_day(data.get("signe_le"))
-    if not family.isdigit() or len(family) > 10:
+    if family is None:
         return await _error(request, ctx, "Choisissez la famille du mandat.")
     if signed_on is None:
         return await _error(request, ctx, "Indiquez la date de signature du mandat papier.")
     try:
         mandate = await sepa.record_paper_mandate(
-            ctx.actor, ctx.sid, int(family), data.get("titulaire", ""), data.get("iban", ""),
+            ctx.actor, ctx.sid, family, data.get("titulaire", ""), data.get("iban", ""),
             data.get("bic", ""), signed_on,
         )  # fmt: skip
     except sepa.NotFound:
