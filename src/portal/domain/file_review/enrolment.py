@@ -22,6 +22,7 @@ from portal.domain.family_file import rules
 from portal.domain.family_file import service as family_file
 from portal.domain.family_file.rules import FileError
 from portal.domain.file_review.checks import notify_family
+from portal.domain.numbers import parse_count
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.tables import (
@@ -362,10 +363,11 @@ def parse_offer(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         text = first(name)
         if not text:
             return None
-        if not text.isdigit() or int(text) > 25:
+        years = parse_count(text)
+        if years is None or years > 25:
             errors.append(f"{label} : un nombre d'années entre 0 et 25.")
             return None
-        return int(text)
+        return years
 
     start = rules.parse_date(first("debut"), "Début de la période", errors)
     end = rules.parse_date(first("fin"), "Fin de la période", errors)

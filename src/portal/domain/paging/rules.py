@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.domain.numbers import parse_count
+
 PAGE_SIZE = 50
 # Beyond this a page number is nonsense typed in the address bar (and would overflow).
 _MAX_PAGE = 1_000_000
@@ -12,9 +14,10 @@ _MAX_PAGE = 1_000_000
 def page_number(raw: object) -> int:
     """`?page=` as asked: a positive integer, anything else is the first page."""
     text = str(raw or "").strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         return 1
-    return min(max(int(text), 1), _MAX_PAGE)
+    number = parse_count(text)  # None beyond the integers: the last page we serve
+    return _MAX_PAGE if number is None else min(max(number, 1), _MAX_PAGE)
 
 
 def french_number(n: int) -> str:

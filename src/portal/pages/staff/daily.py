@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 
 from portal.domain.french_dates import long_date as french_date
 from portal.domain.french_dates import short_date
-from portal.domain.paging.rules import Paging, page_number
 from portal.domain.numbers import parse_count
+from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
 from portal.domain.staff.rules import FormError, Presence

@@ -17,6 +17,7 @@ from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.family_file.rules import DIETS, LINKS, FileError, parse_date
 from portal.domain.file_review import accounts
 from portal.domain.file_review import checks as service
+from portal.domain.numbers import parse_count
 from portal.domain.staff.service import NotFound as StaffNotFound
 from portal.pages.family_file import document_response
 from portal.settings import Settings
@@ -160,7 +161,7 @@ async def decide_document(
     decision = _text(data, "decision")
     errors: list[str] = []
     valid_until = parse_date(_text(data, "valable_jusqu"), "Valable jusqu'au", errors)
-    family_id = int(_text(data, "famille") or 0) if _text(data, "famille").isdigit() else 0
+    family_id = parse_count(_text(data, "famille")) or 0
     try:
         if decision not in ("valider", "refuser"):
             raise FileError("Choisissez de valider ou de refuser le document.")
@@ -188,7 +189,7 @@ async def decide_change(
     ctx = await staff_page(request, member, sid)
     settings: Settings = request.app.state.settings
     decision = _text(data, "decision")
-    family_id = int(_text(data, "famille")) if _text(data, "famille").isdigit() else 0
+    family_id = parse_count(_text(data, "famille")) or 0
     try:
         if decision not in ("valider", "refuser"):
             raise FileError("Choisissez de valider ou de refuser la modification.")
@@ -243,7 +244,8 @@ async def health_page(
 ) -> Template:  # fmt: skip
     ctx = await staff_page(request, member, sid)
     activities = await service.activities(ctx.sid)
-    activity_id = int(activite) if activite.isdigit() else (activities[0][0] if activities else 0)
+    asked = parse_count(activite)
+    activity_id = asked if asked is not None else (activities[0][0] if activities else 0)
     day = parse_day(jour) or ctx.today
     name, rows = "", list[service.HealthRow]()
     if activity_id:

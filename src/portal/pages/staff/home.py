@@ -10,8 +10,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.stores.base import Store
 
-from portal.domain.staff import mfa, overview
 from portal.domain.numbers import parse_count
+from portal.domain.staff import mfa, overview
 from portal.domain.staff import service as staff
 from portal.settings import Settings
 from portal.web import throttle
