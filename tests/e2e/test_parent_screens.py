@@ -333,3 +333,153 @@ async def test_text_zoom_200_keeps_the_calendar_within_the_screen(journey: Journ
             await page.screenshot(path=str(ARTIFACTS / f"{zoomed.name}-{label}.png"))
     finally:
         await context.close()
+
+
+HEARD = """(selector) => Array.from(document.querySelectorAll(selector)).map((el) => {
+  const heard = el.cloneNode(true);
+  heard.querySelectorAll('[aria-hidden="true"]').forEach((n) => n.remove());
+  return heard.textContent.replace(/\\s+/g, ' ').trim();
+})"""
+
+# What a state looks like without its words: glyph, colours, pattern and border.
+LOOKS = """(selector) => Array.from(document.querySelectorAll(selector)).map((el) => {
+  const style = getComputedStyle(el);
+  return {
+    state: Array.from(el.classList).filter((c) => c.startsWith('calendar__day--')).join(' '),
+    looks: [el.textContent.trim(), style.backgroundColor, style.backgroundImage,
+            style.borderTopStyle, style.borderTopColor].join(' | '),
+  };
+})"""
+
+
+async def _distinct_states(page: Page, selector: str) -> int:
+    looks = await page.evaluate(LOOKS, selector)
+    by_state: dict[str, str] = {}
+    for item in looks:
+        by_state.setdefault(item["state"], item["looks"])
+    assert len(set(by_state.values())) == len(by_state), by_state
+    return len(by_state)
+
+
+async def _board(journey: Journey, query: str) -> None:
+    await journey.goto(f"/reservations?{query}")
+    await journey.settled()
+
+
+async def test_calendar_states_tools_names_and_day_order(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("dupont", "Demo-Dupont-2026")
+    await _board(journey, "activite=tous")
+    # 8 aggregate states, each its own glyph and look (the legend draws them like the days).
+    assert await _distinct_states(page, ".calendar-legend .calendar__swatch") == 10
+    names = await page.evaluate(HEARD, "a.calendar__day")
+    assert names
+    for name in names:
+        # "lundi 7 décembre 2026 : réservé (Restauration Scolaire), libre (Accueil Soir…)"
+        assert re.search(r"\d{4} : [a-zà].*\(.+\)", name), name
+        assert " ," not in name and "Vous avez" not in name, name
+    # Rendered days in different states never look the same.
+    await _distinct_states(page, ".calendar .calendar__day:not(.calendar__day--outside)")
+    await journey.shot("calendrier-etats")
+
+    # The day list of "toutes les activités" in time order.
+    await page.locator("a.calendar__day--booked, a.calendar__day--available").first.click()
+    await page.wait_for_selector(".day-list__item")
+    await journey.settled()
+    hours = [
+        t.split(" – ")[0][-5:]
+        for t in await page.locator(".day-list__text > span:first-of-type").all_inner_texts()
+    ]
+    assert len(hours) >= 2 and hours == sorted(hours), hours
+    await journey.shot("liste-du-jour-horaires")
+
+    await page.goto(journey.base_url + "/reservations?activite=tous")
+    await page.select_option("#activity-select", label="Restauration Scolaire")
+    await page.wait_for_selector(".calendar__week-toggle")
+    await journey.settled()
+    assert await _distinct_states(page, ".calendar-legend .calendar__swatch") == 10
+    tools = await page.locator(".calendar__week-toggle").evaluate_all(
+        "(bs) => bs.map((b) => b.getAttribute('aria-label'))"
+    )
+    said = r"Sem\. : (réserver|annuler|rien à réserver ni à annuler) la semaine du "
+    assert tools and all(re.match(said, t) for t in tools), tools
+    month_tool = await page.locator(".quick-tools button").inner_text()
+    assert month_tool in (
+        "Réserver tout le mois",
+        "Annuler tout le mois",
+        "Tout le mois : rien à réserver ni à annuler",
+    )
+    weekday_tools = await page.locator(".calendar__weekday-toggle").evaluate_all(
+        "(bs) => bs.map((b) => b.getAttribute('aria-label'))"
+    )
+    assert all(re.search(r"(réserver|annuler) tous les|rien à", t) for t in weekday_tools)
+    names = await page.evaluate(HEARD, ".calendar__day:not(.calendar__day--outside)")
+    assert any("(Restauration Scolaire)" in n for n in names)
+    assert not [n for n in names if " ," in n or "Activité réservée" in n]
+    await journey.shot("calendrier-outils")
+
+
+async def test_modify_and_abandon_return_to_the_same_calendar(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("dupont", "Demo-Dupont-2026")
+    await _board(journey, "activite=tous")
+    amalia = page.get_by_role("link", name="Amalia", exact=True)
+    await amalia.click()
+    await expect_current(page, "Amalia")
+    await page.select_option("#activity-select", label="Restauration Scolaire")
+    await page.wait_for_selector(".calendar__week-toggle")
+    await journey.settled()
+    title = await page.locator("#month-title").inner_text()
+    await page.get_by_role("link", name="Mois suivant").click()
+    await page.wait_for_function(
+        "(t) => document.querySelector('#month-title').innerText !== t", arg=title
+    )
+    await journey.settled()
+    month = await page.locator("#month-title").inner_text()
+    free = page.locator("button.calendar__day--available:not(.calendar__day--draft-book)")
+    await free.first.click()
+    await page.wait_for_selector("#basket-bar .button")
+    await journey.settled()
+    async with page.expect_navigation():
+        await page.locator("#basket-bar").get_by_role("link", name="Valider").click()
+    async with page.expect_navigation():
+        await page.get_by_role("link", name="Modifier").click()
+    assert "activite=" in page.url and "mois=" in page.url, page.url
+    assert await page.locator("#month-title").inner_text() == month
+    chosen = await page.locator("#activity-select option:checked").inner_text()
+    assert chosen.strip() == "Restauration Scolaire"
+    await expect_current(page, "Amalia")
+    await journey.shot("modifier-meme-calendrier")
+    async with page.expect_navigation():
+        await page.locator("#basket-bar").get_by_role("button", name="Abandonner").click()
+    assert (
+        "Vos demandes non validées ont été abandonnées" in await page.locator("main").inner_text()
+    )
+    assert await page.locator("#month-title").inner_text() == month
+    chosen = await page.locator("#activity-select option:checked").inner_text()
+    assert chosen.strip() == "Restauration Scolaire"
+    await expect_current(page, "Amalia")
+
+
+async def expect_current(page: Page, child: str) -> None:
+    current = page.locator(f'.child-tabs a[aria-current="true"]:has-text("{child}")')
+    await current.wait_for(timeout=10_000)
+
+
+async def test_blocked_family_sees_a_read_only_calendar(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("martin", "Demo-Martin-2026")
+    await _board(journey, "activite=tous")
+    main = await page.locator("main").inner_text()
+    assert "Réservations impossibles" in main
+    notice = page.locator("main .notice--warning").first
+    assert await notice.get_by_role("link").count() >= 1  # the way out: pay, sign, complete
+    assert await page.locator("#calendar-read-only").is_visible()
+    assert await page.locator(".calendar__day").count() > 20  # the calendar is still shown
+    assert not await page.locator("button.calendar__day").count()
+    await journey.shot("calendrier-lecture-seule")
+    await page.select_option("#activity-select", label="Restauration Scolaire")
+    await page.wait_for_selector(".activity-hours")
+    await journey.settled()
+    assert not await page.locator("button.calendar__day").count()
+    assert not await page.locator(".calendar__week-toggle, .quick-tools button").count()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 
 from portal import clock
 from portal.db import read_snapshot
-from portal.domain.booking import apply, drafting, quicktools, tracking, views
+from portal.domain.booking import apply, day_names, drafting, quicktools, tracking, views
 from portal.domain.booking.scope import BookingError, BookingScope, load_scope
 from portal.domain.booking.states import AggregateState, DayState, DraftAction, TapAction
 from portal.domain.french_dates import (
@@ -31,7 +31,7 @@ from portal.domain.french_dates import (
 from portal.domain.numbers import parse_count
 from portal.web.basket import load_basket, save_basket
 from portal.web.context import Parent, ParentContext
-from portal.web.forms import MultiForm, int_or_none
+from portal.web.forms import Form, MultiForm, int_or_none
 from portal.web.render import flash, page, see_other
 
 ALL = "tous"
@@ -94,8 +94,10 @@ ICON_GLYPHS = {
     "booked-locked": "☑",
     "waitlisted": "◐",
     "waitlisted-locked": "◑",
-    "booked-waitlist": "✓",
-    "booked-locked-waitlist": "☑",
+    # Booked with a waitlisted activity: the booked glyph with the waitlist one, so that
+    # no two states of a calendar share a glyph (and a striped pattern, in app.css).
+    "booked-waitlist": "✓≡",
+    "booked-locked-waitlist": "☑≡",
     "draft-book": "+",
     "draft-cancel": "−",
 }
@@ -165,8 +167,23 @@ async def calendar_context(
         "short_weekdays": SHORT_WEEKDAYS,
         "legend": legend(activity is not None),
         "glyphs": ICON_GLYPHS,
+        "tools": quicktools.month_tools(
+            [(c.day, c.in_month, c.single.view if c.single else None) for c in week]
+            for week in month.weeks
+        )
+        if activity
+        else None,
+        "day_summary": lambda entries: day_names.day_summary(
+            (e.activity.name, e.view) for e in entries
+        ),
         "basket_count": len(basket),
         "block_reasons": scope.person_block_reasons(selection.person_id),
+        # Blocked (debt, file, rules): the calendar is shown read-only, no tap that fails.
+        "read_only": bool(scope.person_block_reasons(selection.person_id))
+        and all(
+            scope.block_reasons(selection.person_id, a.id)
+            for a in ([activity] if activity else scope.activities_of(selection.person_id))
+        ),
         "french_date": long_date,
         "today": today,
     }
@@ -300,6 +317,12 @@ async def day_context(
         "glyphs": ICON_GLYPHS,
         "basket_count": len(basket),
         "back_query": selection.query(),
+        # Activities this child cannot book now (debt, file, rules): shown, not tappable.
+        "blocked_ids": {
+            e.activity.id
+            for e in entries
+            if scope.block_reasons(selection.person_id, e.activity.id)
+        },
     }
 
 
@@ -474,8 +497,28 @@ async def recap_page(request: Request[Any, Any, Any], parent: Parent) -> Templat
         context = await recap_context(request, parent)
     return page(
         request, "pages/booking/recap.html", parent, page_title="Récapitulatif de vos demandes",
-        nav_active="reservations", **context,
+        nav_active="reservations", back_query=await _back_query(parent, request.query_params),
+        **context,
     )  # fmt: skip
+
+
+async def _back_query(parent: ParentContext, values: Any) -> str:
+    """The calendar's child, activity and month to return to (« Modifier », « Abandonner »),
+    read back through the selection rules; nothing when none was given."""
+    if not values.get("personne"):
+        return ""
+    scope = await load_scope(parent.family_id)
+    try:
+        selection = selection_from(
+            scope,
+            values.get("personne"),
+            values.get("activite"),
+            values.get("mois"),
+            clock.local_today(str(scope.tz)),
+        )
+    except NotFoundException:
+        return ""
+    return selection.query()
 
 
 @post("/reservations/valider")
@@ -547,13 +590,18 @@ async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Templa
     )
 
 
+def parse_qs_single(query: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(query[:500]).items() if values}
+
+
 @post("/reservations/abandonner")
-async def abandon(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
+async def abandon(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Redirect:
     basket = load_basket(request, parent.family_id)
     basket.clear()
     save_basket(request, parent.family_id, basket)
     flash(request, "Vos demandes non validées ont été abandonnées.", "info")
-    return see_other("/reservations")
+    back = await _back_query(parent, parse_qs_single(str(data.get("retour") or "")))
+    return see_other("/reservations" + (f"?{back}" if back else ""))
 
 
 # --- copy ("Importer") ---------------------------------------------------------------

@@ -103,3 +103,33 @@ def apply_changes(
         else:
             result[change.day] = change.draft
     return result
+
+
+@dataclass(frozen=True)
+class MonthTools:
+    """What each quick tool of a month would do if tapped now (said on the tool itself)."""
+
+    month: ToolAction
+    weeks: tuple[ToolAction, ...]
+    weekdays: tuple[ToolAction, ...]  # Monday first
+
+
+def preview(views: Iterable[DayView | None]) -> ToolAction:
+    """The action the seed rule takes on this set, without changing anything."""
+    present = [v for v in views if v is not None]
+    return toggle([v.day for v in present], {v.day: v for v in present}).action
+
+
+def month_tools(weeks: Iterable[Iterable[tuple[date, bool, DayView | None]]]) -> MonthTools:
+    """Previews of the month, each week and each weekday tool, from the displayed grid
+    (day, in the month, the selected activity's view of that day or None)."""
+    grid = [[(day, view if in_month else None) for day, in_month, view in week] for week in weeks]
+    every = [view for week in grid for _, view in week]
+    return MonthTools(
+        month=preview(every),
+        weeks=tuple(preview(view for _, view in week) for week in grid),
+        weekdays=tuple(
+            preview(view for week in grid for day, view in week if day.weekday() == weekday)
+            for weekday in range(7)
+        ),
+    )

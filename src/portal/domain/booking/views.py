@@ -217,4 +217,6 @@ async def day_entries(
     now = now or clock.utcnow()
     activities = scope.activities_of(person_id)
     views = await day_views(scope, person_id, [a.id for a in activities], day, day, basket, now)
-    return [views[(a.id, day)] for a in activities if (a.id, day) in views]
+    entries = [views[(a.id, day)] for a in activities if (a.id, day) in views]
+    # In time order, as the day goes (morning care, canteen, evening care).
+    return sorted(entries, key=lambda e: (e.activity.start_time, e.activity.end_time))
