@@ -209,7 +209,8 @@ async def test_every_parent_page_passes_axe(journey: Journey, smtp_server: SmtpS
     await _month_with(page, "a.calendar__day--available")
     await _swap(page, page.locator("a.calendar__day--available").first.click)
     await audit.check("liste-du-jour")
-    await _swap(page, page.locator(".day-list__item button").first.click)
+    # The list is in time order (issue 12): the first activity without times toggles here.
+    await _swap(page, page.locator(".day-list__item:not([data-time-entry]) button").first.click)
     await audit.check("liste-du-jour-apres-choix")
     await _swap(page, page.get_by_role("link", name="Retour au mois").click)
     await _swap(page, lambda: page.select_option("#activity-select", label="Restauration Scolaire"))

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Page, expect
 
 from portal.tables import Person
 from tests.e2e.conftest import ARTIFACTS, VIEWPORTS, Journey
@@ -483,3 +483,66 @@ async def test_blocked_family_sees_a_read_only_calendar(journey: Journey) -> Non
     await journey.settled()
     assert not await page.locator("button.calendar__day").count()
     assert not await page.locator(".calendar__week-toggle, .quick-tools button").count()
+
+
+async def _euros(text: str) -> int:
+    digits = re.sub(r"[^\d]", "", text)
+    return int(digits or 0)
+
+
+async def test_times_for_several_days_show_days_and_costs(journey: Journey) -> None:
+    page = journey.page
+    await journey.login("dupont", "Demo-Dupont-2026")
+    # From a day's list: the times page for that day, then back to that day.
+    await _board(journey, "activite=tous")
+    days = page.locator("a.calendar__day--available, a.calendar__day--booked")
+    found = False
+    for index in range(min(await days.count(), 8)):
+        href = str(await days.nth(index).get_attribute("href"))
+        await journey.goto(href)
+        book = page.get_by_role("button", name=re.compile(r"Réserver.*Accueil Soir"))
+        if await book.count():
+            found = True
+            break
+    assert found, "aucun jour où réserver l'accueil du soir"
+    day_path = href.split("?")[0]
+    async with page.expect_navigation(url=re.compile(r"/reservations/horaires")):
+        await book.first.click()
+    assert "depuis=" in page.url
+    rows = page.locator("#times-cost-table tbody tr")
+    assert await rows.count() == 1
+    before = await page.locator("#times-cost-table tfoot td").inner_text()
+    await page.select_option("#f-depart", index=0)
+    await expect(page.locator("#times-cost-table tfoot td")).not_to_have_text(before)
+    await journey.shot("horaires-un-jour")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Ajouter à mes demandes").click()
+    assert day_path in page.url, page.url  # back to the day it came from
+    assert await page.locator(".day-list__item").count() >= 1
+
+    # Several days at once (a week tool): each day listed with its cost, and the total.
+    await journey.goto("/reservations?activite=tous")
+    await page.select_option("#activity-select", label="Accueil Soir 1/2 heure")
+    await page.wait_for_selector(".calendar__week-toggle")
+    await journey.settled()
+    weeks = page.locator("button.calendar__week-toggle.quick-tool--book")
+    for _ in range(3):
+        if await weeks.count():
+            break
+        await page.get_by_role("link", name="Mois suivant").click()
+        await page.wait_for_timeout(500)
+        await journey.settled()
+    assert await weeks.count(), "aucune semaine à réserver"
+    async with page.expect_navigation(url=re.compile(r"/reservations/horaires")):
+        await weeks.first.click()
+    count = await rows.count()
+    assert count > 1
+    assert f"ces {count} jours" in await page.locator("#times-cost-title").inner_text()
+    costs = [await _euros(t) for t in await rows.locator("td.num").all_inner_texts()]
+    total = await _euros(await page.locator("#times-cost-table tfoot td").inner_text())
+    assert total == sum(costs) > 0, (costs, total)
+    await journey.shot("horaires-plusieurs-jours")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Ajouter à mes demandes").click()
+    # One demand from the day's list above, then one per day of the week.
+    assert f"{count + 1} demandes non validées" in await page.locator("#basket-bar").inner_text()

@@ -18,7 +18,15 @@ from litestar.response import Redirect, Template
 
 from portal import clock
 from portal.db import read_snapshot
-from portal.domain.booking import apply, day_names, drafting, quicktools, tracking, views
+from portal.domain.booking import (
+    apply,
+    day_names,
+    drafting,
+    quicktools,
+    time_costs,
+    tracking,
+    views,
+)
 from portal.domain.booking.scope import BookingError, BookingScope, load_scope
 from portal.domain.booking.states import AggregateState, DayState, DraftAction, TapAction
 from portal.domain.french_dates import (
@@ -263,14 +271,28 @@ async def handle_tap(
     return TapResult(scope, selection, outcome, outcome.message, tuple(days))
 
 
-def times_url(selection: Selection, activity_id: int, days: tuple[date, ...]) -> str:
-    return "/reservations/horaires?" + urlencode(
-        {
-            "personne": selection.person_id,
-            "activite": activity_id,
-            "mois": f"{selection.year:04d}-{selection.month:02d}",
-            "jours": ",".join(d.isoformat() for d in days),
-        }
+def times_url(
+    selection: Selection, activity_id: int, days: tuple[date, ...], from_day: bool = False
+) -> str:
+    """The times page; ``from_day``: asked from a day's list, which it returns to."""
+    values: dict[str, Any] = {
+        "personne": selection.person_id,
+        "activite": activity_id,
+        "mois": f"{selection.year:04d}-{selection.month:02d}",
+        "jours": ",".join(d.isoformat() for d in days),
+    }
+    if from_day and len(days) == 1:
+        values["depuis"] = days[0].isoformat()
+    return "/reservations/horaires?" + urlencode(values)
+
+
+def back_from_times(selection: Selection, from_day: date | None) -> str:
+    """Where the times page goes back to: the day's list it came from, or the month."""
+    if from_day is None:
+        return "/reservations?" + selection.query()
+    month = f"{selection.year:04d}-{selection.month:02d}"
+    return f"/reservations/jour/{from_day.isoformat()}?" + urlencode(
+        {"personne": selection.person_id, "mois": month}
     )
 
 
@@ -279,7 +301,10 @@ async def tap(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) 
     result = await handle_tap(request, parent, data)
     activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
     if result.outcome and result.outcome.needs_times and activity_id:
-        return see_other(times_url(result.selection, activity_id, result.outcome.needs_times))
+        from_day = bool(int_or_none(data.get("activite_cible")))
+        return see_other(
+            times_url(result.selection, activity_id, result.outcome.needs_times, from_day)
+        )
     if result.error:
         flash(request, result.error, "error")
     back = data.get("retour")
@@ -372,6 +397,9 @@ async def times_context(
     activite: Any,
     mois: Any,
     jours: str,
+    depuis: Any = None,
+    arrivee: Any = None,
+    depart: Any = None,
 ) -> dict[str, Any]:
     scope = await load_scope(parent.family_id)
     today = clock.local_today(str(scope.tz))
@@ -393,7 +421,21 @@ async def times_context(
         for cell in week
         if cell.in_month and (entry := cell.single) and entry.view.tap is TapAction.CANCEL
     ]
+    from_day = _parse_days(str(depuis or ""))
+    arrival_text = [t.strftime("%H:%M") for t in activity.arrivals]
+    departure_text = [t.strftime("%H:%M") for t in activity.departures]
+    # The times the cost is shown for: those asked (recalculated), else the preselected ones.
+    arrival = str(arrivee) if arrivee in arrival_text else (arrival_text or [""])[0]
+    departure = str(depart) if depart in departure_text else (departure_text or [""])[-1]
+    cost = await time_costs.times_cost(
+        scope, activity, days, _parse_time(arrival), _parse_time(departure)
+    )
     return {
+        "cost": cost,
+        "chosen_arrival": arrival,
+        "chosen_departure": departure,
+        "from_day": from_day[0].isoformat() if len(from_day) == 1 else "",
+        "back_url": back_from_times(selection, from_day[0] if len(from_day) == 1 else None),
         "cancellable": cancellable,
         "scope": scope,
         "selection": selection,
@@ -416,8 +458,13 @@ async def times_page(
     activite: FromQuery[str | None] = None,
     mois: FromQuery[str | None] = None,
     jours: FromQuery[str] = "",
+    depuis: FromQuery[str | None] = None,
+    arrivee: FromQuery[str | None] = None,
+    depart: FromQuery[str | None] = None,
 ) -> Template:
-    context = await times_context(request, parent, personne, activite, mois, jours)
+    context = await times_context(
+        request, parent, personne, activite, mois, jours, depuis, arrivee, depart
+    )
     return page(
         request, "pages/booking/times.html", parent, page_title="Horaires",
         nav_active="reservations", **context,
@@ -452,6 +499,9 @@ async def times_submit(
         data.get("activite"),
         data.get("mois"),
         str(data.get("jours", "")),
+        data.get("depuis"),
+        data.get("arrivee"),
+        data.get("depart"),
     )
     scope: BookingScope = context["scope"]
     selection: Selection = context["selection"]
@@ -472,7 +522,7 @@ async def times_submit(
             nav_active="reservations", **context,
         )  # fmt: skip
     save_basket(request, parent.family_id, basket)
-    return see_other("/reservations?" + selection.query())
+    return see_other(context["back_url"])
 
 
 # --- recap, confirmation, result -----------------------------------------------------

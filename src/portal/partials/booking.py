@@ -64,7 +64,12 @@ async def _tap(
         return Response(
             content="",
             headers={
-                "HX-Location": times_url(result.selection, activity_id, result.outcome.needs_times)
+                "HX-Location": times_url(
+                    result.selection,
+                    activity_id,
+                    result.outcome.needs_times,
+                    from_day=bool(int_or_none(data.get("activite_cible"))),
+                )
             },
         )
     back = data.get("retour")
