@@ -87,7 +87,10 @@ async def _tap(
         return _fragment("partials/booking/day_fragment.html", context)
     selection = result.selection
     activity = result.scope.activities.get(selection.activity_id or -1)
-    if activity is None:  # no activity chosen: the board as it is now
+    quick_tool = not str(data.get("cible", "")).startswith("jour:")
+    # No activity chosen, or a quick tool (many days, and the tools' own « Réserver … » /
+    # « Annuler … » change with them): the board as it is now.
+    if activity is None or quick_tool:
         context = await calendar_context(
             request, parent, selection.person_id, data.get("activite"), data.get("mois"),
             scope=result.scope,
