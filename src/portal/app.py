@@ -15,7 +15,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import File, Redirect, Template
@@ -38,6 +38,7 @@ from portal.db import (
     start_pool,
     use_engine,
 )
+from portal.domain.errors import NotFound
 from portal.pages import (
     auth,
     booking,
@@ -70,6 +71,7 @@ from portal.web.forms import bounded_path_params
 from portal.web.head import head_as_get
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
+from portal.web.staff import staff_context
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,11 @@ def _french_detail(status: int, detail: str) -> str:
     if not detail or (detail.isascii() and status in DEFAULT_DETAILS):
         return DEFAULT_DETAILS.get(status, detail)
     return detail
+
+
+def _not_found_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Any area's NotFound is the French 404 page (what was asked for stays unsaid)."""
+    return _error_handler(request, NotFoundException())
 
 
 def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -358,6 +365,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         dependencies={
             "parent": Provide(load_parent),
             "member": Provide(staff.load_staff),
+            "ctx": Provide(staff_context),
         },
         guards=[bounded_path_params],
         # Sessions first: the CSRF check binds tokens to the session it loads.
@@ -379,7 +387,11 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             engine_callback=_configure_jinja,
         ),
         plugins=[HTMXPlugin()],
-        exception_handlers={RedirectTo: _redirect_handler, Exception: _error_handler},
+        exception_handlers={
+            NotFound: _not_found_handler,
+            RedirectTo: _redirect_handler,
+            Exception: _error_handler,
+        },
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         openapi_config=None,

@@ -16,7 +16,7 @@ from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.family_file.rules import FileError
 from portal.domain.family_file.service import children_of
 from portal.domain.file_review import enrolment
-from portal.pages.staff.common import Member, not_found, render, staff_page
+from portal.pages.staff.common import Staff, not_found, render
 from portal.settings import Settings
 from portal.web.context import Parent
 from portal.web.forms import MultiForm, int_or_none
@@ -92,10 +92,9 @@ async def cancel_enrolment(
 
 @get("/gestion/s/{sid:int}/inscriptions")
 async def staff_requests(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     etat: FromQuery[str] = "pending", format: FromQuery[str] = "",
 ) -> Template | Response[bytes]:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     status = etat if etat in enrolment.STATUS_LABELS or etat == "" else "pending"
     lines = await enrolment.structure_requests(ctx.sid, status)
     if format in ("csv", "xlsx"):
@@ -127,10 +126,9 @@ async def staff_requests(
 
 @post("/gestion/s/{sid:int}/inscriptions/{erid:int}/decision")
 async def staff_decide(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], erid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], erid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     settings: Settings = request.app.state.settings
     decision = _first(data, "decision")
     try:
@@ -159,9 +157,8 @@ async def staff_decide(
 
 @get("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions-portail")
 async def offer_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     offer = next((o for o in await enrolment.offers(ctx.sid) if o.activity_id == aid), None)
     if offer is None:
         raise not_found("Cette activité")
@@ -173,10 +170,9 @@ async def offer_page(
 
 @post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions-portail")
 async def save_offer(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         errors = await enrolment.save_offer(ctx.actor, ctx.sid, aid, data)
     except enrolment.NotFound:

@@ -261,10 +261,7 @@ async def family_payment(
 ) -> payments.PaymentView:
     if payment_id > MAX_ID:
         raise NotFoundException()
-    try:
-        view = await payments.payment_view(payment_id, parent.family_id)
-    except payments.NotFound:
-        raise NotFoundException() from None
+    view = await payments.payment_view(payment_id, parent.family_id)  # NotFound: the 404 page
     if ask_bank and not view.is_final:
         settings: Settings = request.app.state.settings
         await payments.refresh_from_backend(

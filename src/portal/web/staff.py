@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 
 from portal import clock
 from portal.domain.staff import service as staff
@@ -142,3 +143,18 @@ async def staff_page(request: Request[Any, Any, Any], member: StaffMember, sid: 
     structures = await staff.managed_structures(member)
     request.session["staff_structure_id"] = structure.id
     return StaffPage(member, structure, structures, layout_for(member, structure, structures))
+
+
+async def staff_context(
+    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+) -> StaffPage:
+    """Dependency `ctx` of every /gestion/s/{sid}/... handler: the structure check, once.
+
+    Declared with the app's dependencies, beside `member`; a handler that takes `ctx`
+    never reaches its body for a structure its staff member does not manage (404).
+    """
+    return await staff_page(request, member, sid)
+
+
+# A handler parameter `ctx: Staff` receives the checked StaffPage.
+Staff = NamedDependency[StaffPage]

@@ -259,3 +259,18 @@ async def test_structure_switch_and_typed_ids(
     assert response.status_code == 404
     assert "Page introuvable" in response.text
     assert "ne vous est pas rattachée" in response.text
+
+
+async def test_every_structure_route_takes_the_checked_structure(live: LiveServer) -> None:
+    """The structure check is the `ctx` dependency: a handler without it would skip it."""
+    import inspect
+
+    unchecked = [
+        f"{route.path} {handler.fn.__name__}"
+        for route in live.app.routes
+        if route.path.startswith(("/gestion/s/{sid:int}", "/partials/gestion/s/{sid:int}"))
+        for handler in getattr(route, "route_handlers", [])
+        if handler.fn.__name__ != "options_handler"  # Litestar's own OPTIONS answers
+        and "ctx" not in inspect.signature(handler.fn).parameters
+    ]
+    assert unchecked == []

@@ -12,6 +12,7 @@ import anyio.to_thread
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import errors
 from portal.domain.accounts import rules
 from portal.domain.accounts.passwords import (
     hash_password_async,
@@ -30,7 +31,7 @@ from portal.tables import (
 )
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """The row does not exist or does not belong to the account."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import errors
 from portal.domain.accounts.rules import split_emails
 from portal.domain.family_file import rules
 from portal.domain.family_file.rules import FileError
@@ -32,7 +33,7 @@ from portal.tables import (
 )
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """Not there, or not this family's: the page answers 404."""
 
 

@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import errors
 from portal.domain.booking.eligibility import (
     BlockCode,
     BlockReason,
@@ -55,7 +56,7 @@ PAYMENT_MODES = {
 ONLINE_PAYMENT_LABEL = "Paiement en ligne"
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """The row does not exist or does not belong to the family."""
 
 

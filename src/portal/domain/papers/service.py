@@ -14,6 +14,7 @@ from typing import Any
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import errors
 from portal.domain.money.rules import Month
 from portal.domain.papers import rules
 from portal.domain.papers.rules import (
@@ -49,7 +50,7 @@ LOGO_TYPES = {"image/png", "image/jpeg", "image/svg+xml"}
 MAX_LOGO_BYTES = 200_000
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """No such row for this family (or structure)."""
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import errors
 from portal.domain.accounts.rules import parse_emails
 from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
@@ -47,7 +48,7 @@ class PaymentError(ValueError):
     """The payment cannot be started (French message for the parent)."""
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """No such payment for this family."""
 
 

@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import errors
 from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
 from portal.domain.money_format import format_euros
@@ -36,7 +37,7 @@ from portal.tables import (
 )
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """No such family in this structure."""
 
 

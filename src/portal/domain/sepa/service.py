@@ -19,6 +19,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import errors
 from portal.domain.money.rules import Month
 from portal.domain.money_format import format_euros
 from portal.domain.notifications.service import family_addresses, render_email
@@ -42,7 +43,7 @@ from portal.tables import (
 PAYMENT_MODE = "PRELEVEMENT"
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """No such mandate, run or debit for this family or structure."""
 
 

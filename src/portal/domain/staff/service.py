@@ -7,6 +7,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from portal.domain import errors
 from portal.domain.accounts import rules
 from portal.domain.accounts.passwords import (
     hash_password_async,
@@ -98,7 +99,7 @@ async def staff_structures(staff_id: int) -> list[Structure]:
 # --- scope: which structures a staff member serves ------------------------------------
 
 
-class NotFound(LookupError):
+class NotFound(errors.NotFound):
     """Not there, or not in the staff member's structures: the page answers 404."""
 
 

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from portal import clock
 from portal.db import collect_after_commit, write_transaction
+from portal.domain import errors
 from portal.domain.exports.tabular import Table, write_csv_file
 from portal.domain.exports.xlsx import write_xlsx_file
 from portal.domain.money import service as money
@@ -40,7 +41,7 @@ TRANSMIT_BATCH = 5_000
 REPORT_BATCH = 250
 
 
-class StructureNotFound(LookupError):
+class StructureNotFound(errors.NotFound):
     """No structure has this id."""
 
 

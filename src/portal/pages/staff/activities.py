@@ -20,12 +20,11 @@ from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
 from .common import (
-    Member,
+    Staff,
     StaffPage,
     not_found,
     render,
     shift_month,
-    staff_page,
     values,
 )
 
@@ -82,9 +81,8 @@ def submitted_form(data: dict[str, Any]) -> dict[str, Any]:
 
 @get("/gestion/s/{sid:int}/activites")
 async def activities_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     rows = await service.activities(ctx.sid)
     return render(
         request, ctx, "pages/staff/activities.html", title="Activités", nav="activites",
@@ -112,9 +110,8 @@ async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, 
 
 @get("/gestion/s/{sid:int}/activites/nouvelle")
 async def new_activity_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     context = await _edit_context(ctx, None)
     return render(
         request, ctx, "pages/staff/activity.html", title="Nouvelle activité", nav="activites",
@@ -124,9 +121,8 @@ async def new_activity_page(
 
 @post("/gestion/s/{sid:int}/activites/nouvelle")
 async def create_activity(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: MultiForm
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     wallet_types = await service.wallet_types(ctx.sid)
     try:
         parsed = rules.parse_activity_form(data, [w.id for w in wallet_types], ctx.tz)
@@ -151,9 +147,8 @@ async def _activity(ctx: StaffPage, aid: int) -> Activity:
 
 @get("/gestion/s/{sid:int}/activites/{aid:int}")
 async def activity_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
     context = await _edit_context(ctx, activity)
     return render(
@@ -164,10 +159,9 @@ async def activity_page(
 
 @post("/gestion/s/{sid:int}/activites/{aid:int}")
 async def update_activity(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
     wallet_types = await service.wallet_types(ctx.sid)
     try:
@@ -186,10 +180,9 @@ async def update_activity(
 
 @post("/gestion/s/{sid:int}/activites/{aid:int}/tarifs")
 async def set_tariff(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
     try:
         parsed = rules.parse_tariff_form(data)
@@ -212,10 +205,9 @@ async def set_tariff(
 
 @post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions")
 async def set_enrolments(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
 ) -> Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     await _activity(ctx, aid)
     chosen = {n for v in values(data, "personne") if (n := parse_count(v)) is not None}
     try:
@@ -255,10 +247,9 @@ async def _days_context(ctx: StaffPage, activity: Activity, mois: str | None) ->
 
 @get("/gestion/s/{sid:int}/activites/{aid:int}/journees")
 async def days_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     mois: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
     context = await _days_context(ctx, activity, mois)
     return render(
@@ -269,10 +260,9 @@ async def days_page(
 
 @post("/gestion/s/{sid:int}/activites/{aid:int}/generer")
 async def generate_days(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], aid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     activity = await _activity(ctx, aid)
     weekdays = values(data, "jours")
     try:
@@ -309,10 +299,9 @@ async def _day_back(ctx: StaffPage, day_id: int) -> tuple[int, str]:
 
 @post("/gestion/s/{sid:int}/journees/{did:int}/ouverture")
 async def set_day_open(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], did: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], did: FromPath[int],
     data: MultiForm,
 ) -> Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     _, back = await _day_back(ctx, did)
     is_open = rules.field_flag(data, "ouvert")
     await service.set_day_open(ctx.actor, ctx.sid, did, is_open)
@@ -322,10 +311,9 @@ async def set_day_open(
 
 @post("/gestion/s/{sid:int}/journees/{did:int}/capacite")
 async def set_day_capacity(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], did: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], did: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     activity_id, back = await _day_back(ctx, did)
     try:
         capacity = rules.parse_count(rules.field_text(data, "capacite", 6), "La capacité")

@@ -26,12 +26,11 @@ from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
 
 from .common import (
-    Member,
+    Staff,
     StaffPage,
     not_found,
     parse_day,
     render,
-    staff_page,
 )
 
 # --- decisions -----------------------------------------------------------------------------
@@ -78,11 +77,10 @@ def _decisions_url(ctx: StaffPage, activity_id: int | None, day: date | None) ->
 
 @get("/gestion/s/{sid:int}/decisions")
 async def decisions_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str | None] = None, jour: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     context = await decisions_context(ctx, activite, jour, page)
     return render(
         request, ctx, "pages/staff/decisions.html", title="Décisions", nav="decisions", **context
@@ -108,10 +106,9 @@ async def apply_decision(ctx: StaffPage, rid: int, data: dict[str, Any]) -> deci
 
 @post("/gestion/s/{sid:int}/decisions/{rid:int}")
 async def decide(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     back = str(data.get("retour", ""))
     if not back.startswith(f"{ctx.url}/decisions"):
         back = f"{ctx.url}/decisions"
@@ -159,10 +156,9 @@ async def attendance_context(
 
 @get("/gestion/s/{sid:int}/presences")
 async def attendance_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str | None] = None, jour: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     context = await attendance_context(ctx, activite, jour)
     return render(
         request, ctx, "pages/staff/attendance.html", title="Liste de présence",
@@ -183,10 +179,9 @@ async def apply_mark(ctx: StaffPage, rid: int, data: dict[str, Any]) -> attendan
 
 @post("/gestion/s/{sid:int}/presences/{rid:int}")
 async def mark_attendance(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         line = await apply_mark(ctx, rid, data)
     except FormError as exc:
@@ -214,10 +209,9 @@ def _fragment(template: str, **context: Any) -> Template:
 
 @post("/partials/gestion/s/{sid:int}/decisions/{rid:int}")
 async def decide_fragment(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     day_id = parse_count(data.get("journee")) or 0
     message, error = None, None
     try:
@@ -240,10 +234,9 @@ async def decide_fragment(
 
 @post("/partials/gestion/s/{sid:int}/presences/{rid:int}")
 async def mark_fragment(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], rid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         line = await apply_mark(ctx, rid, data)
     except FormError as exc:

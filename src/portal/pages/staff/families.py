@@ -23,7 +23,7 @@ from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
-from .common import Member, StaffPage, not_found, render, staff_page
+from .common import Staff, StaffPage, not_found, render
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
@@ -49,10 +49,9 @@ async def families_context(
 
 @get("/gestion/s/{sid:int}/familles")
 async def families_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     q: FromQuery[str | None] = None, page: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     return render(
         request, ctx, "pages/staff/families.html", title="Familles", nav="familles",
         **await families_context(ctx, q, page),
@@ -78,9 +77,8 @@ async def _read_import(data: dict[str, Any]) -> tuple[str, list[str]]:
 
 @post("/gestion/s/{sid:int}/familles/import", request_max_body_size=3 * 1024 * 1024)
 async def import_families(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Multipart
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Multipart
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     text, problems = await _read_import(data)
     if not problems:
         outcome = await service.import_families(ctx.actor, ctx.sid, text)
@@ -109,9 +107,8 @@ async def _family(ctx: StaffPage, fid: int) -> service.FamilyDetail:
 
 @get("/gestion/s/{sid:int}/familles/{fid:int}")
 async def family_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     detail = await _family(ctx, fid)
     file_rules = await family_file.file_rules(ctx.sid)
     return render(
@@ -122,10 +119,9 @@ async def family_page(
 
 @post("/gestion/s/{sid:int}/familles/{fid:int}/dossier")
 async def set_file_complete(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
 ) -> Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     detail = await _family(ctx, fid)
     complete = rules.field_flag(data, "complet")
     await service.set_file_complete(ctx.actor, ctx.sid, fid, complete)
@@ -139,10 +135,9 @@ async def set_file_complete(
 
 @post("/gestion/s/{sid:int}/familles/{fid:int}/comptes/{acc:int}/reinitialiser")
 async def reset_account(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     acc: FromPath[int],
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     await _family(ctx, fid)
     try:
         letter = await service.reset_account(ctx.actor, ctx.sid, fid, acc)

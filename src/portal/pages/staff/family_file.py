@@ -24,7 +24,7 @@ from portal.settings import Settings
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
-from .common import Member, StaffPage, not_found, parse_day, render, staff_page
+from .common import Staff, StaffPage, not_found, parse_day, render
 from .common import values as form_values
 
 LISTS = {
@@ -42,10 +42,9 @@ def _text(data: dict[str, Any], name: str) -> str:
 
 @get("/gestion/s/{sid:int}/dossiers")
 async def work_lists_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     liste: FromQuery[str] = "incomplets", q: FromQuery[str] = "", format: FromQuery[str] = "",
 ) -> Template | Response[bytes]:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     current = liste if liste in LISTS else "incomplets"
     lists = await service.work_lists(ctx.sid, ctx.today, q[:60])
     if format in ("csv", "xlsx"):
@@ -111,9 +110,8 @@ async def _file_context(ctx: StaffPage, fid: int) -> dict[str, Any]:
 
 @get("/gestion/s/{sid:int}/familles/{fid:int}/dossier")
 async def staff_file_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     context = await _file_context(ctx, fid)
     return render(
         request, ctx, "pages/staff_file/file.html", title=f"Dossier {context['view'].family_name}",
@@ -123,9 +121,8 @@ async def staff_file_page(
 
 @get("/gestion/s/{sid:int}/documents/{doc_id:int}")
 async def staff_document(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], doc_id: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], doc_id: FromPath[int]
 ) -> Response[bytes]:
-    ctx = await staff_page(request, member, sid)
     settings: Settings = request.app.state.settings
     try:
         doc = await service.document_for_staff(ctx.actor, ctx.sid, settings.documents_dir, doc_id)
@@ -153,10 +150,9 @@ async def _error_page(
 
 @post("/gestion/s/{sid:int}/documents/{doc_id:int}/decision")
 async def decide_document(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], doc_id: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], doc_id: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     settings: Settings = request.app.state.settings
     decision = _text(data, "decision")
     errors: list[str] = []
@@ -183,10 +179,9 @@ async def decide_document(
 
 @post("/gestion/s/{sid:int}/modifications/{cid:int}/decision")
 async def decide_change(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], cid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], cid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     settings: Settings = request.app.state.settings
     decision = _text(data, "decision")
     family_id = parse_count(_text(data, "famille")) or 0
@@ -209,9 +204,8 @@ async def decide_change(
 
 @get("/gestion/s/{sid:int}/recherche")
 async def search_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], q: FromQuery[str] = ""
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], q: FromQuery[str] = ""
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     query = " ".join(q.split())[:60]
     hits = await service.search(ctx.sid, query)
     return render(
@@ -222,10 +216,9 @@ async def search_page(
 
 @get("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/fiche")
 async def child_sheet(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int],
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         view = await service.file_for_staff(ctx.actor, ctx.sid, fid)
         child = view.child(pid)
@@ -239,10 +232,9 @@ async def child_sheet(
 
 @get("/gestion/s/{sid:int}/sante")
 async def health_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str] = "", jour: FromQuery[str] = "",
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     activities = await service.activities(ctx.sid)
     asked = parse_count(activite)
     activity_id = asked if asked is not None else (activities[0][0] if activities else 0)
@@ -261,10 +253,9 @@ async def health_page(
 
 @post("/gestion/s/{sid:int}/familles/{fid:int}/adultes/{adult_id:int}/identifiant")
 async def add_login(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     adult_id: FromPath[int],
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         letter = await accounts.add_login(ctx.actor, ctx.sid, fid, adult_id)
     except StaffNotFound:
@@ -295,19 +286,17 @@ async def _edit_page(
 
 @get("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier")
 async def edit_child_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int],
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     return await _edit_page(request, ctx, fid, pid)
 
 
 @post("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier")
 async def edit_child(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int], data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         errors = await service.staff_update_child(ctx.actor, ctx.sid, fid, pid, data)
     except service.NotFound:
@@ -320,10 +309,9 @@ async def edit_child(
 
 @post("/gestion/s/{sid:int}/familles/{fid:int}/coordonnees")
 async def edit_contact(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         errors = await service.staff_update_contact(ctx.actor, ctx.sid, fid, data)
     except service.NotFound:

@@ -20,7 +20,7 @@ from portal.web.render import logged_out, page, see_other
 from portal.web.sessions import start_session
 from portal.web.staff import CODE_URL
 
-from .common import Member, base_url, render, staff_page
+from .common import Member, Staff, base_url, render
 
 
 def _next_page(value: object) -> str:
@@ -114,12 +114,9 @@ async def staff_home(
 
 
 @get("/gestion/s/{sid:int}")
-async def dashboard(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
-) -> Template:
-    ctx = await staff_page(request, member, sid)
+async def dashboard(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     board = await overview.dashboard(
-        ctx.sid, ctx.today, ctx.structure.last_transmission_at, member.is_admin
+        ctx.sid, ctx.today, ctx.structure.last_transmission_at, ctx.member.is_admin
     )
     return render(
         request, ctx, "pages/staff/dashboard.html", title="Tableau de bord", nav="tableau",

@@ -22,7 +22,7 @@ from portal.tables import Family, NewsItem
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
 
-from .common import Member, StaffPage, not_found, render, staff_page
+from .common import Staff, StaffPage, not_found, render
 
 # --- payments ------------------------------------------------------------------------------
 
@@ -67,10 +67,9 @@ async def payments_context(
 
 @get("/gestion/s/{sid:int}/reglements")
 async def payments_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     famille: FromQuery[str | None] = None, recherche: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     context = await payments_context(ctx, famille, recherche)
     return render(
         request, ctx, "pages/staff/payments.html", title="Règlements", nav="reglements", **context
@@ -79,10 +78,9 @@ async def payments_page(
 
 @post("/gestion/s/{sid:int}/reglements/{fid:int}")
 async def record_payment(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], fid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     context = await payments_context(ctx, str(fid), None)
     key = rules.field_text(data, "cle", 40)
     try:
@@ -141,10 +139,7 @@ async def news_context(ctx: StaffPage, item: NewsItem | None = None) -> dict[str
 
 
 @get("/gestion/s/{sid:int}/actualites")
-async def news_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
-) -> Template:
-    ctx = await staff_page(request, member, sid)
+async def news_page(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     return render(
         request, ctx, "pages/staff/news.html", title="Actualités", nav="actualites",
         **await news_context(ctx),
@@ -160,9 +155,8 @@ async def _news_item(ctx: StaffPage, nid: int) -> NewsItem:
 
 @get("/gestion/s/{sid:int}/actualites/{nid:int}")
 async def news_edit_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], nid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], nid: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     item = await _news_item(ctx, nid)
     return render(
         request, ctx, "pages/staff/news.html", title="Modifier une actualité", nav="actualites",
@@ -197,27 +191,24 @@ async def _save_news(
 
 @post("/gestion/s/{sid:int}/actualites")
 async def publish_news(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: MultiForm
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     return await _save_news(request, ctx, data, None)
 
 
 @post("/gestion/s/{sid:int}/actualites/{nid:int}")
 async def update_news(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], nid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], nid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     item = await _news_item(ctx, nid)
     return await _save_news(request, ctx, data, item)
 
 
 @post("/gestion/s/{sid:int}/actualites/{nid:int}/retirer")
 async def withdraw_news(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], nid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], nid: FromPath[int]
 ) -> Redirect:
-    ctx = await staff_page(request, member, sid)
     item = await _news_item(ctx, nid)
     await news_service.withdraw(ctx.actor, ctx.sid, item.id)
     flash(request, f"Actualité « {item.title} » retirée de la page d'accueil.")
@@ -229,13 +220,12 @@ async def withdraw_news(
 
 @get("/gestion/s/{sid:int}/transmission")
 async def transmission_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     page: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
-    paging = Paging.of(page_number(page), await overview.count_outbox(ctx.sid, member.is_admin))
+    paging = Paging.of(page_number(page), await overview.count_outbox(ctx.sid, ctx.member.is_admin))
     emails = await overview.outbox(
-        ctx.sid, member.is_admin, limit=paging.size, offset=paging.offset
+        ctx.sid, ctx.member.is_admin, limit=paging.size, offset=paging.offset
     )
     return render(
         request, ctx, "pages/staff/transmission.html", title="Transmission", nav="transmission",
@@ -246,9 +236,8 @@ async def transmission_page(
 
 @post("/gestion/s/{sid:int}/transmission")
 async def run_transmission(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Redirect:
-    ctx = await staff_page(request, member, sid)
     outcome = await overview.run_transmission_now(ctx.actor, ctx.sid, request.app.state.settings)
     flash(request, outcome.summary, "success" if outcome.ok else "error")
     return see_other(f"{ctx.url}/transmission")

@@ -20,7 +20,7 @@ from portal.domain.papers import service as papers
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
-from .common import Member, StaffPage, render, staff_page
+from .common import Staff, StaffPage, render
 
 UploadForm = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
@@ -59,18 +59,14 @@ def _page(
 
 
 @get("/gestion/s/{sid:int}/regie")
-async def regie_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
-) -> Template:
-    ctx = await staff_page(request, member, sid)
+async def regie_page(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     return _page(request, ctx, await regie_context(ctx))
 
 
 @post("/gestion/s/{sid:int}/regie/en-tete")
 async def save_letterhead(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: UploadForm
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: UploadForm
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     address = str(data.get("adresse") or "")
     signatory = str(data.get("signataire") or "")
     logo: str | None = None
@@ -93,9 +89,8 @@ async def save_letterhead(
 
 @post("/gestion/s/{sid:int}/regie/categories")
 async def save_categories(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: MultiForm
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     wanted: dict[int, paper_rules.Category] = {}
     errors = []
     for activity in await papers.activity_categories(ctx.sid):
@@ -119,12 +114,11 @@ async def save_categories(
 @get("/gestion/s/{sid:int}/regie/attestations-fiscales")
 async def all_tax_certificates(
     request: Request[Any, Any, Any],
-    member: Member,
+    ctx: Staff,
     sid: FromPath[int],
     annee: FromQuery[str | None] = None,
 ) -> Response[bytes] | Template:
     """Every family's tax certificate of the year, one PDF each, in one ZIP file."""
-    ctx = await staff_page(request, member, sid)
     year = _year(annee, ctx)
     found = await papers.structure_tax_papers(ctx.sid, year)
     if not found:

@@ -23,7 +23,7 @@ from portal.settings import Settings
 from portal.web.forms import Form, int_or_none
 from portal.web.render import flash, see_other
 
-from .common import Member, StaffPage, not_found, render, staff_page
+from .common import Staff, StaffPage, not_found, render
 
 
 async def reminders_context(ctx: StaffPage, jours: str | None = None) -> dict[str, Any]:
@@ -53,10 +53,9 @@ def _page(
 
 @get("/gestion/s/{sid:int}/regie/relances")
 async def reminders_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     jours: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     return _page(request, ctx, await reminders_context(ctx, jours))
 
 
@@ -68,9 +67,8 @@ async def _error(request: Request[Any, Any, Any], ctx: StaffPage, message: str) 
 
 @post("/gestion/s/{sid:int}/regie/relances/parametres")
 async def save_settings(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     days = int_or_none(data.get("jours"))
     try:
         if days is None:
@@ -83,10 +81,7 @@ async def save_settings(
 
 
 @post("/gestion/s/{sid:int}/regie/relances/soldes-bas")
-async def check_now(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int]
-) -> Redirect:
-    ctx = await staff_page(request, member, sid)
+async def check_now(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Redirect:
     settings: Settings = request.app.state.settings
     outcome = await reminders.check_low_balances(ctx.sid, base_url=settings.base_url)
     flash(
@@ -99,10 +94,9 @@ async def check_now(
 
 @post("/gestion/s/{sid:int}/regie/relances/modeles/{level:int}")
 async def save_template(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], level: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], level: FromPath[int],
     data: Form,
 ) -> Template | Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     try:
         await reminders.save_template(
             ctx.actor, ctx.sid, level, data.get("objet", ""), data.get("texte", "")
@@ -128,9 +122,8 @@ def _choice(data: dict[str, str]) -> _Choice | None:
 
 @post("/gestion/s/{sid:int}/regie/relances/envoyer")
 async def send_reminder(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     choice = _choice(data)
     key = str(data.get("cle") or "")
     if choice is None or len(key) < 16:
@@ -152,9 +145,8 @@ async def send_reminder(
 
 @post("/gestion/s/{sid:int}/regie/relances/lettre")
 async def print_letter(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Response[bytes] | Template:
-    ctx = await staff_page(request, member, sid)
     choice = _choice(data)
     if choice is None:
         return await _error(request, ctx, "Choisissez la famille et le niveau de relance.")

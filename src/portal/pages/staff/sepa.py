@@ -20,7 +20,7 @@ from portal.settings import Settings
 from portal.web.forms import Form
 from portal.web.render import flash, see_other
 
-from .common import Member, StaffPage, not_found, parse_day, render, staff_page
+from .common import Staff, StaffPage, not_found, parse_day, render
 
 
 def _month_choices(ctx: StaffPage) -> list[Month]:
@@ -91,18 +91,16 @@ async def _error(
 
 @get("/gestion/s/{sid:int}/regie/prelevement")
 async def sepa_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     mois: FromQuery[str | None] = None,
 ) -> Template:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     return _page(request, ctx, await sepa_context(ctx, mois))
 
 
 @post("/gestion/s/{sid:int}/regie/prelevement/parametres")
 async def save_settings(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     try:
         form = sepa.check_creditor_form(
             data.get("nom", ""), data.get("ics", ""), data.get("iban", ""), data.get("bic", ""),
@@ -118,9 +116,8 @@ async def save_settings(
 
 @post("/gestion/s/{sid:int}/regie/prelevement/mandats")
 async def record_paper_mandate(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     family = parse_count(data.get("famille"))
     signed_on = parse_day(data.get("signe_le"))
     if family is None:
@@ -149,9 +146,8 @@ async def _mandate(ctx: StaffPage, mid: int) -> sepa.Mandate:
 
 @post("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}/revoquer")
 async def revoke_mandate(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], mandate_id: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], mandate_id: FromPath[int]
 ) -> Redirect:
-    ctx = await staff_page(request, member, sid)
     mandate = await _mandate(ctx, mandate_id)
     if await sepa.revoke(mandate.family_id, mandate_id, f"agent:{ctx.member.login}"):
         flash(request, f"Mandat {mandate.reference} révoqué.")
@@ -162,18 +158,16 @@ async def revoke_mandate(
 
 @get("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}")
 async def mandate_pdf(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], mandate_id: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], mandate_id: FromPath[int]
 ) -> Response[bytes]:
-    ctx = await staff_page(request, member, sid)
     mandate = await _mandate(ctx, mandate_id)
     return pdf_response(await render_mandate(mandate), f"mandat-sepa-{mandate.reference}.pdf")
 
 
 @post("/gestion/s/{sid:int}/regie/prelevement/lancer")
 async def prepare_run(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], data: Form
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
-    ctx = await staff_page(request, member, sid)
     settings: Settings = request.app.state.settings
     mois = data.get("mois")
     month = _chosen_month(mois, ctx)
@@ -203,9 +197,8 @@ async def _run(ctx: StaffPage, rid: int) -> sepa.Run:
 
 @get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}")
 async def run_page(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], run_id: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], run_id: FromPath[int]
 ) -> Template:
-    ctx = await staff_page(request, member, sid)
     run = await _run(ctx, run_id)
     return render(
         request, ctx, "pages/regie/run.html", title=f"Prélèvement {run.month.label}",
@@ -216,9 +209,8 @@ async def run_page(
 
 @get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/pain008.xml")
 async def run_xml(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], run_id: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], run_id: FromPath[int]
 ) -> Response[bytes] | Redirect:
-    ctx = await staff_page(request, member, sid)
     run = await _run(ctx, run_id)
     try:
         content = await sepa.pain008(ctx.sid, run_id)
@@ -237,9 +229,8 @@ async def run_xml(
 
 @post("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/comptabiliser")
 async def post_run(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], run_id: FromPath[int]
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], run_id: FromPath[int]
 ) -> Redirect:
-    ctx = await staff_page(request, member, sid)
     await _run(ctx, run_id)
     try:
         count = await sepa.post_run(ctx.actor, ctx.sid, run_id, ctx.today)
@@ -252,10 +243,9 @@ async def post_run(
 
 @post("/gestion/s/{sid:int}/regie/prelevement/rejets/{debit_id:int}")
 async def record_reject(
-    request: Request[Any, Any, Any], member: Member, sid: FromPath[int], debit_id: FromPath[int],
+    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], debit_id: FromPath[int],
     data: Form,
 ) -> Redirect:  # fmt: skip
-    ctx = await staff_page(request, member, sid)
     settings: Settings = request.app.state.settings
     back = f"{ctx.url}/regie/prelevement"
     try:
