@@ -28,6 +28,7 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 from redis import exceptions as redis_exceptions
 
+from portal import clock
 from portal.db import (
     DatabaseUnavailable,
     close_pool,
@@ -108,7 +109,7 @@ def _euros(cents: int | None) -> str:
     return "" if cents is None else format_euros(int(cents))
 
 
-def _local_date(value: datetime | date | None, tz_name: str = "Europe/Paris") -> str:
+def _local_date(value: datetime | date | None, tz_name: str = clock.DEFAULT_TIMEZONE) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+# The time zone of a structure that names none (the product's default, design card §3).
+DEFAULT_TIMEZONE = "Europe/Paris"
+
 _offset_seconds = 0.0
 
 
@@ -15,8 +18,13 @@ def utcnow() -> datetime:
     return now
 
 
-def local_today(tz_name: str) -> date:
-    return utcnow().astimezone(ZoneInfo(tz_name)).date()
+def zone(tz_name: str | None) -> ZoneInfo:
+    """The structure's time zone, or the default one when it names none."""
+    return ZoneInfo(tz_name or DEFAULT_TIMEZONE)
+
+
+def local_today(tz_name: str | None) -> date:
+    return utcnow().astimezone(zone(tz_name)).date()
 
 
 def shift(seconds: float) -> None:

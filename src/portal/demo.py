@@ -52,7 +52,7 @@ from portal.tables import (
     WalletType,
 )
 
-TZ_NAME = "Europe/Paris"
+TZ_NAME = clock.DEFAULT_TIMEZONE
 TZ = ZoneInfo(TZ_NAME)
 
 # Public demo credentials, shown on the login page in demo mode.

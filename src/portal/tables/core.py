@@ -22,13 +22,15 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from portal.clock import DEFAULT_TIMEZONE
+
 
 class Structure(Table):
     id = Serial(primary_key=True)
     name = Varchar(length=200)
     slug = Varchar(length=100, unique=True)
     contact_email = Varchar(length=254, default="")
-    timezone = Varchar(length=64, default="Europe/Paris")
+    timezone = Varchar(length=64, default=DEFAULT_TIMEZONE)
     # Debt (positive cents) beyond which booking is blocked, all wallets together.
     debt_block_cents = Integer(null=True, default=None)
     payment_backend = Varchar(length=40, default="sandbox")

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import (
@@ -26,6 +25,7 @@ from litestar.middleware.session.server_side import (
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 
+from portal import clock
 from portal.domain.accounts.rules import describe_device
 
 ROTATE_FLAG = "portal.rotate_session"
@@ -150,7 +150,7 @@ async def list_sessions(
 
 def session_rows(sessions: list[SessionInfo], tz_name: str) -> list[dict[str, Any]]:
     """What the profile shows of each session: device, start and last activity, local time."""
-    tz = ZoneInfo(tz_name or "Europe/Paris")
+    tz = clock.zone(tz_name)
 
     def local(ts: float) -> str:
         return datetime.fromtimestamp(ts, UTC).astimezone(tz).strftime("%d/%m/%Y à %H:%M")

@@ -102,11 +102,11 @@ class StaffPage:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.structure.timezone or "Europe/Paris")
+        return clock.zone(self.structure.timezone)
 
     @property
     def today(self) -> date:
-        return clock.local_today(self.structure.timezone or "Europe/Paris")
+        return clock.local_today(self.structure.timezone)
 
     @property
     def url(self) -> str:
@@ -116,7 +116,7 @@ class StaffPage:
 def layout_for(
     member: StaffMember, structure: Structure, structures: list[Structure]
 ) -> dict[str, Any]:
-    tz = ZoneInfo(structure.timezone or "Europe/Paris")
+    tz = clock.zone(structure.timezone)
     last = structure.last_transmission_at
     return {
         "member_name": member.display_name,

@@ -30,20 +30,13 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from portal.domain import french_dates
 from portal.domain.numbers import parse_count
 
 MAX_DAYS_BEFORE = 366
 
 WEEKDAY_CODES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES_FR: tuple[str, ...] = (
-    "lundi",
-    "mardi",
-    "mercredi",
-    "jeudi",
-    "vendredi",
-    "samedi",
-    "dimanche",
-)
+WEEKDAY_NAMES_FR: tuple[str, ...] = french_dates.WEEKDAYS
 
 _FORMAT_HELP = (
     "formats acceptés : « days:N@HH:MM » (N jours avant), « workdays:N@HH:MM » "

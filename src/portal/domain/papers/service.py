@@ -103,7 +103,7 @@ async def letterhead(structure_id: int) -> Letterhead:
         contact_email=str(structure["contact_email"] or ""),
         logo_data_uri=str(profile["logo_data_uri"] or ""),
         signatory=str(profile["signatory"] or ""),
-        timezone=str(structure["timezone"] or "Europe/Paris"),
+        timezone=str(structure["timezone"] or clock.DEFAULT_TIMEZONE),
     )
 
 

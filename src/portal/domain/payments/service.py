@@ -191,7 +191,7 @@ async def start_payment(
     )
     await payment.save()
     payment_id = int(payment.id)
-    reference = rules.make_reference(payment_id, now.astimezone(ZoneInfo("Europe/Paris")))
+    reference = rules.make_reference(payment_id, now.astimezone(clock.zone(None)))
     request = PaymentRequest(
         amount_cents=total,
         email=addresses[0],

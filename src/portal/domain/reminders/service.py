@@ -9,7 +9,6 @@ import html
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Sum
 
@@ -230,7 +229,7 @@ async def structures_due_for_balance_check(now: datetime | None = None) -> list[
     }
     due = []
     for s in structures:
-        local = now.astimezone(ZoneInfo(str(s["timezone"] or "Europe/Paris"))).date()
+        local = now.astimezone(clock.zone(str(s["timezone"] or ""))).date()
         if (int(s["id"]), local) not in checked:
             due.append(int(s["id"]))
     return due

@@ -342,7 +342,7 @@ async def revoke(family_id: int, mandate_id: int, by: str) -> bool:
 
 async def _timezone(structure_id: int) -> str:
     row = await Structure.select(Structure.timezone).where(Structure.id == structure_id).first()
-    return str(row["timezone"]) if row else "Europe/Paris"
+    return str(row["timezone"]) if row else clock.DEFAULT_TIMEZONE
 
 
 # --- the monthly run ------------------------------------------------------------------------------

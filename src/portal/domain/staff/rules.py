@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from portal.domain import numbers
+from portal.domain import french_dates, numbers
 from portal.domain.accounts import rules as account_rules
 from portal.domain.booking import deadlines, hours
 from portal.domain.money.manual import MANUAL_MODES as MANUAL_PAYMENT_MODES
@@ -31,7 +31,7 @@ MAX_GENERATION_DAYS = 400
 MAX_CAPACITY = 10_000
 MAX_IMPORT_LINES = 5_000
 
-WEEKDAY_LABELS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
+WEEKDAY_LABELS = tuple(name.capitalize() for name in french_dates.WEEKDAYS)
 
 
 class FormError(ValueError):

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from portal import clock
 from portal.db import collect_after_commit, write_transaction
@@ -146,7 +145,7 @@ def export_path(settings: Settings, structure: Structure, night: date) -> Path:
 
 async def write_export(settings: Settings, structure: Structure, now: datetime) -> Path:
     """Who comes, per activity and day, from the night's local date on (CSV, UTF-8 BOM, ;)."""
-    tz = ZoneInfo(structure.timezone or "Europe/Paris")
+    tz = clock.zone(structure.timezone)
     night = now.astimezone(tz).date()
     rows = await Reservation.raw(
         "SELECT r.arrival, r.departure, p.first_name, p.last_name, f.name AS family_name,"
@@ -363,7 +362,7 @@ async def load_unreported_movements(
 
 async def post_consumptions(structure: Structure, now: datetime) -> int:
     """Post the consumptions of the days that ended (up to yesterday, local time)."""
-    yesterday = now.astimezone(ZoneInfo(structure.timezone or "Europe/Paris")).date()
+    yesterday = now.astimezone(clock.zone(structure.timezone)).date()
     yesterday -= timedelta(days=1)
     return await money.post_consumptions(structure.id, yesterday)
 
@@ -387,7 +386,7 @@ async def due_structures(now: datetime | None = None) -> list[tuple[int, datetim
         Structure.last_transmission_at,
     ).order_by(Structure.id):
         last_due = rules.last_due_instant(
-            now, rules.nightly_time(row["nightly_time"]), row["timezone"] or "Europe/Paris"
+            now, rules.nightly_time(row["nightly_time"]), row["timezone"] or clock.DEFAULT_TIMEZONE
         )
         if row["last_transmission_at"] is None:
             waiting = await Movement.exists().where(

@@ -8,6 +8,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from portal import clock
 from portal.domain.accounts import rules
 from portal.domain.staff import mfa
 from portal.domain.staff import service as staff
@@ -59,7 +60,7 @@ async def render_profile(
         "member": member,
         "password_errors": password_errors or [],
         "password_rules": rules.PASSWORD_RULES_TEXT,
-        "sessions": session_rows(sessions, "Europe/Paris"),
+        "sessions": session_rows(sessions, clock.DEFAULT_TIMEZONE),
         "second_factor": await mfa.second_factor(int(member.id)),
         **extra,
     }
