@@ -405,7 +405,7 @@ async def family_documents(structure_id: int, family_id: int) -> list[DocumentRo
 
 
 async def family_changes(structure_id: int, family_id: int) -> list[ChangeRow]:
-    lists = await work_lists(structure_id, clock.local_today("Europe/Paris"))
+    lists = await work_lists(structure_id, clock.local_today(clock.DEFAULT_TIMEZONE))
     return [c for c in lists.changes if c.family_id == family_id]
 
 
