@@ -27,6 +27,13 @@ def local_today(tz_name: str | None) -> date:
     return utcnow().astimezone(zone(tz_name)).date()
 
 
+def as_date(value: object) -> date:
+    """A day read back from either engine: SQLite gives ISO text, PostgreSQL a date."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def shift(seconds: float) -> None:
     """Move the clock forward (tests only)."""
     global _offset_seconds

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -932,7 +931,7 @@ async def _write_plan(
     await _bulk(ActivityDay, day_rows)
     activity_key = {v: k for k, v in activities.items()}
     day_ids = {
-        (activity_key[int(row["activity"])], _as_date(row["day"])): int(row["id"])
+        (activity_key[int(row["activity"])], clock.as_date(row["day"])): int(row["id"])
         for row in await ActivityDay.select(
             ActivityDay._meta.primary_key, ActivityDay.activity, ActivityDay.day
         ).where(ActivityDay.activity.is_in(list(activities.values())))
@@ -1300,11 +1299,3 @@ def _news(structures: dict[str, int], today: date, now: datetime, monday: date) 
             created_at=now - timedelta(days=5),
         ),
     ]
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))

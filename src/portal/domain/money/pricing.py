@@ -9,16 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
+from portal.clock import as_date
 from portal.domain.money.rules import price_in_force
 from portal.tables import Tariff
 
 __all__ = ["TariffBook", "load_tariffs", "price_in_force", "unit_price_cents"]
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 class TariffBook:
@@ -42,7 +38,7 @@ async def load_tariffs(activity_ids: Iterable[int]) -> TariffBook:
         Tariff.activity, Tariff.band, Tariff.valid_from, Tariff.unit_price_cents
     ).where(Tariff.activity.is_in(ids))
     return TariffBook(
-        (int(r["activity"]), str(r["band"]), _as_date(r["valid_from"]), int(r["unit_price_cents"]))
+        (int(r["activity"]), str(r["band"]), as_date(r["valid_from"]), int(r["unit_price_cents"]))
         for r in rows
     )
 

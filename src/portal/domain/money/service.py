@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from piccolo.query.functions.aggregate import Sum
@@ -58,12 +58,6 @@ ONLINE_PAYMENT_LABEL = "Paiement en ligne"
 
 class NotFound(errors.NotFound):
     """The row does not exist or does not belong to the family."""
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 # --- wallets and balances ------------------------------------------------------------------
@@ -271,7 +265,7 @@ def _candidates(
 ) -> list[_Candidate]:
     out = []
     for r in rows:
-        day = _as_date(r["activity_day.day"])
+        day = clock.as_date(r["activity_day.day"])
         family_id = int(r["family.id"])
         wallet_type = int(r["activity_day.activity.wallet_type.id"])
         out.append(
@@ -524,7 +518,7 @@ async def _post_reversals(structure_id: int) -> int:
             family=d["family"],
             kind=rules.CREDIT,
             amount_cents=-int(d["amount_cents"]),
-            entry_date=_as_date(d["entry_date"]),
+            entry_date=clock.as_date(d["entry_date"]),
             label=f"Annulation : {d['label']}"[:200],
             person=d["person"],
             activity=d["activity"],
@@ -596,7 +590,7 @@ async def latest_history_month(family_id: int) -> Month | None:
         .order_by(LedgerEntry.entry_date, ascending=False)
         .limit(1)
     )
-    return Month.of(_as_date(rows[0]["entry_date"])) if rows else None
+    return Month.of(clock.as_date(rows[0]["entry_date"])) if rows else None
 
 
 async def history(
@@ -637,7 +631,7 @@ async def history(
     )
     consumptions = [
         ConsumptionLine(
-            day=_as_date(r["entry_date"]),
+            day=clock.as_date(r["entry_date"]),
             last_name=str(r["person.last_name"] or ""),
             first_name=str(r["person.first_name"] or ""),
             activity=str(r["activity.name"] or r["label"] or ""),
@@ -670,7 +664,7 @@ async def history(
     )
     payments = [
         PaymentLine(
-            day=_as_date(r["entry_date"]),
+            day=clock.as_date(r["entry_date"]),
             mode=str(r["payment_mode"]),
             mode_label=PAYMENT_MODES.get(str(r["payment_mode"]), str(r["payment_mode"])),
             piece_number=str(r["piece_number"] or ""),

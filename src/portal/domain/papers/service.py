@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from portal import clock
@@ -56,12 +56,6 @@ class NotFound(errors.NotFound):
 
 class ProfileError(ValueError):
     """The letterhead cannot be saved as given (French message)."""
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 # --- letterhead ----------------------------------------------------------------------------
@@ -234,7 +228,7 @@ def _line(r: dict[str, Any]) -> LedgerLine:
     first, last = r.get("person.first_name"), r.get("person.last_name")
     return LedgerLine(
         entry_id=int(r["id"]),
-        day=_as_date(r["entry_date"]),
+        day=clock.as_date(r["entry_date"]),
         amount_cents=int(r["amount_cents"]),
         label=str(r["label"] or ""),
         payment_mode=r["payment_mode"],
@@ -430,7 +424,7 @@ async def _children(family_ids: Sequence[int]) -> dict[int, list[rules.Child]]:
             rules.Child(
                 int(r["id"]),
                 f"{r['first_name']} {r['last_name']}",
-                _as_date(r["birth_date"]) if r["birth_date"] else None,
+                clock.as_date(r["birth_date"]) if r["birth_date"] else None,
             )
         )
     return out
@@ -551,7 +545,7 @@ async def attendance_paper(
     )
     attended = [
         rules.Attendance(
-            int(r["id"]), _as_date(r["activity_day.day"]), str(r["activity_day.activity.name"])
+            int(r["id"]), clock.as_date(r["activity_day.day"]), str(r["activity_day.activity.name"])
         )
         for r in rows
     ]
@@ -568,7 +562,7 @@ async def attendance_paper(
             charges[rid] = charges.get(rid, 0) - int(entry["amount_cents"])
     certificate = rules.attendance_certificate(
         f"{person['first_name']} {person['last_name']}",
-        _as_date(person["birth_date"]) if person["birth_date"] else None,
+        clock.as_date(person["birth_date"]) if person["birth_date"] else None,
         first_day,
         last_day,
         attended,

@@ -40,12 +40,6 @@ class NotFound(errors.NotFound):
     """No such family in this structure."""
 
 
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
 # --- low balance -----------------------------------------------------------------------------
 
 
@@ -222,7 +216,7 @@ async def structures_due_for_balance_check(now: datetime | None = None) -> list[
         Structure.id.is_in(enabled)
     )
     checked = {
-        (int(r["structure"]), _as_date(r["day"]))
+        (int(r["structure"]), clock.as_date(r["day"]))
         for r in await BalanceCheck.select(BalanceCheck.structure, BalanceCheck.day).where(
             BalanceCheck.day >= (now - timedelta(days=2)).date()
         )
@@ -349,7 +343,7 @@ async def debtors(structure_id: int, today: date, days: int) -> list[Debtor]:
     for e in await LedgerEntry.select(
         LedgerEntry.family, LedgerEntry.entry_date, LedgerEntry.amount_cents
     ).where(LedgerEntry.family.is_in(in_debt)):
-        entries[int(e["family"])].append((_as_date(e["entry_date"]), int(e["amount_cents"])))
+        entries[int(e["family"])].append((clock.as_date(e["entry_date"]), int(e["amount_cents"])))
     sent = await _sent(in_debt)
     out = []
     for family_id in in_debt:

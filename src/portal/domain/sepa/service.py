@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from piccolo.query.functions.aggregate import Sum
@@ -45,12 +45,6 @@ PAYMENT_MODE = "PRELEVEMENT"
 
 class NotFound(errors.NotFound):
     """No such mandate, run or debit for this family or structure."""
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 # --- creditor ------------------------------------------------------------------------------------
@@ -191,7 +185,7 @@ def _mandate(row: dict[str, Any]) -> Mandate:
         holder=str(row["holder"]),
         iban=str(row["iban"]),
         bic=str(row["bic"]),
-        signed_on=_as_date(row["signed_on"]),
+        signed_on=clock.as_date(row["signed_on"]),
         source=str(row["source"]),
         notice_days=int(row["notice_days"]),
         revoked=row["revoked_at"] is not None,
@@ -485,7 +479,7 @@ async def prepare_run(
         )
         assert run is not None
         run_id = int(run["id"])
-        collection = _as_date(run["collection_date"])
+        collection = clock.as_date(run["collection_date"])
         used = {
             int(r["mandate"])
             for r in await SepaDebit.select(SepaDebit.mandate).where(
@@ -611,7 +605,7 @@ async def structure_runs(structure_id: int) -> list[RunSummary]:
         RunSummary(
             int(r["id"]),
             Month.parse(str(r["month"])),
-            _as_date(r["collection_date"]),
+            clock.as_date(r["collection_date"]),
             totals.get(int(r["id"]), (0, 0))[0],
             totals.get(int(r["id"]), (0, 0))[1],
             r["posted_at"] is not None,
@@ -659,7 +653,7 @@ async def run_detail(structure_id: int, run_id: int) -> Run:
             holder=str(r["mandate.holder"]),
             iban=str(r["mandate.iban"]),
             bic=str(r["mandate.bic"]),
-            mandate_signed_on=_as_date(r["mandate.signed_on"]),
+            mandate_signed_on=clock.as_date(r["mandate.signed_on"]),
             amount_cents=int(r["amount_cents"]),
             end_to_end_id=str(r["end_to_end_id"]),
             sequence=str(r["sequence"]),
@@ -672,7 +666,7 @@ async def run_detail(structure_id: int, run_id: int) -> Run:
         run_id,
         structure_id,
         Month.parse(str(run["month"])),
-        _as_date(run["collection_date"]),
+        clock.as_date(run["collection_date"]),
         Basis(str(run["basis"])),
         run["posted_at"] is not None,
         debits,

@@ -279,7 +279,7 @@ async def generate_days(
     async with write_transaction():
         activity = await activity_in(structure_id, activity_id)
         existing = {
-            _as_date(r["day"])
+            clock.as_date(r["day"])
             for r in await ActivityDay.select(ActivityDay.day).where(
                 (ActivityDay.activity == activity_id)
                 & (ActivityDay.day >= schedule.first)
@@ -306,7 +306,7 @@ async def generate_days(
                 .on_conflict(action="DO NOTHING")
                 .returning(ActivityDay.day)
             )
-            created = sorted(_as_date(r["day"]) for r in rows)
+            created = sorted(clock.as_date(r["day"]) for r in rows)
             await audit.record(
                 actor,
                 "days.generate",
@@ -326,12 +326,6 @@ async def generate_days(
         plan.holidays,
         plan.closed,
     )
-
-
-def _as_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 async def month_days(
