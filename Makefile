@@ -36,6 +36,9 @@ export AUDIT_SERVICE_PY
 $(STAMP): pyproject.toml $(LOCK)
 	@$(MAKE) --no-print-directory check-lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# The pip that ships with Python 3.11 (23.x) treats an extra such as fonttools[woff] as
+	@# an unpinned requirement in --require-hashes mode and refuses the lock; 24.1 and newer do not.
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24.1"
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-*
