@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import settings as hypothesis_settings
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
@@ -29,6 +30,11 @@ from portal.settings import Settings
 from portal.tables import ALL_TABLES
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests judge results, not speed: a per-example deadline fails them at random on a
+# loaded machine (CI shares its cores), and the benchmarks under bench/ measure speed.
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")
 POSTGRES_URL = os.environ.get(
     "PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )

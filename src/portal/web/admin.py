@@ -16,6 +16,8 @@ the transaction commits only when the admin answers with a success status.
 
 from __future__ import annotations
 
+import functools
+
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -213,14 +215,22 @@ def hide_password_hashes() -> None:
 
 
 def build_admin(settings: Settings) -> Any:
-    """The piccolo-admin application, built once at start-up."""
+    """The piccolo-admin application, built once per process (and public host)."""
+    return _shared_admin(urlsplit(settings.base_url).netloc, settings.cookie_secure)
+
+
+@functools.cache
+def _shared_admin(allowed_host: str, production: bool) -> Any:
+    # One per process: piccolo-admin's FastAPI application weighs about 25 MB, and
+    # FastAPI's module-level caches keep every instance ever built alive (each app that a
+    # process creates, as the test suite does hundreds of times, would add its own).
     hide_password_hashes()
     admin = create_admin(
         tables=table_configs(),
         site_name="Portail Famille · tables",
         default_language_code="fr",
-        allowed_hosts=[urlsplit(settings.base_url).netloc],
-        production=settings.cookie_secure,
+        allowed_hosts=[allowed_host],
+        production=production,
         sidebar_links={"Espace gestion": "/gestion"},
         auto_include_related=False,
     )
