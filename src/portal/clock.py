@@ -34,6 +34,14 @@ def as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def as_utc(value: object) -> datetime | None:
+    """An instant read back by raw SQL from either engine (a datetime, or ISO text)."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def shift(seconds: float) -> None:
     """Move the clock forward (tests only)."""
     global _offset_seconds

@@ -100,7 +100,10 @@ async def _tap(
     # Only what changed, out of band: the tapped days' cells, the basket bar, the error.
     basket = load_basket(request, parent.family_id)
     in_month = [d for d in result.days if (d.year, d.month) == (selection.year, selection.month)]
-    cells = await views.cells_of(result.scope, selection.person_id, activity.id, in_month, basket)
+    cells = await views.cells_of(
+        result.scope, selection.person_id, activity.id, in_month, basket,
+        rows=result.outcome.rows if result.outcome else None,
+    )  # fmt: skip
     save_basket(request, parent.family_id, basket)  # stale drafts were dropped
     fragment = _fragment(
         "partials/booking/tap_fragment.html",

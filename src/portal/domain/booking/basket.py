@@ -6,7 +6,7 @@ Taps change the basket, never the register; applying it is service.apply_basket(
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
@@ -30,12 +30,17 @@ class BasketItem:
         return item_key(self.person_id, self.activity_day_id)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["day"] = self.day.isoformat()
-        data["action"] = self.action.value
-        data["arrival"] = self.arrival.strftime("%H:%M") if self.arrival else None
-        data["departure"] = self.departure.strftime("%H:%M") if self.departure else None
-        return data
+        # By hand rather than dataclasses.asdict(): the whole basket is written back to the
+        # session on every tap, and asdict's deep copy was a tenth of a tap's CPU.
+        return {
+            "person_id": self.person_id,
+            "activity_id": self.activity_id,
+            "activity_day_id": self.activity_day_id,
+            "day": self.day.isoformat(),
+            "action": self.action.value,
+            "arrival": self.arrival.strftime("%H:%M") if self.arrival else None,
+            "departure": self.departure.strftime("%H:%M") if self.departure else None,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BasketItem:

@@ -14,7 +14,13 @@ from portal.domain.booking.scope import ActivityInfo, BookingError, BookingScope
 from portal.domain.booking.states import (
     DraftAction,
 )
-from portal.domain.booking.views import ActivityDayView, day_views
+from portal.domain.booking.views import (
+    ActivityDayView,
+    DayRow,
+    day_views,
+    load_day_rows,
+    views_of_rows,
+)
 
 # --- basket changes ------------------------------------------------------------------
 
@@ -24,6 +30,8 @@ class ToggleOutcome:
     changed: int
     needs_times: tuple[date, ...] = ()  # time-entry days waiting for arrival/departure
     message: str | None = None
+    # The register's days as this toggle read them, for the cells shown after it.
+    rows: tuple[DayRow, ...] = ()
 
 
 def _check_may_book(scope: BookingScope, person_id: int, activity_id: int) -> None:
@@ -52,7 +60,8 @@ async def toggle_days(
     wanted = sorted(set(days))
     if not wanted:
         return ToggleOutcome(0)
-    views = await day_views(scope, person_id, [activity_id], wanted[0], wanted[-1], basket, now)
+    rows = await load_day_rows(person_id, [activity_id], wanted[0], wanted[-1])
+    views = views_of_rows(scope, person_id, rows, basket, now)
     by_day = {day: entry.view for (a, day), entry in views.items() if day in wanted}
     result = quicktools.toggle(wanted, by_day)
     if result.action is quicktools.ToolAction.BOOK:
@@ -83,8 +92,8 @@ async def toggle_days(
                 )
             )
     if not result.changes:
-        return ToggleOutcome(0, message="Aucun jour modifiable dans cette sélection.")
-    return ToggleOutcome(len(result.changes))
+        return ToggleOutcome(0, message="Aucun jour modifiable dans cette sélection.", rows=rows)
+    return ToggleOutcome(len(result.changes), rows=rows)
 
 
 async def set_times(
