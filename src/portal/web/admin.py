@@ -17,7 +17,6 @@ the transaction commits only when the admin answers with a success status.
 from __future__ import annotations
 
 import functools
-
 import logging
 import time
 from collections.abc import Callable, Coroutine

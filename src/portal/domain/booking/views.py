@@ -103,7 +103,8 @@ async def load_day_rows(
         return ()
     statuses = sorted(SHOWN_STATUSES)
     rows = await ActivityDay.raw(
-        "SELECT d.id, d.activity, d.day, d.is_open, d.capacity, d.waitlist_capacity,"
+        # Only placeholders are formatted in: every value is a bound parameter.
+        "SELECT d.id, d.activity, d.day, d.is_open, d.capacity, d.waitlist_capacity,"  # noqa: S608
         " d.accepted_count, d.waitlisted_count, r.status, r.waitlist_rank, r.arrival,"
         " r.departure FROM activity_day d LEFT JOIN reservation r ON r.activity_day = d.id"
         f" AND r.person = {{}} AND r.status IN ({_placeholders(len(statuses))})"
