@@ -596,7 +596,8 @@ async def health_list(
                         int(f["person.family"]),
                         f"{f['person.last_name']} {f['person.first_name']}",
                         str(f["allergies"]),
-                        rules.DIETS.get(str(f["diet"]), ""),
+                        # No diet is a blank cell: the kitchen scans for what to change.
+                        rules.DIETS.get(str(f["diet"]), "") if f["diet"] else "",
                         bool(f["pai"]),
                         f["pai_end"],
                     )
