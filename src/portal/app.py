@@ -60,6 +60,7 @@ from portal.pages.staff import family_file as staff_family_file
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
+from portal.pages.staff import statements as staff_statements
 from portal.partials import booking as booking_partials
 from portal.resources import manifest_path, static_dir
 from portal.settings import Settings
@@ -360,6 +361,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_sepa.ROUTES,
             *money_reminders.ROUTES,
             *staff_reminders.ROUTES,
+            *staff_statements.ROUTES,
             *staff_family_file.ROUTES,
             *enrolment.ROUTES,
         ],
