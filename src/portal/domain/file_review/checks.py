@@ -397,6 +397,27 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
     return WorkLists(incomplete, to_check, expiring, changes)
 
 
+async def record_changes_view(
+    actor: Actor, structure_id: int, changes: list[ChangeRow], *, export: str = ""
+) -> None:
+    """Audit a read of the pending-changes list: its lines carry health fields (allergies,
+    diet, PAI) of the children listed."""
+    if not changes:
+        return
+    async with write_transaction():
+        await audit.record(
+            actor,
+            "file.changes_export" if export else "file.changes_view",
+            structure_id=structure_id,
+            table="pending_change",
+            after={
+                "changes": [c.id for c in changes],
+                "families": sorted({c.family_id for c in changes}),
+                **({"format": export} if export else {}),
+            },
+        )
+
+
 async def family_documents(structure_id: int, family_id: int) -> list[DocumentRow]:
     await _family_in(structure_id, family_id)
     return await _documents(

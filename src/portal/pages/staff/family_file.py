@@ -47,6 +47,9 @@ async def work_lists_page(
 ) -> Template | Response[bytes]:  # fmt: skip
     current = liste if liste in LISTS else "incomplets"
     lists = await service.work_lists(ctx.sid, ctx.today, q[:60])
+    if current == "modifications":
+        export = format if format in ("csv", "xlsx") else ""
+        await service.record_changes_view(ctx.actor, ctx.sid, lists.changes, export=export)
     if format in ("csv", "xlsx"):
         return await _export(current, lists, format)
     return render(
