@@ -1,5 +1,6 @@
 """Monthly statements e-mailed on the 1st: each structure's choice and the last month
-mailed."""
+mailed. And which staff member may see the health data of a structure's family files
+(existing members keep seeing it)."""
 
 from typing import Any
 
@@ -12,7 +13,7 @@ from piccolo.table import Table
 
 ID = "2026-12-07T01:50:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "statement mail settings"
+DESCRIPTION = "statement mail settings, staff health access"
 
 
 class Structure(Table, tablename="structure", schema=None):
@@ -72,4 +73,14 @@ async def forwards() -> MigrationManager:
             params=params,
             schema=None,
         )
+    manager.add_column(
+        table_class_name="StaffStructure",
+        tablename="staff_structure",
+        column_name="health_access",
+        db_column_name="health_access",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params=_params(default=True),
+        schema=None,
+    )
     return manager

@@ -19,6 +19,7 @@ from portal.domain.accounts.rules import split_emails
 from portal.domain.family_file import rules
 from portal.domain.family_file import service as family_file
 from portal.domain.family_file.rules import FileError
+from portal.domain.file_review import health_access
 from portal.domain.notifications.service import portal_url, render_email
 from portal.domain.outbox.service import queue_email
 from portal.domain.staff import audit
@@ -85,9 +86,12 @@ async def notify_family(
 
 
 async def file_for_staff(actor: Actor, structure_id: int, family_id: int) -> family_file.FileView:
-    """The family's whole file; the read of its health data is audited."""
+    """The family's whole file; the read of its health data is audited (a member without
+    health access gets it with the health fields blanked, and nothing to audit)."""
     await _family_in(structure_id, family_id)
     view = await family_file.file_view(family_id)
+    if not await health_access.has_health_access(actor, structure_id):
+        return health_access.without_health(view)
     async with write_transaction():
         await audit.record(
             actor,
