@@ -57,9 +57,11 @@ from portal.pages import papers as money_papers
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
 from portal.pages.staff import family_file as staff_family_file
+from portal.pages.staff import file_settings as staff_file_settings
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
+from portal.pages.staff import statements as staff_statements
 from portal.partials import booking as booking_partials
 from portal.resources import manifest_path, static_dir
 from portal.settings import Settings
@@ -360,6 +362,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_sepa.ROUTES,
             *money_reminders.ROUTES,
             *staff_reminders.ROUTES,
+            *staff_statements.ROUTES,
+            *staff_file_settings.ROUTES,
             *staff_family_file.ROUTES,
             *enrolment.ROUTES,
         ],

@@ -22,6 +22,8 @@ from portal.tables.money_reminders import *  # noqa: F403
 from portal.tables.money_reminders import MONEY_REMINDER_TABLES
 from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
+from portal.tables.money_statements import *  # noqa: F403
+from portal.tables.money_statements import MONEY_STATEMENT_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
 from portal.tables.versions import *  # noqa: F403
@@ -33,6 +35,7 @@ ALL_TABLES: list[type[Table]] = [
     *MONEY_PAPERS_TABLES,
     *MONEY_SEPA_TABLES,
     *MONEY_REMINDER_TABLES,
+    *MONEY_STATEMENT_TABLES,
     *TASKS_TABLES,
     *MFA_TABLES,
     *VERSIONS_TABLES,

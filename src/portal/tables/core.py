@@ -290,6 +290,9 @@ class StaffStructure(Table):
     id = Serial(primary_key=True)
     staff = ForeignKey(references=StaffMember, index=True)
     structure = ForeignKey(references=Structure, index=True)
+    # Health data of the family file (RGPD art. 9): untick for staff who do not need it
+    # (the régie, the reception desk); administrators always see it.
+    health_access = Boolean(default=True)
 
 
 class AuditLog(Table):

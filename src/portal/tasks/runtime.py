@@ -30,6 +30,7 @@ def load_actors() -> None:
     """Declare every actor on the current broker (a worker must know them all)."""
     import portal.tasks.outbox
     import portal.tasks.reminders
+    import portal.tasks.statements
     import portal.tasks.transmission  # noqa: F401
 
 

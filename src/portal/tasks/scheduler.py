@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from portal import clock
 from portal.domain.outbox.service import due_count, relay_running
 from portal.domain.reminders.service import structures_due_for_balance_check
+from portal.domain.statements.service import structures_due as structures_due_for_statements
 from portal.domain.transmission.service import due_structures
 from portal.tasks.broker import enqueue
 from portal.tasks.outbox import relay_outbox
 from portal.tasks.reminders import check_low_balances
+from portal.tasks.statements import mail_monthly_statements
 from portal.tasks.transmission import transmit_structure
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ class SweepResult:
 class Scheduler:
     _enqueued: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
     _balance_enqueued: dict[int, datetime] = field(default_factory=dict)
+    _statements_enqueued: dict[int, datetime] = field(default_factory=dict)
 
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         """Enqueue the relay when e-mails are due and no relay is running, and each
@@ -55,6 +58,7 @@ class Scheduler:
                 self._enqueued[structure_id] = (due_at, now)
                 started.append(structure_id)
         await self._sweep_balances(now)
+        await self._sweep_statements(now)
         return SweepResult(relay=relay, structures=tuple(started))
 
     async def _sweep_balances(self, now: datetime) -> None:
@@ -66,6 +70,16 @@ class Scheduler:
                 continue
             if await enqueue(check_low_balances, structure_id):
                 self._balance_enqueued[structure_id] = now
+
+    async def _sweep_statements(self, now: datetime) -> None:
+        """Enqueue the monthly statement mailing of each structure whose past month is due
+        (at most once per 30 minutes per structure while its mailing is running)."""
+        for structure_id in await structures_due_for_statements(now):
+            previous = self._statements_enqueued.get(structure_id)
+            if previous and now - previous < RENQUEUE_AFTER:
+                continue
+            if await enqueue(mail_monthly_statements, structure_id):
+                self._statements_enqueued[structure_id] = now
 
     async def run(self, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
         """Sweep now, then every `interval` seconds, until cancelled."""

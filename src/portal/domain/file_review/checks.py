@@ -19,6 +19,7 @@ from portal.domain.accounts.rules import split_emails
 from portal.domain.family_file import rules
 from portal.domain.family_file import service as family_file
 from portal.domain.family_file.rules import FileError
+from portal.domain.file_review import health_access
 from portal.domain.notifications.service import portal_url, render_email
 from portal.domain.outbox.service import queue_email
 from portal.domain.staff import audit
@@ -85,9 +86,12 @@ async def notify_family(
 
 
 async def file_for_staff(actor: Actor, structure_id: int, family_id: int) -> family_file.FileView:
-    """The family's whole file; the read of its health data is audited."""
+    """The family's whole file; the read of its health data is audited (a member without
+    health access gets it with the health fields blanked, and nothing to audit)."""
     await _family_in(structure_id, family_id)
     view = await family_file.file_view(family_id)
+    if not await health_access.has_health_access(actor, structure_id):
+        return health_access.without_health(view)
     async with write_transaction():
         await audit.record(
             actor,
@@ -397,6 +401,27 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
     return WorkLists(incomplete, to_check, expiring, changes)
 
 
+async def record_changes_view(
+    actor: Actor, structure_id: int, changes: list[ChangeRow], *, export: str = ""
+) -> None:
+    """Audit a read of the pending-changes list: its lines carry health fields (allergies,
+    diet, PAI) of the children listed."""
+    if not changes:
+        return
+    async with write_transaction():
+        await audit.record(
+            actor,
+            "file.changes_export" if export else "file.changes_view",
+            structure_id=structure_id,
+            table="pending_change",
+            after={
+                "changes": [c.id for c in changes],
+                "families": sorted({c.family_id for c in changes}),
+                **({"format": export} if export else {}),
+            },
+        )
+
+
 async def family_documents(structure_id: int, family_id: int) -> list[DocumentRow]:
     await _family_in(structure_id, family_id)
     return await _documents(
@@ -596,7 +621,8 @@ async def health_list(
                         int(f["person.family"]),
                         f"{f['person.last_name']} {f['person.first_name']}",
                         str(f["allergies"]),
-                        rules.DIETS.get(str(f["diet"]), ""),
+                        # No diet is a blank cell: the kitchen scans for what to change.
+                        rules.DIETS.get(str(f["diet"]), "") if f["diet"] else "",
                         bool(f["pai"]),
                         f["pai_end"],
                     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 from litestar import Request, Response, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -15,7 +16,7 @@ from portal.domain.exports import tabular
 from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.family_file.rules import DIETS, LINKS, FileError, parse_date
-from portal.domain.file_review import accounts
+from portal.domain.file_review import accounts, health_access
 from portal.domain.file_review import checks as service
 from portal.domain.numbers import parse_count
 from portal.domain.staff.service import NotFound as StaffNotFound
@@ -40,6 +41,12 @@ def _text(data: dict[str, Any], name: str) -> str:
     return found[0] if found else ""
 
 
+async def _require_health(ctx: StaffPage) -> None:
+    """The health pages and actions: 403 for a member without health access."""
+    if not await health_access.has_health_access(ctx.actor, ctx.sid):
+        raise PermissionDeniedException(health_access.DENIED)
+
+
 @get("/gestion/s/{sid:int}/dossiers")
 async def work_lists_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
@@ -47,11 +54,17 @@ async def work_lists_page(
 ) -> Template | Response[bytes]:  # fmt: skip
     current = liste if liste in LISTS else "incomplets"
     lists = await service.work_lists(ctx.sid, ctx.today, q[:60])
+    health = await health_access.has_health_access(ctx.actor, ctx.sid)
+    if current == "modifications":
+        if not health:
+            raise PermissionDeniedException(health_access.DENIED)
+        export = format if format in ("csv", "xlsx") else ""
+        await service.record_changes_view(ctx.actor, ctx.sid, lists.changes, export=export)
     if format in ("csv", "xlsx"):
         return await _export(current, lists, format)
     return render(
         request, ctx, "pages/staff_file/lists.html", title="Dossiers", nav="dossiers",
-        lists=lists, current=current, names=LISTS, query=q[:60],
+        lists=lists, current=current, names=LISTS, query=q[:60], health=health,
     )  # fmt: skip
 
 
@@ -99,10 +112,12 @@ async def _file_context(ctx: StaffPage, fid: int) -> dict[str, Any]:
         view = await service.file_for_staff(ctx.actor, ctx.sid, fid)
     except service.NotFound:
         raise not_found("Cette famille") from None
+    health = await health_access.has_health_access(ctx.actor, ctx.sid)
     return {
         "view": view,
+        "health": health,
         "documents": await service.family_documents(ctx.sid, fid),
-        "changes": await service.family_changes(ctx.sid, fid),
+        "changes": await service.family_changes(ctx.sid, fid) if health else [],
         "history": await service.history(ctx.sid, fid),
         "logins": await service.account_logins(fid),
     }
@@ -182,6 +197,7 @@ async def decide_change(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], cid: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
+    await _require_health(ctx)
     settings: Settings = request.app.state.settings
     decision = _text(data, "decision")
     family_id = parse_count(_text(data, "famille")) or 0
@@ -219,6 +235,7 @@ async def child_sheet(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int],
 ) -> Template:  # fmt: skip
+    await _require_health(ctx)
     try:
         view = await service.file_for_staff(ctx.actor, ctx.sid, fid)
         child = view.child(pid)
@@ -235,6 +252,7 @@ async def health_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str] = "", jour: FromQuery[str] = "",
 ) -> Template:  # fmt: skip
+    await _require_health(ctx)
     activities = await service.activities(ctx.sid)
     asked = parse_count(activite)
     activity_id = asked if asked is not None else (activities[0][0] if activities else 0)
@@ -289,6 +307,7 @@ async def edit_child_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int],
 ) -> Template:  # fmt: skip
+    await _require_health(ctx)
     return await _edit_page(request, ctx, fid, pid)
 
 
@@ -297,6 +316,7 @@ async def edit_child(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int], data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
+    await _require_health(ctx)
     try:
         errors = await service.staff_update_child(ctx.actor, ctx.sid, fid, pid, data)
     except service.NotFound:

@@ -17,6 +17,7 @@ from portal.domain.numbers import parse_count
 from portal.domain.papers import pdf
 from portal.domain.papers import rules as paper_rules
 from portal.domain.papers import service as papers
+from portal.domain.statements import service as statements
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
 
@@ -40,6 +41,7 @@ async def regie_context(ctx: StaffPage) -> dict[str, Any]:
         "activities": await papers.activity_categories(ctx.sid),
         "categories": list(paper_rules.Category),
         "tax_years": list(range(latest, latest - 4, -1)),
+        "statement_mailing": await statements.mail_setting(ctx.sid),
         "errors": [],
     }
 

@@ -1,0 +1,47 @@
+"""Who among the staff may see the health data of the family file (RGPD art. 9: only the
+roles that need it). A flag on the member's link to the structure, on by default and
+editable by administrators in the raw tables; administrators always have it.
+
+Without it a member still works on the file (contact details, documents to check,
+authorisations), with the health fields blanked, and the health pages (kitchen list,
+printable child sheet, child edit, pending health changes) answer 403.
+"""
+
+from __future__ import annotations
+
+from portal.domain.family_file.service import FileView
+from portal.domain.staff.service import Actor
+from portal.tables import StaffStructure
+
+DENIED = (
+    "Les données de santé des dossiers sont réservées aux agents habilités. "
+    "Demandez l'accès à un administrateur du portail."
+)
+
+
+async def has_health_access(actor: Actor, structure_id: int) -> bool:
+    if actor.is_admin:
+        return True
+    row = (
+        await StaffStructure.select(StaffStructure.health_access)
+        .where(
+            (StaffStructure.staff == actor.staff_id) & (StaffStructure.structure == structure_id)
+        )
+        .first()
+    )
+    return bool(row and row["health_access"])
+
+
+def without_health(view: FileView) -> FileView:
+    """The file with every child's health fields and pending health changes blanked."""
+    for child in view.children:
+        child.allergies = ""
+        child.diet = ""
+        child.pai = False
+        child.pai_end = None
+        child.doctor = ""
+        child.doctor_phone = ""
+        child.vaccinations_ok = None
+        child.pending = None
+        child.last_refused = None
+    return view

@@ -1,0 +1,112 @@
+"""Health data in the back office (RGPD art. 9): every staff read of the pending-changes
+list, whose lines carry allergies, diets and PAI, is audited, on screen and exported; a
+member without health access sees the file without it and is refused the health pages."""
+
+from __future__ import annotations
+
+import json
+
+from portal.tables import AuditLog, ChildFile, PendingChange, StaffStructure
+from tests.web.conftest import Browser
+from tests.web.staff.conftest import Office
+
+
+async def _audited(action: str) -> list[dict[str, object]]:
+    rows = await AuditLog.select(AuditLog.after, AuditLog.staff_login).where(
+        AuditLog.action == action
+    )
+    return [
+        {"after": json.loads(r["after"]) if isinstance(r["after"], str) else r["after"],
+         "login": r["staff_login"]}
+        for r in rows
+    ]  # fmt: skip
+
+
+async def test_the_pending_changes_list_is_audited_when_it_shows_health_data(
+    agent: Browser, office: Office
+) -> None:
+    world = office.mine
+    base = f"/gestion/s/{world.sid}/dossiers"
+    # Nothing pending: the list shows no health data, and nothing is recorded.
+    assert (await agent.get(f"{base}?liste=modifications")).status_code == 200
+    assert await _audited("file.changes_view") == []
+
+    paolo = world.family.people[0]
+    change = PendingChange(
+        family=world.family.family.id,
+        person=paolo.id,
+        changes={"allergies": ["", "Arachide"]},
+        status="pending",
+    )
+    await change.save()
+    page = await agent.get(f"{base}?liste=modifications")
+    assert "Arachide" in page.text
+    [seen] = await _audited("file.changes_view")
+    assert seen["login"] == "agent-a"
+    assert seen["after"] == {
+        "changes": [change.id],
+        "families": [world.family.family.id],
+    }
+    csv = await agent.get(f"{base}?liste=modifications&format=csv")
+    assert "Arachide" in csv.content.decode("utf-8-sig")
+    [exported] = await _audited("file.changes_export")
+    assert exported["after"]["format"] == "csv"  # type: ignore[index]
+    # The other lists carry no health data: not recorded as health reads.
+    await agent.get(f"{base}?liste=documents")
+    assert len(await _audited("file.changes_view")) == 1
+
+
+async def test_a_member_without_health_access_sees_the_file_without_health_data(
+    agent: Browser, office: Office
+) -> None:
+    world = office.mine
+    paolo = world.family.people[0]
+    family_id = world.family.family.id
+    await ChildFile(person=paolo.id, allergies="Arachide", diet="sans_porc", pai=True).save()
+    change = PendingChange(
+        family=family_id, person=paolo.id, changes={"allergies": ["Arachide", "Kiwi"]},
+        status="pending",
+    )  # fmt: skip
+    await change.save()
+    base = f"/gestion/s/{world.sid}"
+    # With the access (the default): the file shows the health fields, and the read is audited.
+    page = await agent.get(f"{base}/familles/{family_id}/dossier")
+    assert "Arachide" in page.text and "Kiwi" in page.text
+    assert len(await _audited("file.health_view")) == 1
+
+    await StaffStructure.update({StaffStructure.health_access: False}).where(
+        StaffStructure.staff == office.agent.id
+    )
+    page = await agent.get(f"{base}/familles/{family_id}/dossier")
+    assert page.status_code == 200
+    assert "Arachide" not in page.text and "Kiwi" not in page.text and "Sans porc" not in page.text
+    assert "réservée aux agents habilités" in page.text
+    assert f"/enfants/{paolo.id}/fiche" not in page.text
+    assert len(await _audited("file.health_view")) == 1  # nothing shown, nothing to record
+    lists = await agent.get(f"{base}/dossiers")
+    assert "Modifications en attente" not in lists.text and f"{base}/sante" not in lists.text
+    for path in (
+        f"{base}/dossiers?liste=modifications",
+        f"{base}/dossiers?liste=modifications&format=csv",
+        f"{base}/sante",
+        f"{base}/familles/{family_id}/enfants/{paolo.id}/fiche",
+        f"{base}/familles/{family_id}/enfants/{paolo.id}/modifier",
+    ):
+        denied = await agent.get(path)
+        assert denied.status_code == 403, path
+        assert "réservées aux agents habilités" in denied.text
+    forged = await agent.submit(
+        f"{base}/modifications/{change.id}/decision",
+        {"decision": "valider", "famille": str(family_id)},
+        page=f"{base}/dossiers",
+    )
+    assert forged.status_code == 403
+    edit = await agent.submit(
+        f"{base}/familles/{family_id}/enfants/{paolo.id}/modifier",
+        {"allergies": ""},
+        page=f"{base}/dossiers",
+    )
+    assert edit.status_code == 403
+    child = await ChildFile.objects().get(ChildFile.person == paolo.id)
+    assert child is not None and child.allergies == "Arachide"
+    assert (await PendingChange.objects().get(PendingChange.id == change.id)).status == "pending"
