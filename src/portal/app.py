@@ -54,9 +54,11 @@ from portal.pages import (
     tracking,
 )
 from portal.pages import papers as money_papers
+from portal.pages import periods as booking_periods
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
 from portal.pages.staff import family_file as staff_family_file
+from portal.pages.staff import periods as staff_periods
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
@@ -362,6 +364,9 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_reminders.ROUTES,
             *staff_family_file.ROUTES,
             *enrolment.ROUTES,
+            # booking periods (scheduled openings, allocation)
+            *booking_periods.ROUTES,
+            *staff_periods.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

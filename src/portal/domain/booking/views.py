@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from portal import clock
-from portal.domain.booking import deadlines
+from portal.domain.booking import deadlines, opening
 from portal.domain.booking.basket import Basket
 from portal.domain.booking.scope import SHOWN_STATUSES, ActivityInfo, BookingScope
 from portal.domain.booking.states import (
@@ -35,6 +35,11 @@ class ActivityDayView:
     arrival: time | None = None  # of the person's reservation or draft
     departure: time | None = None
     waitlist_rank: int | None = None
+    # A booking period's word on the day: « ouverture le lundi 12/01 à 08:30 », or the
+    # person's request « en attente du tirage au sort du 14/01 ».
+    period_note: str | None = None
+    period_id: int | None = None
+    request_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,17 @@ class MonthView:
     def next(self) -> date:
         return (self.first + timedelta(days=32)).replace(day=1)
 
+    @property
+    def period_notes(self) -> list[tuple[int, str]]:
+        """Each booking period of the month's days with its word (« ouverture le ... »)."""
+        seen: dict[int, str] = {}
+        for week in self.weeks:
+            for cell in week:
+                for entry in cell.entries:
+                    if entry.period_id is not None and entry.period_note and cell.in_month:
+                        seen.setdefault(entry.period_id, entry.period_note)
+        return sorted(seen.items())
+
 
 def month_grid(year: int, month: int) -> list[list[date]]:
     return calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
@@ -101,25 +117,43 @@ async def day_views(
             & Reservation.status.is_in(list(SHOWN_STATUSES))
         )
     }
+    periods = await opening.periods_covering(scope.structure_id, activity_ids, start, end)
+    waiting = await opening.waiting_days(person_id, [d.id for d in days]) if periods else {}
     result: dict[tuple[int, date], ActivityDayView] = {}
     for row in days:
         activity = scope.activities[int(row.activity)]
         reservation = own.get(row.id)
         draft_item = basket.get(person_id, row.id)
+        period = opening.find(periods, activity.id, row.day) if periods else None
+        own_status = ReservationStatus(reservation.status) if reservation else None
+        cancellation_open = deadlines.is_cancellation_open(
+            now, activity.cancellation_rule, row.day, scope.tz
+        )
+        note = request_note = None
+        if period is None:
+            booking_open = deadlines.is_booking_open(
+                now, activity.opens_at, activity.booking_rule, row.day, scope.tz
+            )
+        else:
+            # The period's opening replaces the activity's; before it, days can be drafted.
+            booking_open = period.phase(now) is not opening.Phase.ALLOCATING and (
+                deadlines.is_booking_open(now, None, activity.booking_rule, row.day, scope.tz)
+            )
+            note = opening.opening_note(period, now, scope.tz)
+            if row.id in waiting and own_status is None:
+                # A request waiting for the allocation: shown as asked, not cancellable.
+                own_status, cancellation_open = ReservationStatus.WAITLISTED, False
+                request_note = opening.waiting_label(period, scope.tz)
         facts = DayFacts(
             day=row.day,
             is_open=row.is_open,
-            booking_open=deadlines.is_booking_open(
-                now, activity.opens_at, activity.booking_rule, row.day, scope.tz
-            ),
-            cancellation_open=deadlines.is_cancellation_open(
-                now, activity.cancellation_rule, row.day, scope.tz
-            ),
+            booking_open=booking_open,
+            cancellation_open=cancellation_open,
             capacity=row.capacity,
             waitlist_capacity=row.waitlist_capacity,
             accepted_count=row.accepted_count,
             waitlisted_count=row.waitlisted_count,
-            own_status=ReservationStatus(reservation.status) if reservation else None,
+            own_status=own_status,
             draft=draft_item.action if draft_item else None,
         )
         view = day_view(facts)
@@ -136,6 +170,9 @@ async def day_views(
             arrival=arrival,
             departure=departure,
             waitlist_rank=reservation.waitlist_rank if reservation else None,
+            period_note=note,
+            period_id=period.id if period else None,
+            request_note=request_note,
         )
     return result
 
