@@ -1,6 +1,6 @@
 """Booking periods: scheduled openings of some activities' days with an allocation mode,
 the activities of each period, and the requests confirmed during a window (holding no
-place until the allocation); one waiting request per person and day of a period."""
+place until the allocation); one request per person and day of a period."""
 
 from typing import Any
 
@@ -154,25 +154,27 @@ STATEMENTS = [
 
 
 async def forwards() -> MigrationManager:
+    """One raw step: Piccolo runs raw steps before the tables it is asked to add, so the
+    tables are created here (Piccolo's own DDL for each engine), then their keys."""
     manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
-    for class_name, tablename, columns in TABLES:
-        manager.add_table(class_name=class_name, tablename=tablename, schema=None, columns=None)
-        for name, column_class, params in columns:
-            manager.add_column(
-                table_class_name=class_name,
-                tablename=tablename,
-                column_name=name,
-                db_column_name=name,
-                column_class_name=column_class.__name__,
-                column_class=column_class,
-                params=params,
-                schema=None,
-            )
 
     async def run() -> None:
         from piccolo.conf.apps import Finder
+        from piccolo.table import create_table_class
 
         engine = Finder().get_engine()
+        for class_name, tablename, columns in TABLES:
+            members = {}
+            for name, column_class, params in columns:
+                column = column_class(**params)
+                column._meta.name = name
+                members[name] = column
+            table = create_table_class(
+                class_name=class_name,
+                class_kwargs={"tablename": tablename, "schema": None},
+                class_members=members,
+            )
+            await table.create_table().run()
         for statement in STATEMENTS:
             await engine.run_ddl(statement)
 

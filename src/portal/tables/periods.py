@@ -5,6 +5,7 @@ requests parents confirm during a window, which hold no place until the allocati
 from __future__ import annotations
 
 from piccolo.columns import (
+    OnDelete,
     Date,
     ForeignKey,
     Integer,
@@ -72,7 +73,9 @@ class PeriodRequest(Table):
     draw = Varchar(length=64, default="")
     remark = Varchar(length=200, default="")
     waitlist_rank = Integer(null=True, default=None)
-    reservation = ForeignKey(references=Reservation, null=True, default=None)
+    reservation = ForeignKey(
+        references=Reservation, null=True, default=None, on_delete=OnDelete.set_null
+    )
     decided_at = Timestamptz(null=True, default=None)
 
 
