@@ -5,10 +5,10 @@ requests parents confirm during a window, which hold no place until the allocati
 from __future__ import annotations
 
 from piccolo.columns import (
-    OnDelete,
     Date,
     ForeignKey,
     Integer,
+    OnDelete,
     Serial,
     Text,
     Time,
