@@ -75,6 +75,7 @@ from portal.web.head import head_as_get
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
 from portal.web.staff import staff_context
+from portal.web.waiting_room import room_for, waiting_room_middleware
 
 log = logging.getLogger(__name__)
 
@@ -405,7 +406,13 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
     )
     # In front of the router, so that its own 404 and 405 get them too.
     # Caching outermost: it sees the final headers (the no-store of personal pages).
-    app.asgi_handler = http_caching(security_headers(head_as_get(app.asgi_handler)))
+    handler = head_as_get(app.asgi_handler)
+    room = room_for(settings)
+    if room is not None:
+        # Before the session and the database: a waiting parent costs a counter read.
+        app.state.waiting_room = room
+        handler = waiting_room_middleware(handler, room, settings.base_url.startswith("https"))
+    app.asgi_handler = http_caching(security_headers(handler))
     app.state.settings = settings
     app.state.engine = engine
     app.state.background = background

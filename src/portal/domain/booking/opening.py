@@ -279,3 +279,21 @@ async def family_waiting_requests(family_id: int, tz: ZoneInfo) -> list[WaitingR
         )
         for r in rows
     ]
+
+
+async def any_window_open(now: datetime | None = None) -> bool:
+    """Whether some period is collecting requests right now (the waiting room says then
+    that arriving first gives no advantage)."""
+    from portal import clock
+
+    now = now or clock.utcnow()
+    row = await (
+        BookingPeriod.select(BookingPeriod.id)
+        .where(
+            BookingPeriod.mode.is_in([PeriodMode.LOTTERY.value, PeriodMode.PRIORITY.value])
+            & (BookingPeriod.opens_at <= now)
+            & (BookingPeriod.window_ends_at > now)
+        )
+        .first()
+    )
+    return row is not None
