@@ -1,7 +1,7 @@
 """Demonstration booking periods of the Mairie de CarteVille, one upcoming period in each
 mode, over the Wednesday leisure centre's days (DUPONT's Paolo and Amalia are enrolled):
 
-- « Mercredis de février » (premier arrivé): opens in a week at 08:30;
+- « Mercredis de <mois> » (premier arrivé): opens in a week at 08:30;
 - « Vacances d'hiver » (tirage au sort): opens in two weeks at 08:30, requests for 48 h;
 - « Vacances de printemps » (priorités: domiciliés à CarteVille, then places spread
   between families): opens in three weeks at 08:30, requests for 48 h.
@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from portal.domain.french_dates import MONTHS
 from portal.domain.periods.rules import new_seed
 from portal.tables import BookingPeriod, BookingPeriodActivity
 
@@ -22,7 +23,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 # (name, mode, opens in days, first day, last day offsets, window hours, criteria)
 PERIODS = [
-    ("Mercredis de février", "first_come", 7, 35, 48, None, ""),
+    ("Mercredis de {month}", "first_come", 7, 35, 48, None, ""),
     ("Vacances d'hiver", "lottery", 14, 49, 62, 48, ""),
     ("Vacances de printemps", "priority", 21, 63, 80, 48, "resident,spread"),
 ]
@@ -36,11 +37,13 @@ async def load(structure_id: int, activity_ids: list[int], today: date, postcode
     """Insert the three periods (inside load_demo's transaction); returns how many."""
     for name, mode, opens_in, first, last, window_hours, criteria in PERIODS:
         opens_at = _at_0830(today + timedelta(days=opens_in))
+        first_day = today + timedelta(days=first)
+        title = name.format(month=MONTHS[first_day.month - 1])
         inserted = await BookingPeriod.insert(
             BookingPeriod(
                 structure=structure_id,
-                name=f"{name} {(today + timedelta(days=first)).year}",
-                first_day=today + timedelta(days=first),
+                name=f"{title} {first_day.year}",
+                first_day=first_day,
                 last_day=today + timedelta(days=last),
                 opens_at=opens_at,
                 mode=mode,

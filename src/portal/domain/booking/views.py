@@ -39,6 +39,7 @@ class ActivityDayView:
     # person's request « en attente du tirage au sort du 14/01 ».
     period_note: str | None = None
     period_id: int | None = None
+    period_name: str | None = None
     request_note: str | None = None
 
 
@@ -75,15 +76,17 @@ class MonthView:
         return (self.first + timedelta(days=32)).replace(day=1)
 
     @property
-    def period_notes(self) -> list[tuple[int, str]]:
-        """Each booking period of the month's days with its word (« ouverture le ... »)."""
-        seen: dict[int, str] = {}
+    def period_notes(self) -> list[tuple[int, str, str]]:
+        """Each booking period of the month's days: id, name, word (« ouverture le ... »)."""
+        seen: dict[int, tuple[str, str]] = {}
         for week in self.weeks:
             for cell in week:
                 for entry in cell.entries:
                     if entry.period_id is not None and entry.period_note and cell.in_month:
-                        seen.setdefault(entry.period_id, entry.period_note)
-        return sorted(seen.items())
+                        seen.setdefault(
+                            entry.period_id, (entry.period_name or "", entry.period_note)
+                        )
+        return [(period_id, name, note) for period_id, (name, note) in sorted(seen.items())]
 
 
 def month_grid(year: int, month: int) -> list[list[date]]:
@@ -172,6 +175,7 @@ async def day_views(
             waitlist_rank=reservation.waitlist_rank if reservation else None,
             period_note=note,
             period_id=period.id if period else None,
+            period_name=period.name if period else None,
             request_note=request_note,
         )
     return result
