@@ -160,17 +160,45 @@ async def freeze_requests(period: dict[str, object], now: datetime) -> datetime:
         if not unfrozen:
             return started_at
         values = await _criteria_values(period, criteria, postcodes, requests)
-        for r in unfrozen:
-            request_values = values[int(r["id"])]
-            await PeriodRequest.update(
-                {
-                    PeriodRequest.draw: allocation.draw_number(
-                        seed, int(r["person"]), int(r["activity_day"])
-                    ),
-                    PeriodRequest.criteria_values: rules.values_text(criteria, request_values),
+        await _set_by_id(
+            {
+                int(r["id"]): {
+                    "draw": allocation.draw_number(seed, int(r["person"]), int(r["activity_day"])),
+                    "criteria_values": rules.values_text(criteria, values[int(r["id"])]),
                 }
-            ).where((PeriodRequest.id == r["id"]) & (PeriodRequest.draw == ""))
+                for r in unfrozen
+            },
+            {"draw": "TEXT", "criteria_values": "TEXT"},
+            "draw = ''",
+        )
     return started_at
+
+
+_CHUNK = 150  # rows per UPDATE: a few parameters each, far below both engines' limits
+
+
+async def _set_by_id(
+    changes: dict[int, dict[str, object]], types: dict[str, str], condition: str
+) -> None:
+    """Set per-row values of period requests with one UPDATE per chunk of rows (a CASE on
+    the id per column; the same SQL on both engines), only where ``condition`` holds."""
+    ids = sorted(changes)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        args: list[object] = []
+        sets = []
+        for column, sql_type in types.items():
+            whens = []
+            for request_id in chunk:
+                whens.append(f"WHEN {{}} THEN CAST({{}} AS {sql_type})")
+                args += [request_id, changes[request_id][column]]
+            sets.append(f"{column} = CASE id {' '.join(whens)} END")
+        args += chunk
+        await PeriodRequest.raw(
+            f"UPDATE period_request SET {', '.join(sets)} "  # noqa: S608 (constants)
+            f"WHERE id IN ({', '.join('{}' for _ in chunk)}) AND {condition}",
+            *args,
+        )
 
 
 async def _criteria_values(
@@ -336,20 +364,23 @@ async def allocate_day(
                     for a, row in zip(ordered, inserted, strict=True)
                 ]
             )
+        changes: dict[int, dict[str, object]] = {}
         for a, row in zip(ordered, inserted, strict=True):
-            rank = base_rank + a.waitlist_position if a.waitlist_position else None
-            await PeriodRequest.update(
-                {
-                    PeriodRequest.status: a.decision.value,
-                    PeriodRequest.reservation: row["id"],
-                    PeriodRequest.waitlist_rank: rank,
-                    PeriodRequest.decided_at: now,
-                }
-            ).where(
-                (PeriodRequest.id == a.request_id)
-                & (PeriodRequest.status == RequestStatus.WAITING.value)
-            )
+            changes[a.request_id] = {
+                "status": a.decision.value,
+                "reservation": int(row["id"]),
+                "waitlist_rank": base_rank + a.waitlist_position if a.waitlist_position else None,
+            }
             counts[a.decision] += 1
+        await _set_by_id(
+            changes,
+            {"status": "VARCHAR(12)", "reservation": "INTEGER", "waitlist_rank": "INTEGER"},
+            "status = 'waiting'",
+        )
+        if changes:
+            await PeriodRequest.update({PeriodRequest.decided_at: now}).where(
+                PeriodRequest.id.is_in(sorted(changes))
+            )
         duplicates = [int(r["id"]) for r in rows if int(r["person"]) in live]
         if duplicates:
             await PeriodRequest.update(
