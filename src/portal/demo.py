@@ -1225,9 +1225,7 @@ async def _write_plan(
     monday = today - timedelta(days=today.weekday())
     await _bulk(NewsItem, _news(structures, today, now, monday))
     await demo_family_file.load(structures[MAIRIE], families, persons, today, now, documents_dir)
-    await demo_periods.load(
-        structures[MAIRIE], [activities[_ALSH], activities[_KIDS]], today, "33850"
-    )
+    await demo_periods.load(structures[MAIRIE], [activities[_ALSH]], today, "33850")
 
     return {
         "activities": len(activities),

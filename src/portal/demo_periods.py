@@ -1,5 +1,6 @@
 """Demonstration booking periods of the Mairie de CarteVille, one upcoming period in each
-mode, over the Wednesday leisure centre's days (DUPONT's Paolo and Amalia are enrolled):
+mode, over the days of the 6-12 leisure centre (« ALSH 6-12 », where DUPONT's Paolo is
+enrolled; the 3-6 days stay first come, as the other demo journeys expect):
 
 - « Mercredis de <mois> » (premier arrivé): opens in a week at 08:30;
 - « Vacances d'hiver » (tirage au sort): opens in two weeks at 08:30, requests for 48 h;

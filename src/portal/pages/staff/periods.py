@@ -87,6 +87,8 @@ def parse_settings(
         opens_at = parse_local_datetime(text("ouverture"), ctx.tz, "L'ouverture")
         window_ends_at = parse_local_datetime(text("fin_fenetre"), ctx.tz, "La fin de la fenêtre")
         postcodes = rules.parse_postcodes(text("codes_postaux")[:200])
+    except OverflowError:  # a year at the edge of the calendar, shifted by the time zone
+        return None, ["Une des dates est hors du calendrier utilisable."]
     except ValueError as exc:
         return None, [str(exc)]
     if opens_at is None:
