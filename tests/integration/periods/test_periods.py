@@ -14,7 +14,7 @@ from portal.domain.booking.apply import ItemOutcome, apply_basket
 from portal.domain.booking.basket import Basket, BasketItem
 from portal.domain.booking.opening import PeriodMode
 from portal.domain.booking.scope import load_scope
-from portal.domain.booking.states import DayState, DraftAction
+from portal.domain.booking.states import DayState, DraftAction, TapAction
 from portal.domain.periods import allocate, allocation, rules
 from portal.tables import (
     ActivityDay,
@@ -132,7 +132,7 @@ async def test_window_request_holds_no_place_then_allocation(db: Database) -> No
     shown = await views.day_views(scope, person, [int(day.activity)], DAY1, DAY1, Basket(), during)
     entry = shown[(int(day.activity), DAY1)]
     assert entry.request_note == "en attente du tirage au sort du 13/01"
-    assert not entry.view.can_toggle
+    assert entry.view.tap is TapAction.CANCEL  # may be withdrawn during the window
     # After the window and before the allocation: kept in the basket, nothing decided.
     late = families[0]
     basket = basket_of(late, day)
@@ -231,3 +231,27 @@ async def test_crash_half_way_then_rerun(db: Database, monkeypatch: pytest.Monke
     waiting = await PeriodRequest.count().where(PeriodRequest.status == "waiting")
     assert waiting == 0
     assert await OutboxEmail.count() == 6
+
+
+async def test_a_waiting_request_is_withdrawn_until_the_draw_freezes_it(db: Database) -> None:
+    period_id, [day, _], [first, second] = await crowd(2, 2, 1, PeriodMode.LOTTERY)
+    during = OPENS + timedelta(hours=1)
+    for setup in (first, second):
+        await apply_basket(setup.account.id, setup.family.id, basket_of(setup, day), during)
+
+    def cancel(setup: FamilySetup) -> Basket:
+        basket = Basket()
+        basket.put(
+            BasketItem(setup.people[0].id, int(day.activity), day.id, DAY1, DraftAction.CANCEL)
+        )
+        return basket
+
+    [result] = await apply_basket(first.account.id, first.family.id, cancel(first), during)
+    assert result.outcome is ItemOutcome.CANCELLED
+    assert await PeriodRequest.count().where(PeriodRequest.family == first.family.id) == 0
+    period = await BookingPeriod.select().where(BookingPeriod.id == period_id).first()
+    assert period is not None
+    await allocate.freeze_requests(period, ENDS)
+    [late] = await apply_basket(second.account.id, second.family.id, cancel(second), ENDS)
+    assert late.outcome is ItemOutcome.REJECTED
+    assert await PeriodRequest.count().where(PeriodRequest.family == second.family.id) == 1

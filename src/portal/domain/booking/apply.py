@@ -236,10 +236,12 @@ async def _route_periods(
 ) -> tuple[list[_Ready], dict[str, ItemResult]]:
     """Take out the bookings of days that a booking period governs right now: before its
     opening (kept in the basket, nothing decided), during its window (recorded as a request
-    holding no place) or while it is being allocated (kept in the basket)."""
+    holding no place) or while it is being allocated (kept in the basket); and the
+    cancellations of requests still waiting for their allocation (withdrawn)."""
+    ready, withdrawn = await _withdraw_requests(scope, ready)
     bookings = [r for r in ready if r.item.action is DraftAction.BOOK]
     if not bookings:
-        return ready, {}
+        return ready, withdrawn
     periods = await opening.periods_covering(
         scope.structure_id,
         {r.item.activity_id for r in bookings},
@@ -247,9 +249,9 @@ async def _route_periods(
         max(r.item.day for r in bookings),
     )
     if not periods:
-        return ready, {}
+        return ready, withdrawn
     rest: list[_Ready] = []
-    routed: dict[str, ItemResult] = {}
+    routed: dict[str, ItemResult] = dict(withdrawn)
     window: list[tuple[_Ready, opening.OpeningPeriod]] = []
     for r in ready:
         period = (
@@ -271,6 +273,35 @@ async def _route_periods(
     if window:
         routed.update(await _request_in_window(scope, window, now))
     return rest, routed
+
+
+async def _withdraw_requests(
+    scope: BookingScope, ready: list[_Ready]
+) -> tuple[list[_Ready], dict[str, ItemResult]]:
+    """Cancel requests still waiting for an allocation that has not frozen them yet."""
+    cancels = [r for r in ready if r.item.action is DraftAction.CANCEL]
+    if not cancels:
+        return ready, {}
+    waiting = await opening.waiting_pairs(
+        scope.family_id, [r.item.activity_day_id for r in cancels]
+    )
+    mine = [r for r in cancels if (r.item.person_id, r.item.activity_day_id) in waiting]
+    if not mine:
+        return ready, {}
+    async with write_transaction():
+        gone = await opening.withdraw_requests(
+            scope.family_id, [(r.item.person_id, r.item.activity_day_id) for r in mine]
+        )
+    results = {
+        r.item.key: ItemResult(r.item, ItemOutcome.CANCELLED, None)
+        if (r.item.person_id, r.item.activity_day_id) in gone
+        else ItemResult(r.item, ItemOutcome.REJECTED, WITHDRAW_TOO_LATE)
+        for r in mine
+    }
+    return [r for r in ready if r.item.key not in results], results
+
+
+WITHDRAW_TOO_LATE = "L'attribution des places a commencé : cette demande ne peut plus être retirée."
 
 
 async def _request_in_window(

@@ -188,6 +188,38 @@ async def waiting_days(person_id: int, activity_day_ids: Iterable[int]) -> dict[
     return {int(r["activity_day"]): int(r["period"]) for r in rows}
 
 
+async def waiting_pairs(family_id: int, activity_day_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """(person, activity day) of the family's requests waiting on these days."""
+    ids = sorted(set(activity_day_ids))
+    if not ids:
+        return set()
+    rows = await PeriodRequest.select(PeriodRequest.person, PeriodRequest.activity_day).where(
+        (PeriodRequest.family == family_id)
+        & PeriodRequest.activity_day.is_in(ids)
+        & (PeriodRequest.status == RequestStatus.WAITING.value)
+    )
+    return {(int(r["person"]), int(r["activity_day"])) for r in rows}
+
+
+async def withdraw_requests(
+    family_id: int, pairs: Sequence[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """Delete waiting requests (inside the caller's write transaction) that the allocation
+    has not frozen yet (no draw number): they held nothing. Returns those deleted."""
+    gone: set[tuple[int, int]] = set()
+    for person_id, day_id in pairs:
+        rows = await PeriodRequest.raw(
+            "DELETE FROM period_request WHERE family = {} AND person = {} AND activity_day = {} "
+            "AND status = 'waiting' AND draw = '' RETURNING id",
+            family_id,
+            person_id,
+            day_id,
+        )
+        if rows:
+            gone.add((person_id, day_id))
+    return gone
+
+
 @dataclass(frozen=True)
 class NewRequest:
     period_id: int

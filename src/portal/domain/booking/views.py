@@ -144,8 +144,10 @@ async def day_views(
             )
             note = opening.opening_note(period, now, scope.tz)
             if row.id in waiting and own_status is None:
-                # A request waiting for the allocation: shown as asked, not cancellable.
-                own_status, cancellation_open = ReservationStatus.WAITLISTED, False
+                # A request waiting for the allocation: shown as asked; it can be withdrawn
+                # while the window is open.
+                own_status = ReservationStatus.WAITLISTED
+                cancellation_open = cancellation_open and period.phase(now) is opening.Phase.WINDOW
                 request_note = opening.waiting_label(period, scope.tz)
         facts = DayFacts(
             day=row.day,
