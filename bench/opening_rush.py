@@ -511,6 +511,9 @@ async def _run_setup(
         "PORTAL_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
         "PORTAL_BASE_URL": f"http://{HOST}:{front}",
         "PORTAL_KEEPALIVE_SECONDS": "75",
+        # The rush measures the booking pages themselves: no waiting room in front of them
+        # unless asked for (its capacity's default is derived from these figures).
+        "PORTAL_WAITING_ROOM_CAPACITY": os.environ.get("PORTAL_WAITING_ROOM_CAPACITY", "0"),
     }
     env.pop("PORTAL_REDIS_URL", None)
     env.pop("PORTAL_BROKER_URL", None)

@@ -54,10 +54,12 @@ from portal.pages import (
     tracking,
 )
 from portal.pages import papers as money_papers
+from portal.pages import periods as booking_periods
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
 from portal.pages.staff import family_file as staff_family_file
 from portal.pages.staff import file_settings as staff_file_settings
+from portal.pages.staff import periods as staff_periods
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
@@ -75,6 +77,7 @@ from portal.web.head import head_as_get
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
 from portal.web.staff import staff_context
+from portal.web.waiting_room import room_for, waiting_room_middleware
 
 log = logging.getLogger(__name__)
 
@@ -366,6 +369,9 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_file_settings.ROUTES,
             *staff_family_file.ROUTES,
             *enrolment.ROUTES,
+            # booking periods (scheduled openings, allocation)
+            *booking_periods.ROUTES,
+            *staff_periods.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),
@@ -404,7 +410,13 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
     )
     # In front of the router, so that its own 404 and 405 get them too.
     # Caching outermost: it sees the final headers (the no-store of personal pages).
-    app.asgi_handler = http_caching(security_headers(head_as_get(app.asgi_handler)))
+    handler = head_as_get(app.asgi_handler)
+    room = room_for(settings)
+    if room is not None:
+        # Before the session and the database: a waiting parent costs a counter read.
+        app.state.waiting_room = room
+        handler = waiting_room_middleware(handler, room, settings.base_url.startswith("https"))
+    app.asgi_handler = http_caching(security_headers(handler))
     app.state.settings = settings
     app.state.engine = engine
     app.state.background = background

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from piccolo.table import Table
 
-from portal import clock, demo_family_file
+from portal import clock, demo_family_file, demo_periods
 from portal.db import write_transaction
 from portal.demo_money import load_money_demo
 from portal.domain.accounts.passwords import hash_password
@@ -1225,6 +1225,7 @@ async def _write_plan(
     monday = today - timedelta(days=today.weekday())
     await _bulk(NewsItem, _news(structures, today, now, monday))
     await demo_family_file.load(structures[MAIRIE], families, persons, today, now, documents_dir)
+    await demo_periods.load(structures[MAIRIE], [activities[_ALSH]], today, "33850")
 
     return {
         "activities": len(activities),

@@ -109,6 +109,9 @@ class Settings:
     # the reverse proxy keeps its upstream connections (nginx: 60 s), or the proxy reuses
     # a connection uvicorn is closing. uvicorn's own default is 5 s.
     keepalive_seconds: int = 75
+    # Parents active on the booking pages (last 2 minutes) before new arrivals wait in the
+    # waiting room (PORTAL_WAITING_ROOM_CAPACITY; 0: no waiting room). See README.
+    waiting_room_capacity: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -188,5 +191,6 @@ class Settings:
             login_address_max_failures=_int(env, "PORTAL_LOGIN_ADDRESS_MAX_FAILURES", 300),
             reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
             keepalive_seconds=_int(env, "PORTAL_KEEPALIVE_SECONDS", 75),
+            waiting_room_capacity=_int(env, "PORTAL_WAITING_ROOM_CAPACITY", 300),
             cookie_secure=base_url.startswith("https://"),
         )

@@ -12,7 +12,7 @@ from litestar.params import FromQuery
 from litestar.response import Template
 
 from portal import clock
-from portal.domain.booking import tracking, tracking_summary
+from portal.domain.booking import opening, tracking, tracking_summary
 from portal.domain.booking.scope import BookingScope, load_scope
 from portal.domain.exports.tabular import Amount, Cell, Table, csv_text
 from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
@@ -136,6 +136,7 @@ async def tracking_page(
         end=end,
         short_date=short_date,
         export_query=request.url.query,
+        waiting_requests=await opening.family_waiting_requests(scope.family_id, scope.tz),
         **summary,
     )
 

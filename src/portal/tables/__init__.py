@@ -24,6 +24,8 @@ from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
 from portal.tables.money_statements import *  # noqa: F403
 from portal.tables.money_statements import MONEY_STATEMENT_TABLES
+from portal.tables.periods import *  # noqa: F403
+from portal.tables.periods import PERIOD_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
 from portal.tables.versions import *  # noqa: F403
@@ -39,4 +41,5 @@ ALL_TABLES: list[type[Table]] = [
     *TASKS_TABLES,
     *MFA_TABLES,
     *VERSIONS_TABLES,
+    *PERIOD_TABLES,
 ]

@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 
 from portal import clock
 from portal.domain.outbox.service import due_count, relay_running
+from portal.domain.periods.allocate import periods_due
 from portal.domain.reminders.service import structures_due_for_balance_check
 from portal.domain.statements.service import structures_due as structures_due_for_statements
 from portal.domain.transmission.service import due_structures
 from portal.tasks.broker import enqueue
 from portal.tasks.outbox import relay_outbox
+from portal.tasks.periods import allocate_period
 from portal.tasks.reminders import check_low_balances
 from portal.tasks.statements import mail_monthly_statements
 from portal.tasks.transmission import transmit_structure
@@ -26,6 +28,8 @@ SWEEP_INTERVAL_SECONDS = 60.0
 # A night enqueued and still not recorded after this long is enqueued again (its message
 # may have been lost); shorter would start duplicate runs of a long night.
 RENQUEUE_AFTER = timedelta(minutes=30)
+# An allocation is minutes long: a lost one is enqueued again sooner than a night.
+PERIOD_RENQUEUE_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Scheduler:
     _enqueued: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
     _balance_enqueued: dict[int, datetime] = field(default_factory=dict)
     _statements_enqueued: dict[int, datetime] = field(default_factory=dict)
+    _periods_enqueued: dict[int, datetime] = field(default_factory=dict)
 
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         """Enqueue the relay when e-mails are due and no relay is running, and each
@@ -59,6 +64,7 @@ class Scheduler:
                 started.append(structure_id)
         await self._sweep_balances(now)
         await self._sweep_statements(now)
+        await self._sweep_periods(now)
         return SweepResult(relay=relay, structures=tuple(started))
 
     async def _sweep_balances(self, now: datetime) -> None:
@@ -80,6 +86,16 @@ class Scheduler:
                 continue
             if await enqueue(mail_monthly_statements, structure_id):
                 self._statements_enqueued[structure_id] = now
+
+    async def _sweep_periods(self, now: datetime) -> None:
+        """Enqueue the allocation of each booking period whose window ended (again after
+        a few minutes while it is not recorded as allocated: its message may be lost)."""
+        for period_id in await periods_due(now):
+            previous = self._periods_enqueued.get(period_id)
+            if previous and now - previous < PERIOD_RENQUEUE_AFTER:
+                continue
+            if await enqueue(allocate_period, period_id):
+                self._periods_enqueued[period_id] = now
 
     async def run(self, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
         """Sweep now, then every `interval` seconds, until cancelled."""

@@ -31,6 +31,7 @@ Member = NamedDependency[StaffMember]
 NAV = [
     ("tableau", "Tableau de bord", ""),
     ("activites", "Activités", "/activites"),
+    ("periodes", "Périodes", "/periodes"),
     ("decisions", "Décisions", "/decisions"),
     ("presences", "Présences", "/presences"),
     ("reglements", "Règlements", "/reglements"),

@@ -26,7 +26,7 @@ from typing import Any
 
 from portal import clock
 from portal.db import is_sqlite, write_transaction
-from portal.domain.booking import deadlines, decisions, hours
+from portal.domain.booking import deadlines, decisions, hours, opening
 from portal.domain.booking.basket import Basket, BasketItem
 from portal.domain.booking.scope import (
     LIVE_STATUSES,
@@ -57,6 +57,7 @@ class ItemOutcome(StrEnum):
     CANCELLED = "cancelled"
     UNCHANGED = "unchanged"
     NOT_PROCESSED = "not_processed"  # a transient failure: still in the basket
+    REQUESTED = "requested"  # a booking period's window: waits for the allocation
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,9 @@ async def apply_basket(
             early[item.key] = checked
         else:
             ready.append(checked)
+    # Days of a scheduled opening: kept before it, requested during a window.
+    ready, routed = await _route_periods(scope, ready, now)
+    early.update(routed)
     decided: dict[str, ItemResult] = {}
     for attempt in (1, 2):
         try:
@@ -214,6 +218,142 @@ async def apply_basket(
         results.append(result)
         if result.outcome is not ItemOutcome.NOT_PROCESSED:
             basket.remove(item.person_id, item.activity_day_id)
+    return results
+
+
+BEFORE_OPENING_REMARK = (
+    "Rien n'est décidé avant l'ouverture du {when} : ce jour reste dans votre panier, "
+    "validez-le à partir de l'ouverture."
+)
+ALLOCATING_REMARK = (
+    "L'attribution des places de cette période est en cours : ce jour reste dans votre "
+    "panier, validez-le de nouveau dans quelques minutes."
+)
+
+
+async def _route_periods(
+    scope: BookingScope, ready: list[_Ready], now: datetime
+) -> tuple[list[_Ready], dict[str, ItemResult]]:
+    """Take out the bookings of days that a booking period governs right now: before its
+    opening (kept in the basket, nothing decided), during its window (recorded as a request
+    holding no place) or while it is being allocated (kept in the basket); and the
+    cancellations of requests still waiting for their allocation (withdrawn)."""
+    ready, withdrawn = await _withdraw_requests(scope, ready)
+    bookings = [r for r in ready if r.item.action is DraftAction.BOOK]
+    if not bookings:
+        return ready, withdrawn
+    periods = await opening.periods_covering(
+        scope.structure_id,
+        {r.item.activity_id for r in bookings},
+        min(r.item.day for r in bookings),
+        max(r.item.day for r in bookings),
+    )
+    if not periods:
+        return ready, withdrawn
+    rest: list[_Ready] = []
+    routed: dict[str, ItemResult] = dict(withdrawn)
+    window: list[tuple[_Ready, opening.OpeningPeriod]] = []
+    for r in ready:
+        period = (
+            opening.find(periods, r.item.activity_id, r.item.day)
+            if r.item.action is DraftAction.BOOK
+            else None
+        )
+        phase = period.phase(now) if period else opening.Phase.OPEN
+        if period is None or phase is opening.Phase.OPEN:
+            rest.append(r)
+        elif phase is opening.Phase.BEFORE_OPENING:
+            when = opening.local_label(period.opens_at, scope.tz)
+            remark = BEFORE_OPENING_REMARK.format(when=when)
+            routed[r.item.key] = ItemResult(r.item, ItemOutcome.NOT_PROCESSED, remark)
+        elif phase is opening.Phase.ALLOCATING:
+            routed[r.item.key] = ItemResult(r.item, ItemOutcome.NOT_PROCESSED, ALLOCATING_REMARK)
+        else:
+            window.append((r, period))
+    if window:
+        routed.update(await _request_in_window(scope, window, now))
+    return rest, routed
+
+
+async def _withdraw_requests(
+    scope: BookingScope, ready: list[_Ready]
+) -> tuple[list[_Ready], dict[str, ItemResult]]:
+    """Cancel requests still waiting for an allocation that has not frozen them yet."""
+    cancels = [r for r in ready if r.item.action is DraftAction.CANCEL]
+    if not cancels:
+        return ready, {}
+    waiting = await opening.waiting_pairs(
+        scope.family_id, [r.item.activity_day_id for r in cancels]
+    )
+    mine = [r for r in cancels if (r.item.person_id, r.item.activity_day_id) in waiting]
+    if not mine:
+        return ready, {}
+    async with write_transaction():
+        gone = await opening.withdraw_requests(
+            scope.family_id, [(r.item.person_id, r.item.activity_day_id) for r in mine]
+        )
+    results = {
+        r.item.key: ItemResult(r.item, ItemOutcome.CANCELLED, None)
+        if (r.item.person_id, r.item.activity_day_id) in gone
+        else ItemResult(r.item, ItemOutcome.REJECTED, WITHDRAW_TOO_LATE)
+        for r in mine
+    }
+    return [r for r in ready if r.item.key not in results], results
+
+
+WITHDRAW_TOO_LATE = "L'attribution des places a commencé : cette demande ne peut plus être retirée."
+
+
+async def _request_in_window(
+    scope: BookingScope, window: list[tuple[_Ready, opening.OpeningPeriod]], now: datetime
+) -> dict[str, ItemResult]:
+    """Record window requests: the day must be open and within its booking deadline;
+    no counter moves, no place is held."""
+    results: dict[str, ItemResult] = {}
+    days = {
+        int(row["id"]): row
+        for row in await ActivityDay.select(
+            ActivityDay.id, ActivityDay.activity, ActivityDay.day, ActivityDay.is_open
+        ).where(ActivityDay.id.is_in(sorted({r.item.activity_day_id for r, _ in window})))
+    }
+    wanted: list[tuple[_Ready, opening.OpeningPeriod]] = []
+    for r, period in window:
+        row = days.get(r.item.activity_day_id)
+        activity = scope.activities[r.item.activity_id]
+        if row is None or int(row["activity"]) != activity.id or row["day"] != r.item.day:
+            results[r.item.key] = ItemResult(r.item, ItemOutcome.REJECTED, GONE)
+        elif not row["is_open"] or not deadlines.is_booking_open(
+            now, None, activity.booking_rule, r.item.day, scope.tz
+        ):
+            results[r.item.key] = ItemResult(
+                r.item, ItemOutcome.REJECTED, decisions.Remark.CLOSED.label
+            )
+        else:
+            wanted.append((r, period))
+    if not wanted:
+        return results
+    async with write_transaction():
+        waiting = await opening.record_requests(
+            [
+                opening.NewRequest(
+                    period_id=period.id,
+                    family_id=scope.family_id,
+                    person_id=r.item.person_id,
+                    activity_day_id=r.item.activity_day_id,
+                    arrival=r.item.arrival,
+                    departure=r.item.departure,
+                    quantity=r.quantity,
+                )
+                for r, period in wanted
+            ],
+            now,
+        )
+    for r, period in wanted:
+        if (r.item.person_id, r.item.activity_day_id) in waiting:
+            label = opening.waiting_label(period, scope.tz)
+            results[r.item.key] = ItemResult(r.item, ItemOutcome.REQUESTED, label.capitalize())
+        else:  # already decided by an allocation of this period
+            results[r.item.key] = ItemResult(r.item, ItemOutcome.UNCHANGED, "Déjà demandé")
     return results
 
 
@@ -384,7 +524,7 @@ async def _book(
             )
         )
         keys.append((item.key, ItemOutcome(status.value), rank))
-    await _claim_counters(claimed)
+    await claim_counters(claimed)
     if rows:
         inserted = await Reservation.insert(*rows).returning(Reservation.id)
         await Movement.insert(
@@ -411,7 +551,7 @@ class CounterConflict(RuntimeError):
     """A locked day's counters did not accept the claim (should not happen; retried)."""
 
 
-async def _claim_counters(claimed: dict[int, tuple[int, int]]) -> None:
+async def claim_counters(claimed: dict[int, tuple[int, int]]) -> None:
     """One conditional UPDATE per day (the days are locked: it is a re-check)."""
     for day_id, (accepted, waiting) in sorted(claimed.items()):
         conditions = ["id = {}"]

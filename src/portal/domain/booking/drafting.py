@@ -16,7 +16,7 @@ from portal.domain.booking.states import (
 )
 from portal.domain.booking.views import (
     ActivityDayView,
-    DayRow,
+    DayRows,
     day_views,
     load_day_rows,
     views_of_rows,
@@ -31,7 +31,7 @@ class ToggleOutcome:
     needs_times: tuple[date, ...] = ()  # time-entry days waiting for arrival/departure
     message: str | None = None
     # The register's days as this toggle read them, for the cells shown after it.
-    rows: tuple[DayRow, ...] = ()
+    rows: DayRows | None = None
 
 
 def _check_may_book(scope: BookingScope, person_id: int, activity_id: int) -> None:
@@ -60,7 +60,7 @@ async def toggle_days(
     wanted = sorted(set(days))
     if not wanted:
         return ToggleOutcome(0)
-    rows = await load_day_rows(person_id, [activity_id], wanted[0], wanted[-1])
+    rows = await load_day_rows(scope, person_id, [activity_id], wanted[0], wanted[-1])
     views = views_of_rows(scope, person_id, rows, basket, now)
     by_day = {day: entry.view for (a, day), entry in views.items() if day in wanted}
     result = quicktools.toggle(wanted, by_day)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from portal import clock
-from portal.domain.booking import deadlines
+from portal.domain.booking import deadlines, opening
 from portal.domain.booking.basket import Basket
 from portal.domain.booking.scope import SHOWN_STATUSES, ActivityInfo, BookingScope
 from portal.domain.booking.states import (
@@ -32,6 +32,12 @@ class ActivityDayView:
     arrival: time | None = None  # of the person's reservation or draft
     departure: time | None = None
     waitlist_rank: int | None = None
+    # A booking period's word on the day: « ouverture le lundi 12/01 à 08:30 », or the
+    # person's request « en attente du tirage au sort du 14/01 ».
+    period_note: str | None = None
+    period_id: int | None = None
+    period_name: str | None = None
+    request_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,19 @@ class MonthView:
     def next(self) -> date:
         return (self.first + timedelta(days=32)).replace(day=1)
 
+    @property
+    def period_notes(self) -> list[tuple[int, str, str]]:
+        """Each booking period of the month's days: id, name, word (« ouverture le ... »)."""
+        seen: dict[int, tuple[str, str]] = {}
+        for week in self.weeks:
+            for cell in week:
+                for entry in cell.entries:
+                    if entry.period_id is not None and entry.period_note and cell.in_month:
+                        seen.setdefault(
+                            entry.period_id, (entry.period_name or "", entry.period_note)
+                        )
+        return [(period_id, name, note) for period_id, (name, note) in sorted(seen.items())]
+
 
 def month_grid(year: int, month: int) -> list[list[date]]:
     return calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
@@ -89,18 +108,29 @@ class DayRow:
     departure: time | None
 
 
+@dataclass(frozen=True)
+class DayRows:
+    """What the calendar reads of the register for some days: the days with the person's
+    reservations, the booking periods over them and the person's requests waiting for an
+    allocation."""
+
+    rows: tuple[DayRow, ...]
+    periods: tuple[opening.OpeningPeriod, ...] = ()
+    waiting: dict[int, int] = field(default_factory=dict)
+
+
 def _placeholders(count: int) -> str:
     return ", ".join(["{}"] * count)
 
 
 async def load_day_rows(
-    person_id: int, activity_ids: Sequence[int], start: date, end: date
-) -> tuple[DayRow, ...]:
+    scope: BookingScope, person_id: int, activity_ids: Sequence[int], start: date, end: date
+) -> DayRows:
     """Every (activity, day) between start and end with the person's shown reservation, in
     one query: taps and pages read it on every request, and Piccolo's query building of the
     two ORM queries it replaces cost more than running them."""
     if not activity_ids:
-        return ()
+        return DayRows(())
     statuses = sorted(SHOWN_STATUSES)
     rows = await ActivityDay.raw(
         # Only placeholders are formatted in: every value is a bound parameter.
@@ -116,7 +146,7 @@ async def load_day_rows(
         start,
         end,
     )
-    return tuple(
+    days = tuple(
         DayRow(
             activity_day_id=int(r["id"]),
             activity_id=int(r["activity"]),
@@ -133,6 +163,13 @@ async def load_day_rows(
         )
         for r in rows
     )
+    if not days:
+        return DayRows(())
+    periods = await opening.periods_covering(scope.structure_id, activity_ids, start, end)
+    waiting = (
+        await opening.waiting_days(person_id, [d.activity_day_id for d in days]) if periods else {}
+    )
+    return DayRows(days, tuple(periods), waiting)
 
 
 def _as_time(value: time | str | None) -> time | None:
@@ -144,30 +181,49 @@ def _as_time(value: time | str | None) -> time | None:
 def views_of_rows(
     scope: BookingScope,
     person_id: int,
-    rows: Sequence[DayRow],
+    loaded: DayRows,
     basket: Basket,
     now: datetime,
 ) -> dict[tuple[int, date], ActivityDayView]:
     """The views of loaded day rows with the basket as it is now (no database access: a tap
     computes the views before and after its change from one read)."""
+    periods, waiting = loaded.periods, loaded.waiting
     result: dict[tuple[int, date], ActivityDayView] = {}
-    for row in rows:
+    for row in loaded.rows:
         activity = scope.activities[row.activity_id]
         draft_item = basket.get(person_id, row.activity_day_id)
+        period = opening.find(periods, activity.id, row.day) if periods else None
+        own_status = ReservationStatus(row.status) if row.status else None
+        cancellation_open = deadlines.is_cancellation_open(
+            now, activity.cancellation_rule, row.day, scope.tz
+        )
+        note = request_note = None
+        if period is None:
+            booking_open = deadlines.is_booking_open(
+                now, activity.opens_at, activity.booking_rule, row.day, scope.tz
+            )
+        else:
+            # The period's opening replaces the activity's; before it, days can be drafted.
+            booking_open = period.phase(now) is not opening.Phase.ALLOCATING and (
+                deadlines.is_booking_open(now, None, activity.booking_rule, row.day, scope.tz)
+            )
+            note = opening.opening_note(period, now, scope.tz)
+            if row.activity_day_id in waiting and own_status is None:
+                # A request waiting for the allocation: shown as asked; it can be withdrawn
+                # while the window is open.
+                own_status = ReservationStatus.WAITLISTED
+                cancellation_open = cancellation_open and period.phase(now) is opening.Phase.WINDOW
+                request_note = opening.waiting_label(period, scope.tz)
         facts = DayFacts(
             day=row.day,
             is_open=row.is_open,
-            booking_open=deadlines.is_booking_open(
-                now, activity.opens_at, activity.booking_rule, row.day, scope.tz
-            ),
-            cancellation_open=deadlines.is_cancellation_open(
-                now, activity.cancellation_rule, row.day, scope.tz
-            ),
+            booking_open=booking_open,
+            cancellation_open=cancellation_open,
             capacity=row.capacity,
             waitlist_capacity=row.waitlist_capacity,
             accepted_count=row.accepted_count,
             waitlisted_count=row.waitlisted_count,
-            own_status=ReservationStatus(row.status) if row.status else None,
+            own_status=own_status,
             draft=draft_item.action if draft_item else None,
         )
         view = day_view(facts)
@@ -184,6 +240,10 @@ def views_of_rows(
             arrival=arrival,
             departure=departure,
             waitlist_rank=row.waitlist_rank if row.status else None,
+            period_note=note,
+            period_id=period.id if period else None,
+            period_name=period.name if period else None,
+            request_note=request_note,
         )
     return result
 
@@ -198,8 +258,8 @@ async def day_views(
     now: datetime,
 ) -> dict[tuple[int, date], ActivityDayView]:
     """The view of every (activity, day) between start and end for one person."""
-    rows = await load_day_rows(person_id, activity_ids, start, end)
-    return views_of_rows(scope, person_id, rows, basket, now)
+    loaded = await load_day_rows(scope, person_id, activity_ids, start, end)
+    return views_of_rows(scope, person_id, loaded, basket, now)
 
 
 async def month_view(
@@ -247,7 +307,7 @@ async def cells_of(
     days: Sequence[date],
     basket: Basket,
     now: datetime | None = None,
-    rows: Sequence[DayRow] | None = None,
+    rows: DayRows | None = None,
 ) -> list[CalendarCell]:
     """The calendar cells of some days of one activity: what a tap changed, without the
     rest of the month. ``rows``: the tap's own read of those days (a tap writes only the
@@ -257,7 +317,7 @@ async def cells_of(
     if not wanted:
         return []
     if rows is None:
-        rows = await load_day_rows(person_id, [activity_id], wanted[0], wanted[-1])
+        rows = await load_day_rows(scope, person_id, [activity_id], wanted[0], wanted[-1])
     views = views_of_rows(scope, person_id, rows, basket, now)
     today = now.astimezone(scope.tz).date()
     cells = []

@@ -1,0 +1,1 @@
+"""Booking periods: scheduled openings, their allocation by draw or priorities."""

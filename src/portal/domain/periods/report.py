@@ -1,0 +1,134 @@
+"""Transparency: every request of a period with its criteria values, draw number and
+outcome, in allocation order per day, as a page and as an export (domain/exports)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from portal.domain.exports.tabular import Cell, Table
+from portal.domain.periods import allocation, rules
+from portal.tables import PeriodRequest
+
+STATUS_LABELS = {
+    "waiting": "En attente",
+    "accepted": "Acceptée",
+    "waitlisted": "Liste d'attente",
+    "refused": "Refusée",
+}
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    request_id: int
+    day: date
+    activity: str
+    person: str
+    family: str
+    criteria: dict[str, int]
+    draw: str
+    position: int | None  # order on its day (None before the draw is frozen)
+    status: str
+    waitlist_rank: int | None
+    remark: str
+
+    @property
+    def outcome(self) -> str:
+        label = STATUS_LABELS.get(self.status, self.status)
+        if self.status == "waitlisted" and self.waitlist_rank:
+            label = f"{label} (rang {self.waitlist_rank})"
+        return f"{label} : {self.remark}" if self.remark else label
+
+
+async def report_lines(period_id: int, criteria: Sequence[rules.Criterion]) -> list[ReportLine]:
+    """The period's requests (already scoped by the caller's period lookup), by day and
+    allocation order."""
+    rows = await (
+        PeriodRequest.select(
+            PeriodRequest.id,
+            PeriodRequest.activity_day,
+            PeriodRequest.activity_day._.day,
+            PeriodRequest.activity_day._.activity._.name,
+            PeriodRequest.person._.first_name,
+            PeriodRequest.person._.last_name,
+            PeriodRequest.family._.name,
+            PeriodRequest.criteria_values,
+            PeriodRequest.draw,
+            PeriodRequest.status,
+            PeriodRequest.waitlist_rank,
+            PeriodRequest.remark,
+        )
+        .where(PeriodRequest.period == period_id)
+        .output(nested=False)
+    )
+    candidates = {
+        int(r["id"]): allocation.Candidate(
+            int(r["id"]),
+            int(r["activity_day"]),
+            rules.scores(
+                [
+                    c
+                    for c in criteria
+                    if c.value in (v := rules.values_of_text(r["criteria_values"]))
+                ],
+                [v[c.value] for c in criteria if c.value in v],
+            ),
+            r["draw"],
+        )
+        for r in rows
+        if r["draw"]
+    }
+    positions: dict[int, int] = {}
+    by_day: dict[int, list[allocation.Candidate]] = {}
+    for candidate in candidates.values():
+        by_day.setdefault(candidate.activity_day_id, []).append(candidate)
+    for day_candidates in by_day.values():
+        for position, candidate in enumerate(allocation.day_order(day_candidates), 1):
+            positions[candidate.request_id] = position
+    lines = [
+        ReportLine(
+            request_id=int(r["id"]),
+            day=r["activity_day.day"],
+            activity=str(r["activity_day.activity.name"]),
+            person=f"{r['person.first_name']} {r['person.last_name']}",
+            family=str(r["family.name"]),
+            criteria=rules.values_of_text(r["criteria_values"]),
+            draw=str(r["draw"]),
+            position=positions.get(int(r["id"])),
+            status=str(r["status"]),
+            waitlist_rank=r["waitlist_rank"],
+            remark=str(r["remark"] or ""),
+        )
+        for r in rows
+    ]
+    return sorted(lines, key=lambda x: (x.day, x.activity, x.position or 10**9, x.request_id))
+
+
+def report_table(lines: Sequence[ReportLine], criteria: Sequence[rules.Criterion]) -> Table:
+    header = (
+        "Demande",
+        "Date",
+        "Activité",
+        "Enfant",
+        "Famille",
+        *(c.label for c in criteria),
+        "Numéro de tirage",
+        "Ordre du jour",
+        "Résultat",
+    )
+    rows: list[Sequence[Cell]] = [
+        (
+            line.request_id,
+            line.day,
+            line.activity,
+            line.person,
+            line.family,
+            *(line.criteria.get(c.value) for c in criteria),
+            line.draw,
+            line.position,
+            line.outcome,
+        )
+        for line in lines
+    ]
+    return Table(header, rows)

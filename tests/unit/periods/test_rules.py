@@ -1,0 +1,97 @@
+"""Period rules: criteria, spread counts, settings checks and the parents' wording."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from portal.domain.booking.opening import (
+    OpeningPeriod,
+    PeriodMode,
+    Phase,
+    local_label,
+    opening_note,
+    waiting_label,
+)
+from portal.domain.periods import rules
+from portal.domain.periods.rules import Criterion
+
+PARIS = ZoneInfo("Europe/Paris")
+OPENS = datetime(2027, 1, 11, 7, 30, tzinfo=UTC)  # lundi 11/01 à 08:30, Paris
+ENDS = datetime(2027, 1, 13, 7, 30, tzinfo=UTC)
+
+
+def period(mode: PeriodMode, allocated: bool = False) -> OpeningPeriod:
+    return OpeningPeriod(
+        1, "Vacances d'hiver 2027", mode, OPENS, ENDS, date(2027, 2, 15), date(2027, 2, 26),
+        frozenset({3}), allocated,
+    )  # fmt: skip
+
+
+def test_phases() -> None:
+    lottery = period(PeriodMode.LOTTERY)
+    assert lottery.phase(datetime(2027, 1, 11, 7, 29, tzinfo=UTC)) is Phase.BEFORE_OPENING
+    assert lottery.phase(OPENS) is Phase.WINDOW
+    assert lottery.phase(ENDS) is Phase.ALLOCATING
+    assert period(PeriodMode.LOTTERY, allocated=True).phase(ENDS) is Phase.OPEN
+    assert period(PeriodMode.FIRST_COME).phase(OPENS) is Phase.OPEN
+    assert lottery.covers(3, date(2027, 2, 15)) and not lottery.covers(4, date(2027, 2, 15))
+
+
+def test_french_wording() -> None:
+    assert local_label(OPENS, PARIS) == "lundi 11/01 à 08:30"
+    note = opening_note(period(PeriodMode.LOTTERY), OPENS.replace(hour=6), PARIS)
+    assert note == "ouverture le lundi 11/01 à 08:30"
+    assert waiting_label(period(PeriodMode.LOTTERY), PARIS) == (
+        "en attente du tirage au sort du 13/01"
+    )
+
+
+def test_criteria_parsing_and_scores() -> None:
+    assert rules.parse_criteria("spread, resident,bogus,spread") == (
+        Criterion.SPREAD,
+        Criterion.RESIDENT,
+    )
+    assert rules.scores([Criterion.RESIDENT, Criterion.SPREAD], [1, 3]) == (1, -3)
+    text = rules.values_text([Criterion.RESIDENT, Criterion.SPREAD], [1, 3])
+    assert rules.values_of_text(text) == {"resident": 1, "spread": 3}
+    with pytest.raises(rules.PeriodError):
+        rules.parse_postcodes("33000, =HYPERLINK")
+
+
+def test_spread_counts_in_date_order() -> None:
+    rows = [
+        (10, 1, date(2027, 2, 16), 5, 101),
+        (11, 1, date(2027, 2, 15), 5, 100),
+        (12, 2, date(2027, 2, 15), 6, 100),
+    ]
+    assert rules.spread_counts(rows, {2: 2}) == {11: 0, 10: 1, 12: 2}
+
+
+def test_settings_checks() -> None:
+    good = rules.PeriodSettings(
+        "Hiver", (3,), date(2027, 2, 15), date(2027, 2, 26), OPENS, PeriodMode.PRIORITY, ENDS,
+        (Criterion.RESIDENT,), ("33000",),
+    )  # fmt: skip
+    assert rules.check_settings(good) == []
+    bad = rules.PeriodSettings(
+        " ", (), date(2027, 2, 26), date(2027, 2, 15), OPENS, PeriodMode.PRIORITY, OPENS,
+        (Criterion.RESIDENT,), (),
+    )  # fmt: skip
+    assert len(rules.check_settings(bad)) == 5
+
+
+def test_parent_rules_say_no_advantage_and_how_to_check() -> None:
+    text = " ".join(
+        rules.parent_rules(
+            name="Hiver", mode=PeriodMode.PRIORITY, opens_at=OPENS, window_ends_at=ENDS,
+            first_day=date(2027, 2, 15), last_day=date(2027, 2, 26), activities=["ALSH"],
+            criteria=(Criterion.RESIDENT, Criterion.SPREAD), postcodes=("33000",), tz=PARIS,
+        )
+    )  # fmt: skip
+    assert "aucun avantage" in text
+    assert "SHA-256" in text
+    assert "1. Famille domiciliée dans la commune" in text and "33000" in text
+    assert "lundi 11/01 à 08:30" in text
