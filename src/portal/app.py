@@ -53,6 +53,7 @@ from portal.pages import (
     staff,
     tracking,
 )
+from portal.pages import notifications as parent_notifications
 from portal.pages import papers as money_papers
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
@@ -362,6 +363,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_reminders.ROUTES,
             *staff_family_file.ROUTES,
             *enrolment.ROUTES,
+            *parent_notifications.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

@@ -109,6 +109,11 @@ class Settings:
     # the reverse proxy keeps its upstream connections (nginx: 60 s), or the proxy reuses
     # a connection uvicorn is closing. uvicorn's own default is 5 s.
     keepalive_seconds: int = 75
+    # Web push (VAPID, RFC 8292): the server's private key (PORTAL_VAPID_PRIVATE_KEY, PEM
+    # or raw base64url; empty: generated into <var dir>/vapid_private.pem) and the contact
+    # the push services may write to (PORTAL_VAPID_SUBJECT, a mailto: or https: URL).
+    vapid_private_key: str = ""
+    vapid_subject: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -188,5 +193,7 @@ class Settings:
             login_address_max_failures=_int(env, "PORTAL_LOGIN_ADDRESS_MAX_FAILURES", 300),
             reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
             keepalive_seconds=_int(env, "PORTAL_KEEPALIVE_SECONDS", 75),
+            vapid_private_key=env.get("PORTAL_VAPID_PRIVATE_KEY") or "",
+            vapid_subject=env.get("PORTAL_VAPID_SUBJECT") or "",
             cookie_secure=base_url.startswith("https://"),
         )

@@ -22,6 +22,8 @@ from portal.tables.money_reminders import *  # noqa: F403
 from portal.tables.money_reminders import MONEY_REMINDER_TABLES
 from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
+from portal.tables.notifications import *  # noqa: F403
+from portal.tables.notifications import NOTIFICATION_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
 from portal.tables.versions import *  # noqa: F403
@@ -36,4 +38,5 @@ ALL_TABLES: list[type[Table]] = [
     *TASKS_TABLES,
     *MFA_TABLES,
     *VERSIONS_TABLES,
+    *NOTIFICATION_TABLES,
 ]

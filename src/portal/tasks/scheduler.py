@@ -11,10 +11,13 @@ from datetime import datetime, timedelta
 
 from portal import clock
 from portal.domain.outbox.service import due_count, relay_running
+from portal.domain.push.service import due_count as push_due_count
 from portal.domain.reminders.service import structures_due_for_balance_check
 from portal.domain.transmission.service import due_structures
 from portal.tasks.broker import enqueue
+from portal.tasks.deadline_reminders import send_deadline_reminders
 from portal.tasks.outbox import relay_outbox
+from portal.tasks.push import relay_push
 from portal.tasks.reminders import check_low_balances
 from portal.tasks.transmission import transmit_structure
 
@@ -24,6 +27,8 @@ SWEEP_INTERVAL_SECONDS = 60.0
 # A night enqueued and still not recorded after this long is enqueued again (its message
 # may have been lost); shorter would start duplicate runs of a long night.
 RENQUEUE_AFTER = timedelta(minutes=30)
+# Deadline reminders are looked for this often (a reminder may come up to this late).
+DEADLINE_SWEEP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class SweepResult:
 class Scheduler:
     _enqueued: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
     _balance_enqueued: dict[int, datetime] = field(default_factory=dict)
+    _deadlines_swept_at: datetime | None = None
 
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         """Enqueue the relay when e-mails are due and no relay is running, and each
@@ -55,6 +61,11 @@ class Scheduler:
                 self._enqueued[structure_id] = (due_at, now)
                 started.append(structure_id)
         await self._sweep_balances(now)
+        if await push_due_count(now) > 0:
+            await enqueue(relay_push)
+        if self._deadlines_swept_at is None or now - self._deadlines_swept_at >= DEADLINE_SWEEP:
+            if await enqueue(send_deadline_reminders):
+                self._deadlines_swept_at = now
         return SweepResult(relay=relay, structures=tuple(started))
 
     async def _sweep_balances(self, now: datetime) -> None:
