@@ -53,11 +53,13 @@ from portal.pages import (
     staff,
     tracking,
 )
+from portal.pages import messages as parent_messages
 from portal.pages import notifications as parent_notifications
 from portal.pages import papers as money_papers
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
 from portal.pages.staff import family_file as staff_family_file
+from portal.pages.staff import messages as staff_messages
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
@@ -364,6 +366,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_family_file.ROUTES,
             *enrolment.ROUTES,
             *parent_notifications.ROUTES,
+            *parent_messages.ROUTES,
+            *staff_messages.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),
