@@ -4,6 +4,11 @@
  * PushManager with the server's VAPID public key (data-vapid-key), and sends the
  * subscription to the portal; « Arrêter » unsubscribes here and there. Without the Push
  * API (old browsers; iPhone outside the installed app) the hint stays visible.
+ *
+ * Offline glance: the home page fetches the family's next bookings and balances (dated,
+ * never HTTP-cached) and keeps them in localStorage; the offline page shows them. They
+ * are removed at logout (here, and by the server's Clear-Site-Data "storage") and on the
+ * login page; nothing else personal is kept.
  */
 (function () {
   "use strict";
@@ -121,10 +126,92 @@
     });
   }
 
+  var GLANCE_KEY = "portail-famille-apercu";
+
+  function forgetGlance() {
+    try {
+      window.localStorage.removeItem(GLANCE_KEY);
+    } catch (error) {
+      // Storage disabled: nothing was kept.
+    }
+  }
+
+  function keepGlance(source) {
+    fetch(source.getAttribute("data-glance-source"), {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (glance) {
+      if (glance) {
+        window.localStorage.setItem(GLANCE_KEY, JSON.stringify(glance));
+      }
+    }).catch(function () {
+      // Offline or storage full: the previous glance stays.
+    });
+  }
+
+  function item(text) {
+    var li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }
+
+  function showGlance(box) {
+    var glance = null;
+    try {
+      glance = JSON.parse(window.localStorage.getItem(GLANCE_KEY) || "null");
+    } catch (error) {
+      glance = null;
+    }
+    if (!glance || !glance.as_of) {
+      return;
+    }
+    box.querySelector("[data-glance-date]").textContent = "Situation " + glance.as_of;
+    var wallets = box.querySelector("[data-glance-wallets]");
+    (glance.wallets || []).forEach(function (wallet) {
+      wallets.appendChild(item(wallet.name + " : " + wallet.balance));
+    });
+    var children = box.querySelector("[data-glance-children]");
+    (glance.children || []).forEach(function (child) {
+      var title = document.createElement("h4");
+      title.textContent = child.first_name;
+      children.appendChild(title);
+      var list = document.createElement("ul");
+      (child.bookings || []).forEach(function (booking) {
+        list.appendChild(item(booking.day + " · " + booking.activity + " · " + booking.status));
+      });
+      if (!list.children.length) {
+        list.appendChild(item("Aucune réservation à venir."));
+      }
+      children.appendChild(list);
+    });
+    box.hidden = false;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && /\/deconnexion$/.test(form.getAttribute("action") || "")) {
+      forgetGlance();
+    }
+  });
+
   function start() {
     var boxes = document.querySelectorAll("[data-push]");
     for (var i = 0; i < boxes.length; i += 1) {
       setUp(boxes[i]);
+    }
+    if (/^\/(connexion|gestion\/connexion)/.test(window.location.pathname)) {
+      forgetGlance();
+    }
+    var source = document.querySelector("[data-glance-source]");
+    if (source) {
+      keepGlance(source);
+    }
+    var shown = document.querySelector("[data-glance]");
+    if (shown) {
+      showGlance(shown);
     }
   }
 

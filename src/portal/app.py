@@ -53,6 +53,7 @@ from portal.pages import (
     staff,
     tracking,
 )
+from portal.pages import glance as offline_glance
 from portal.pages import messages as parent_messages
 from portal.pages import notifications as parent_notifications
 from portal.pages import papers as money_papers
@@ -367,6 +368,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *enrolment.ROUTES,
             *parent_notifications.ROUTES,
             *parent_messages.ROUTES,
+            *offline_glance.ROUTES,
             *staff_messages.ROUTES,
         ],
         dependencies={

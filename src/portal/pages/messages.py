@@ -65,7 +65,8 @@ async def _thread_page(
     errors: list[str] | None = None,
     body: str = "",
 ) -> Template:
-    thread = await messages.family_thread(parent.family_id)
+    # A refused message re-shows the thread without writing (nothing is marked read).
+    thread = await messages.family_thread(parent.family_id, mark_read=status_code < 400)
     return page(
         request,
         "pages/messages/thread.html",

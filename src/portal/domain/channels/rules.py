@@ -67,8 +67,9 @@ def complete(saved: Mapping[Kind, Choice]) -> list[Choice]:
     return [saved.get(kind) or default_choice(kind) for kind in Kind]
 
 
-def field_name(kind: Kind, channel: Channel) -> str:
-    return f"{kind.value}__{channel.value}"
+def field_name(kind: Kind, channel: Channel | str) -> str:
+    """The form field of a kind and channel (templates pass the channel as text)."""
+    return f"{Kind(kind).value}__{Channel(channel).value}"
 
 
 def choices_from_form(form: Mapping[str, str]) -> list[Choice]:

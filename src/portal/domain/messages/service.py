@@ -117,10 +117,10 @@ async def _views(family_id: int) -> list[MessageView]:
     ]
 
 
-async def family_thread(family_id: int) -> list[MessageView]:
+async def family_thread(family_id: int, *, mark_read: bool = True) -> list[MessageView]:
     """The family's thread, oldest first; the structure's messages become read."""
     views = await _views(family_id)
-    if any(not v.from_family and not v.read for v in views):
+    if mark_read and any(not v.from_family and not v.read for v in views):
         async with write_transaction():
             await Message.update({Message.read_at: clock.utcnow()}).where(
                 (Message.family == family_id)
@@ -141,11 +141,13 @@ async def _family_in(structure_id: int, family_id: int) -> str:
     return str(row["name"])
 
 
-async def staff_thread(structure_id: int, family_id: int) -> tuple[str, list[MessageView]]:
+async def staff_thread(
+    structure_id: int, family_id: int, *, mark_read: bool = True
+) -> tuple[str, list[MessageView]]:
     """A family's thread for its structure's staff (the family's messages become read)."""
     name = await _family_in(structure_id, family_id)
     views = await _views(family_id)
-    if any(v.from_family and not v.read for v in views):
+    if mark_read and any(v.from_family and not v.read for v in views):
         async with write_transaction():
             await Message.update({Message.read_at: clock.utcnow()}).where(
                 (Message.family == family_id)

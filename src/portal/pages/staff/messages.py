@@ -101,7 +101,7 @@ async def _thread_page(
     body: str = "",
 ) -> Template:
     try:
-        name, thread = await messages.staff_thread(ctx.sid, family_id)
+        name, thread = await messages.staff_thread(ctx.sid, family_id, mark_read=status_code < 400)
     except messages.NotFound:
         raise not_found("Cette famille") from None
     return render(
