@@ -121,3 +121,22 @@ async def test_unsubscribe_touches_only_the_accounts_own(db: Database) -> None:
     assert not await push.unsubscribe(int(two.account.id), sub.endpoint)
     assert await push.unsubscribe(int(one.account.id), sub.endpoint)
     assert await PushSubscription.count() == 0
+
+
+async def test_a_device_taken_over_by_another_account_gets_none_of_the_first_ones_pushes(
+    db: Database,
+) -> None:
+    first = await make_family(login="premier")
+    second = await make_family(login="second", structure=first.structure)
+    sub = rules.parse_subscription(BrowserKeys.new().subscription("https://push.example/x"))
+    await push.subscribe(int(first.account.id), sub, "")
+    async with write_transaction():
+        await push.queue_notes(
+            None, [push.PushNote("k", "Pour le premier", "B", account_ids=(int(first.account.id),))]
+        )
+    await push.subscribe(int(first.account.id), sub, "")  # the same account again: kept
+    assert await OutboxPush.count() == 1
+    await push.subscribe(int(second.account.id), sub, "")
+    assert await OutboxPush.count() == 0
+    [row] = await PushSubscription.select()
+    assert row["account"] == second.account.id

@@ -52,8 +52,15 @@ async def wake_push_relay() -> None:
 
 
 async def subscribe(account_id: int, subscription: rules.Subscription, device: str) -> None:
-    """Record (or move to this account) a browser's subscription."""
+    """Record (or move to this account) a browser's subscription. A browser that another
+    account used before loses that account's pushes still waiting: they were not for
+    whoever holds the device now."""
     async with db.write_transaction():
+        await OutboxPush.delete().where(
+            (OutboxPush.subscription._.endpoint_hash == subscription.endpoint_hash)
+            & (OutboxPush.subscription._.account != account_id)
+            & (OutboxPush.status == outbox_rules.PENDING)
+        )
         await PushSubscription.insert(
             PushSubscription(
                 account=account_id,
