@@ -56,6 +56,16 @@ async def push_service() -> AsyncIterator[PushServiceStandIn]:
     service.stop()
 
 
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+  .map((v) => v.id + ": " + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("; "))"""
+
+
+async def _axe(page: Page) -> list[str]:
+    await page.evaluate(AXE_SOURCE)
+    return list(await page.evaluate(AXE_RUN))
+
+
 async def _shot(page: Page, name: str) -> None:
     await anyio.Path(SHOTS).mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -87,6 +97,7 @@ async def test_push_subscription_and_a_staff_broadcast_on_a_phone(
         await status.filter(has_text="Notifications activées sur cet appareil").wait_for()
         await page.locator("[data-push-unsubscribe]").wait_for(state="visible")
         await _shot(page, "profil-notifications-390")
+        assert await _axe(page) == []
         [stored] = await PushSubscription.select(PushSubscription.endpoint)
         assert stored["endpoint"] == subscription["endpoint"]
 
@@ -129,6 +140,7 @@ async def test_push_subscription_and_a_staff_broadcast_on_a_phone(
         assert "Sortie au zoo annulée demain" in await last.inner_text()
         assert "Nouveau" in await last.inner_text()
         await _shot(page, "messages-390")
+        assert await _axe(page) == []
     finally:
         await context.close()
     assert not errors, errors
