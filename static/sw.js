@@ -120,3 +120,41 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(fromCacheFirst(request));
   }
 });
+
+// Web push (Push API): the portal sends {title, body, url, tag}, encrypted (RFC 8291);
+// nothing of it is kept here. A tap opens (or focuses) the page it points to.
+self.addEventListener("push", function (event) {
+  var message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (error) {
+    message = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(self.registration.showNotification(message.title || "Portail Famille", {
+    body: message.body || "",
+    tag: message.tag || undefined,
+    icon: "/static/icons/icon-192.png",
+    badge: "/static/icons/icon-192.png",
+    lang: "fr",
+    data: { url: message.url || "/" }
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var wanted = (event.notification.data && event.notification.data.url) || "/";
+  var target = new URL(wanted, self.location.origin);
+  if (target.origin !== self.location.origin) {
+    target = new URL("/", self.location.origin);
+  }
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+      for (var i = 0; i < windows.length; i += 1) {
+        if (windows[i].url === target.href && "focus" in windows[i]) {
+          return windows[i].focus();
+        }
+      }
+      return self.clients.openWindow(target.href);
+    })
+  );
+});

@@ -53,12 +53,16 @@ from portal.pages import (
     staff,
     tracking,
 )
+from portal.pages import glance as offline_glance
+from portal.pages import messages as parent_messages
+from portal.pages import notifications as parent_notifications
 from portal.pages import papers as money_papers
 from portal.pages import periods as booking_periods
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
 from portal.pages.staff import family_file as staff_family_file
 from portal.pages.staff import file_settings as staff_file_settings
+from portal.pages.staff import messages as staff_messages
 from portal.pages.staff import periods as staff_periods
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
@@ -372,6 +376,10 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             # booking periods (scheduled openings, allocation)
             *booking_periods.ROUTES,
             *staff_periods.ROUTES,
+            *parent_notifications.ROUTES,
+            *parent_messages.ROUTES,
+            *offline_glance.ROUTES,
+            *staff_messages.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

@@ -112,6 +112,11 @@ class Settings:
     # Parents active on the booking pages (last 2 minutes) before new arrivals wait in the
     # waiting room (PORTAL_WAITING_ROOM_CAPACITY; 0: no waiting room). See README.
     waiting_room_capacity: int = 300
+    # Web push (VAPID, RFC 8292): the server's private key (PORTAL_VAPID_PRIVATE_KEY, PEM
+    # or raw base64url; empty: generated into <var dir>/vapid_private.pem) and the contact
+    # the push services may write to (PORTAL_VAPID_SUBJECT, a mailto: or https: URL).
+    vapid_private_key: str = ""
+    vapid_subject: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -192,5 +197,7 @@ class Settings:
             reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
             keepalive_seconds=_int(env, "PORTAL_KEEPALIVE_SECONDS", 75),
             waiting_room_capacity=_int(env, "PORTAL_WAITING_ROOM_CAPACITY", 300),
+            vapid_private_key=env.get("PORTAL_VAPID_PRIVATE_KEY") or "",
+            vapid_subject=env.get("PORTAL_VAPID_SUBJECT") or "",
             cookie_secure=base_url.startswith("https://"),
         )

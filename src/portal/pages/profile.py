@@ -12,6 +12,7 @@ from portal.domain.accounts import rules
 from portal.domain.accounts import service as accounts
 from portal.domain.money.rules import amount_for_input
 from portal.domain.reminders import service as reminders
+from portal.pages.notifications_card import notifications_context
 from portal.web.context import Parent
 from portal.web.forms import Form
 from portal.web.render import flash, logged_out, page, see_other
@@ -36,6 +37,7 @@ async def _profile(
     email_errors: list[str] | None = None,
     emails_value: str | None = None,
     balance_errors: list[str] | None = None,
+    notification_errors: list[str] | None = None,
 ) -> Template:
     people = await accounts.family_people(parent.family_id)
     alert = await reminders.alert_setting(parent.family_id)
@@ -66,6 +68,8 @@ async def _profile(
         balance_threshold=amount_for_input(alert.threshold_cents),
         balance_errors=balance_errors or [],
         sessions=session_rows(sessions, parent.family.structure_timezone),
+        notification_errors=notification_errors or [],
+        **await notifications_context(request, parent),
     )
 
 

@@ -70,6 +70,7 @@ def worker_config(request: Request[Any, Any, Any]) -> dict[str, Any]:
         f"/static/app.css?v={asset_version}",
         f"/static/app.js?v={asset_version}",
         f"/static/boot.js?v={asset_version}",
+        f"/static/family.js?v={asset_version}",
         f"/static/icons/icon.svg?v={asset_version}",
         f"/static/{htmx_file}",
         "/manifest.webmanifest",

@@ -24,6 +24,8 @@ from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
 from portal.tables.money_statements import *  # noqa: F403
 from portal.tables.money_statements import MONEY_STATEMENT_TABLES
+from portal.tables.notifications import *  # noqa: F403
+from portal.tables.notifications import NOTIFICATION_TABLES
 from portal.tables.periods import *  # noqa: F403
 from portal.tables.periods import PERIOD_TABLES
 from portal.tables.tasks import *  # noqa: F403
@@ -42,4 +44,5 @@ ALL_TABLES: list[type[Table]] = [
     *MFA_TABLES,
     *VERSIONS_TABLES,
     *PERIOD_TABLES,
+    *NOTIFICATION_TABLES,
 ]

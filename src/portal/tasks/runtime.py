@@ -28,8 +28,10 @@ _booted: set[int] = set()
 
 def load_actors() -> None:
     """Declare every actor on the current broker (a worker must know them all)."""
+    import portal.tasks.deadline_reminders
     import portal.tasks.outbox
     import portal.tasks.periods
+    import portal.tasks.push
     import portal.tasks.reminders
     import portal.tasks.statements
     import portal.tasks.transmission  # noqa: F401

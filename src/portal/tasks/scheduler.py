@@ -12,12 +12,15 @@ from datetime import datetime, timedelta
 from portal import clock
 from portal.domain.outbox.service import due_count, relay_running
 from portal.domain.periods.allocate import periods_due
+from portal.domain.push.service import due_count as push_due_count
 from portal.domain.reminders.service import structures_due_for_balance_check
 from portal.domain.statements.service import structures_due as structures_due_for_statements
 from portal.domain.transmission.service import due_structures
 from portal.tasks.broker import enqueue
+from portal.tasks.deadline_reminders import send_deadline_reminders
 from portal.tasks.outbox import relay_outbox
 from portal.tasks.periods import allocate_period
+from portal.tasks.push import relay_push
 from portal.tasks.reminders import check_low_balances
 from portal.tasks.statements import mail_monthly_statements
 from portal.tasks.transmission import transmit_structure
@@ -30,6 +33,8 @@ SWEEP_INTERVAL_SECONDS = 60.0
 RENQUEUE_AFTER = timedelta(minutes=30)
 # An allocation is minutes long: a lost one is enqueued again sooner than a night.
 PERIOD_RENQUEUE_AFTER = timedelta(minutes=5)
+# Deadline reminders are looked for this often (a reminder may come up to this late).
+DEADLINE_SWEEP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Scheduler:
     _balance_enqueued: dict[int, datetime] = field(default_factory=dict)
     _statements_enqueued: dict[int, datetime] = field(default_factory=dict)
     _periods_enqueued: dict[int, datetime] = field(default_factory=dict)
+    _deadlines_swept_at: datetime | None = None
 
     async def sweep(self, now: datetime | None = None) -> SweepResult:
         """Enqueue the relay when e-mails are due and no relay is running, and each
@@ -65,6 +71,11 @@ class Scheduler:
         await self._sweep_balances(now)
         await self._sweep_statements(now)
         await self._sweep_periods(now)
+        if await push_due_count(now) > 0:
+            await enqueue(relay_push)
+        if self._deadlines_swept_at is None or now - self._deadlines_swept_at >= DEADLINE_SWEEP:
+            if await enqueue(send_deadline_reminders):
+                self._deadlines_swept_at = now
         return SweepResult(relay=relay, structures=tuple(started))
 
     async def _sweep_balances(self, now: datetime) -> None:

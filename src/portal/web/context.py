@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException
 from portal.db import read_snapshot
 from portal.domain.accounts import service as accounts
 from portal.domain.accounts.service import FamilyChoice
+from portal.domain.messages import service as messages
 from portal.settings import Settings
 from portal.tables import Account
 
@@ -25,6 +26,7 @@ NAV = [
     ("paiement", "Paiement et solde", "/paiement"),
     ("suivi", "Suivi", "/suivi"),
     ("dossier", "Mon dossier", "/dossier"),
+    ("messages", "Messages", "/messages"),
     ("profil", "Profil", "/profil"),
 ]
 
@@ -144,7 +146,11 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
     wanted = session.get("family_id")
     family = next((f for f in families if f.family_id == wanted), families[0])
     session["family_id"] = family.family_id
-    return ParentContext(account, family, families, layout_for(account, family, families))
+    layout = layout_for(account, family, families)
+    unread = await messages.unread_for_family(family.family_id)
+    for item in layout["nav"]:
+        item["badge"] = unread if item["key"] == "messages" else 0
+    return ParentContext(account, family, families, layout)
 
 
 # Handlers declare `parent: Parent` to receive the context from load_parent().

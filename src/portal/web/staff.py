@@ -20,6 +20,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from portal import clock
+from portal.domain.messages import service as messages
 from portal.domain.staff import service as staff
 from portal.domain.staff.service import Actor
 from portal.settings import Settings
@@ -38,6 +39,7 @@ NAV = [
     ("actualites", "Actualités", "/actualites"),
     ("familles", "Familles", "/familles"),
     ("dossiers", "Dossiers", "/dossiers"),
+    ("messages", "Messages", "/messages"),
     ("transmission", "Transmission", "/transmission"),
     ("regie", "Régie", "/regie"),
 ]
@@ -143,7 +145,11 @@ async def staff_page(request: Request[Any, Any, Any], member: StaffMember, sid: 
         ) from None
     structures = await staff.managed_structures(member)
     request.session["staff_structure_id"] = structure.id
-    return StaffPage(member, structure, structures, layout_for(member, structure, structures))
+    layout = layout_for(member, structure, structures)
+    unread = await messages.unread_for_structure(int(structure.id))
+    for item in layout["nav"]:
+        item["badge"] = unread if item["key"] == "messages" else 0
+    return StaffPage(member, structure, structures, layout)
 
 
 async def staff_context(

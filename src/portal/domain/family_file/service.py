@@ -693,6 +693,14 @@ def _write_file(path: Path, content: bytes) -> None:
     tmp.replace(path)
 
 
+async def store_upload(documents_dir: Path, content: bytes) -> str:
+    """Write already checked bytes (rules.check_upload) under a new random key, outside
+    the web root; returns the key (also used by message attachments)."""
+    key = secrets.token_hex(16)
+    await asyncio.to_thread(_write_file, document_path(documents_dir, key), content)
+    return key
+
+
 @dataclass(frozen=True)
 class Uploaded:
     id: int

@@ -15,13 +15,14 @@ from typing import Any
 
 from portal import clock
 from portal.db import is_sqlite, write_transaction
-from portal.domain.accounts.rules import split_emails
+from portal.domain.channels.rules import Kind
 from portal.domain.family_file import rules
 from portal.domain.family_file import service as family_file
 from portal.domain.family_file.rules import FileError
 from portal.domain.file_review import health_access
-from portal.domain.notifications.service import portal_url, render_email
+from portal.domain.notifications.service import family_addresses, portal_url, render_email
 from portal.domain.outbox.service import queue_email
+from portal.domain.push import service as push
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.tables import (
@@ -52,24 +53,11 @@ async def _family_in(structure_id: int, family_id: int) -> Family:
     return family
 
 
-async def family_emails(family_id: int) -> list[str]:
-    emails: list[str] = []
-    for a in await (
-        AccountFamily.select(AccountFamily.account._.emails)
-        .where(AccountFamily.family == family_id)
-        .output(nested=False)
-    ):
-        emails += [e for e in split_emails(str(a["account.emails"])) if e not in emails]
-    return emails
-
-
 async def notify_family(
     family_id: int, key: str, template: str, base_url: str, **context: Any
 ) -> bool:
-    """Queue the family's e-mail in the caller's transaction; False without an address."""
-    emails = await family_emails(family_id)
-    if not emails:
-        return False
+    """Queue the family's e-mail and push (to the accounts that chose them for document
+    decisions) in the caller's transaction; False when nobody is e-mailed."""
     family = await Family.objects().get(Family.id == family_id)
     structure = await Structure.objects().get(Structure.id == family.structure) if family else None
     email = render_email(
@@ -79,7 +67,18 @@ async def notify_family(
         portal_url=portal_url(base_url),
         **context,
     )
-    return await queue_email(key, emails[:1] + emails[1:], email.subject, email.text, email.html)
+    await push.queue_push(
+        Kind.DOCUMENT_DECISION,
+        family_id,
+        key,
+        email.subject,
+        "Une décision a été prise sur votre dossier famille : consultez-la sur le portail.",
+        "/dossier",
+    )
+    emails = (await family_addresses([family_id], Kind.DOCUMENT_DECISION))[family_id]
+    if not emails:
+        return False
+    return await queue_email(key, emails, email.subject, email.text, email.html)
 
 
 # --- the whole file, for staff ------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain.channels.rules import Kind
 from portal.domain.family_file import rules
 from portal.domain.notifications.service import family_addresses, portal_url, render_email
 from portal.domain.numbers import parse_count
@@ -153,7 +154,7 @@ def _audited(view: FileSettingsView) -> dict[str, Any]:
 async def _ask_families(structure: Structure, view: FileSettingsView, base_url: str) -> int:
     assert view.campaign_deadline is not None
     families = await Family.select(Family.id, Family.name).where(Family.structure == structure.id)
-    addresses = await family_addresses(int(f["id"]) for f in families)
+    addresses = await family_addresses((int(f["id"]) for f in families), Kind.MESSAGE)
     deadline = view.campaign_deadline.strftime("%d/%m/%Y")
     emails = []
     for family in families:

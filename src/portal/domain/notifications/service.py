@@ -12,11 +12,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from portal import context
-from portal.domain.accounts.rules import split_emails
+from portal.domain.channels import service as channels
+from portal.domain.channels.rules import Kind
 from portal.domain.outbox.service import queue_email
+from portal.domain.push import service as push
 from portal.domain.transmission import rules
 from portal.settings import Settings
-from portal.tables import AccountFamily, Movement
+from portal.tables import Movement
 
 log = logging.getLogger(__name__)
 
@@ -84,26 +86,12 @@ def password_reset_email(display_name: str, link: str, valid_minutes: int) -> Re
     )
 
 
-async def family_addresses(family_ids: Iterable[int]) -> dict[int, list[str]]:
-    """Every e-mail of every account of each family, in account order, without repeats."""
-    ids = sorted(set(family_ids))
-    found: dict[int, list[str]] = {family_id: [] for family_id in ids}
-    if not ids:
-        return found
-    rows = await (
-        AccountFamily.select(AccountFamily.family, AccountFamily.account.emails)
-        .where(AccountFamily.family.is_in(ids))
-        .order_by(AccountFamily.id)
-        .output(nested=False)
-    )
-    for row in rows:
-        known = found[int(row["family"])]
-        lowered = {a.lower() for a in known}
-        for address in split_emails(row["account.emails"] or ""):
-            if address.lower() not in lowered:
-                known.append(address)
-                lowered.add(address.lower())
-    return found
+async def family_addresses(family_ids: Iterable[int], kind: Kind | None) -> dict[int, list[str]]:
+    """The addresses to e-mail about `kind` for each family: every e-mail of every account
+    that left e-mail on for that kind (its profile's « Notifications »), in account order,
+    without repeats. `kind=None`: every address (e-mails a family cannot turn off)."""
+    found = await channels.recipients(family_ids, kind)
+    return {family_id: channels.addresses_of(people) for family_id, people in found.items()}
 
 
 async def queue_promotion_emails(
@@ -132,9 +120,19 @@ async def queue_promotion_emails(
         .order_by(Movement.id)
         .output(nested=False)
     )
-    addresses = await family_addresses(int(r["family"]) for r in rows)
+    addresses = await family_addresses((int(r["family"]) for r in rows), Kind.WAITLIST_ACCEPTED)
     queued = 0
     for row in rows:
+        day = rules.short_date(row["reservation.activity_day.day"])
+        await push.queue_push(
+            Kind.WAITLIST_ACCEPTED,
+            int(row["family"]),
+            f"promotion:{row['id']}",
+            "Place obtenue sur liste d'attente",
+            f"{row['reservation.person.first_name']} :"
+            f" {row['reservation.activity_day.activity.name']} le {day} est acceptée.",
+            "/suivi",
+        )
         to = addresses[int(row["family"])]
         if not to:
             log.info("promotion %s : la famille n'a pas d'adresse e-mail", row["id"])

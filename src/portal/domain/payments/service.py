@@ -20,6 +20,8 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain import errors
 from portal.domain.accounts.rules import parse_emails
+from portal.domain.channels import service as channels
+from portal.domain.channels.rules import Kind
 from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
 from portal.domain.money_format import format_euros
@@ -34,6 +36,7 @@ from portal.domain.payments.backends import (
     Redirection,
     make_backend,
 )
+from portal.domain.push import service as push
 from portal.mail import Mail
 from portal.settings import Settings
 from portal.tables import Family, LedgerEntry, OnlinePayment, Wallet
@@ -503,4 +506,19 @@ async def _queue_ticket(payment_id: int) -> None:
         total_cents=view.total_cents,
         to=view.email,
     )
+    family_id = int(row["family"])
+    await push.queue_push(
+        Kind.PAYMENT_TICKET,
+        family_id,
+        f"payment-ticket:{payment_id}",
+        "Paiement reçu",
+        f"Votre paiement de {format_euros(view.total_cents)} a bien été reçu.",
+        "/historiques",
+    )
+    # The ticket goes to the address typed at payment, unless the paying account turned
+    # payment-ticket e-mails off in its profile.
+    payer = int(row["account"]) if row.get("account") else None
+    people = (await channels.recipients([family_id], Kind.PAYMENT_TICKET))[family_id]
+    if any(p.account_id == payer and not p.email for p in people):
+        return
     await queue_mail(f"payment-ticket:{payment_id}", mail)

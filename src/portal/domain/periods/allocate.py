@@ -25,6 +25,7 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.booking import apply
 from portal.domain.booking.opening import PeriodMode, RequestStatus
+from portal.domain.channels.rules import Kind
 from portal.domain.notifications.service import family_addresses, portal_url, render_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
 from portal.domain.periods import allocation, rules
@@ -436,7 +437,7 @@ async def notify_and_close(period_id: int, name: str, base_url: str, now: dateti
     by_family: dict[int, list[dict[str, object]]] = defaultdict(list)
     for row in rows:
         by_family[int(row["family"])].append(row)
-    addresses = await family_addresses(by_family)
+    addresses = await family_addresses(by_family, Kind.BOOKING_REPORT)
     emails = []
     for family_id, lines in by_family.items():
         to = addresses.get(family_id) or []

@@ -15,11 +15,13 @@ from piccolo.query.functions.aggregate import Sum
 from portal import clock
 from portal.db import write_transaction
 from portal.domain import errors
+from portal.domain.channels.rules import Kind
 from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
 from portal.domain.money_format import format_euros
 from portal.domain.notifications.service import family_addresses, render_email
 from portal.domain.outbox.service import queue_email
+from portal.domain.push import service as push
 from portal.domain.reminders import rules
 from portal.domain.reminders.rules import TemplateError
 from portal.domain.staff import audit
@@ -114,7 +116,16 @@ async def check_low_balances(structure_id: int, *, base_url: str) -> CheckOutcom
             if row is None and not decision.below:
                 continue
             if decision.send:
-                to = (await family_addresses([family_id])).get(family_id) or []
+                await push.queue_push(
+                    Kind.LOW_BALANCE,
+                    family_id,
+                    f"low-balance:{family_id}:{count + 1}",
+                    "Solde bas",
+                    f"Votre solde estimé ({format_euros(estimate)}) est passé sous votre seuil"
+                    f" d'alerte ({format_euros(threshold)}).",
+                    "/paiement",
+                )
+                to = (await family_addresses([family_id], Kind.LOW_BALANCE)).get(family_id) or []
                 if to:
                     mail = render_email(
                         "low_balance",
@@ -403,7 +414,7 @@ async def send_reminder(
         raise TemplateError("Niveau de relance inconnu : 1 ou 2.")
     debtor = await _debtor(structure_id, family_id, today)
     letter = await _letter(structure_id, debtor, level)
-    to = (await family_addresses([family_id])).get(family_id) or []
+    to = (await family_addresses([family_id], None)).get(family_id) or []
     if not to:
         raise TemplateError("Cette famille n'a aucune adresse e-mail : imprimez la lettre.")
     body_html = (

@@ -460,7 +460,7 @@ async def prepare_run(
     )
     settings = await creditor(structure_id)
     assert settings is not None and structure_name is not None
-    addresses = await family_addresses({d.mandate.family_id for d in plan.debits})
+    addresses = await family_addresses({d.mandate.family_id for d in plan.debits}, None)
     async with write_transaction():
         await SepaDebitRun.insert(
             SepaDebitRun(
@@ -794,7 +794,7 @@ async def record_reject(
     if status is not DebitStatus.POSTED:
         raise SepaError("Seul un prélèvement déjà comptabilisé peut être rejeté par la banque.")
     amount = int(row["amount_cents"])
-    addresses = await family_addresses([int(row["family"])])
+    addresses = await family_addresses([int(row["family"])], None)
     async with write_transaction():
         changed = await (
             SepaDebit.update(

@@ -124,7 +124,7 @@ async def mail_statements(structure_id: int, month: Month, *, base_url: str) -> 
     """Queue the month's statement e-mail of every family and wallet with movements, and
     record the month as mailed. Run it as often as wanted: each e-mail is queued once."""
     pairs = await _wallets_with_movements(structure_id, month)
-    addresses = await family_addresses(family for family, _ in pairs)
+    addresses = await family_addresses((family for family, _ in pairs), None)
     base = base_url.rstrip("/")
     emails = []
     for family_id, wallet_id in pairs:

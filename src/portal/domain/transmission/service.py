@@ -24,11 +24,13 @@ from typing import Any
 from portal import clock
 from portal.db import collect_after_commit, write_transaction
 from portal.domain import errors
+from portal.domain.channels.rules import Kind
 from portal.domain.exports.tabular import Table, write_csv_file
 from portal.domain.exports.xlsx import write_xlsx_file
 from portal.domain.money import service as money
 from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
+from portal.domain.push.service import PushNote, queue_notes
 from portal.domain.transmission import rules
 from portal.settings import Settings
 from portal.tables import Movement, Reservation, Structure
@@ -224,7 +226,7 @@ async def _report_batch(
     settings: Settings, structure: Structure, family_ids: list[int], now: datetime
 ) -> tuple[int, int]:
     movements = await load_unreported_movements(family_ids)
-    addresses = await family_addresses(family_ids)
+    addresses = await family_addresses(family_ids, Kind.BOOKING_REPORT)
     names = await _family_names(family_ids)
     prepared: list[_Prepared] = []
     try:
@@ -294,11 +296,13 @@ async def _record_reports(
         got = {int(r["id"]) for r in claimed}
         families = 0
         to_queue: list[QueuedEmail] = []
+        pushes: list[PushNote] = []
         for p in prepared:
             mine = [m for m in p.movements if m.movement_id in got]
             if not mine:
                 continue
             families += 1
+            pushes.append(_push_note(p.family_id, mine))
             if p.email is None:
                 log.info("compte rendu : la famille %s n'a pas d'adresse e-mail", p.family_id)
                 continue
@@ -308,7 +312,20 @@ async def _record_reports(
                 name = names.get(p.family_id, "")
                 to_queue.append(_render(settings, structure, p.family_id, name, mine, addresses))
         emails = await queue_emails(to_queue)
+        await queue_notes(Kind.BOOKING_REPORT, pushes)
     return families, emails
+
+
+def _push_note(family_id: int, movements: list[rules.ReportMovement]) -> PushNote:
+    report = rules.build_family_report(movements)
+    summary = " ; ".join(report.outcome_lines) or (report.requests_line or "")
+    return PushNote(
+        key=f"report:{family_id}:{report.last_movement_id}",
+        title="Compte rendu de vos réservations",
+        body=summary,
+        url="/suivi",
+        family_id=family_id,
+    )
 
 
 async def _family_names(family_ids: list[int]) -> dict[int, str]:

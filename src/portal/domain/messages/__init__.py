@@ -1,0 +1,1 @@
+"""The message thread between a family and its structure."""

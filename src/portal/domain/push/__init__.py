@@ -1,0 +1,1 @@
+"""Web push (Push API, VAPID): subscriptions per account and the push outbox."""
