@@ -109,13 +109,14 @@ async def day_views(
         facts = DayFacts(
             day=row.day,
             is_open=row.is_open,
-            booking_open=deadlines.is_booking_open(
+            # A clerk's explicit override (on_behalf) opens late days and full ones.
+            booking_open=scope.override.deadlines
+            or deadlines.is_booking_open(
                 now, activity.opens_at, activity.booking_rule, row.day, scope.tz
             ),
-            cancellation_open=deadlines.is_cancellation_open(
-                now, activity.cancellation_rule, row.day, scope.tz
-            ),
-            capacity=row.capacity,
+            cancellation_open=scope.override.deadlines
+            or deadlines.is_cancellation_open(now, activity.cancellation_rule, row.day, scope.tz),
+            capacity=None if scope.override.capacity else row.capacity,
             waitlist_capacity=row.waitlist_capacity,
             accepted_count=row.accepted_count,
             waitlisted_count=row.waitlisted_count,
