@@ -28,6 +28,7 @@ _booted: set[int] = set()
 
 def load_actors() -> None:
     """Declare every actor on the current broker (a worker must know them all)."""
+    import portal.tasks.kitchen
     import portal.tasks.outbox
     import portal.tasks.reminders
     import portal.tasks.transmission  # noqa: F401

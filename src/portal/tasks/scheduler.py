@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from portal import clock
+from portal.domain.kitchen.service import structures_with_kitchen
 from portal.domain.outbox.service import due_count, relay_running
 from portal.domain.reminders.service import structures_due_for_balance_check
 from portal.domain.transmission.service import due_structures
 from portal.tasks.broker import enqueue
+from portal.tasks.kitchen import send_kitchen_sheets
 from portal.tasks.outbox import relay_outbox
 from portal.tasks.reminders import check_low_balances
 from portal.tasks.transmission import transmit_structure
@@ -55,6 +57,7 @@ class Scheduler:
                 self._enqueued[structure_id] = (due_at, now)
                 started.append(structure_id)
         await self._sweep_balances(now)
+        await self._sweep_kitchens()
         return SweepResult(relay=relay, structures=tuple(started))
 
     async def _sweep_balances(self, now: datetime) -> None:
@@ -66,6 +69,12 @@ class Scheduler:
                 continue
             if await enqueue(check_low_balances, structure_id):
                 self._balance_enqueued[structure_id] = now
+
+    async def _sweep_kitchens(self) -> None:
+        """Enqueue the kitchen e-mail check of each structure that has a kitchen address;
+        the actor queues only the days whose booking closed, each once (outbox key)."""
+        for structure_id in await structures_with_kitchen():
+            await enqueue(send_kitchen_sheets, structure_id)
 
     async def run(self, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
         """Sweep now, then every `interval` seconds, until cancelled."""

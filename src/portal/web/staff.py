@@ -33,6 +33,7 @@ NAV = [
     ("activites", "Activités", "/activites"),
     ("decisions", "Décisions", "/decisions"),
     ("presences", "Présences", "/presences"),
+    ("cuisine", "Cuisine", "/cuisine"),
     ("reglements", "Règlements", "/reglements"),
     ("actualites", "Actualités", "/actualites"),
     ("familles", "Familles", "/familles"),

@@ -1,0 +1,34 @@
+"""Tables of the back office's daily tools (issue 17): the structure's kitchen address, and
+the attendance sheets taken (a sheet confirmed with « Tous présents », by whom and when)."""
+
+from __future__ import annotations
+
+from piccolo.columns import ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from portal.tables.core import ActivityDay, Structure
+
+
+class BackOfficeSettings(Table):
+    """A structure's settings for the kitchen sheet (one row per structure, made on save)."""
+
+    id = Serial(primary_key=True)
+    structure = ForeignKey(references=Structure, unique=True)
+    # Where the day's numbers are e-mailed at the booking deadline ("" = not e-mailed).
+    kitchen_email = Varchar(length=254, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AttendanceSheet(Table):
+    """An activity day whose attendance was taken: everyone not marked absent was there."""
+
+    id = Serial(primary_key=True)
+    activity_day = ForeignKey(references=ActivityDay, unique=True)
+    staff_login = Varchar(length=150, default="")
+    taken_at = Timestamptz(default=TimestamptzNow())
+
+
+BACK_OFFICE_TABLES: list[type[Table]] = [BackOfficeSettings, AttendanceSheet]
+
+__all__ = ["BACK_OFFICE_TABLES", "AttendanceSheet", "BackOfficeSettings"]
