@@ -1,18 +1,18 @@
 """Back-office daily tools (issue 17): each structure's kitchen address, and the attendance
-sheets taken with « Tous présents »."""
+sheets taken with « Tous présents », the times seen for time-entry activities."""
 
 from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns.column_types import ForeignKey, Integer, Serial, Time, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 ID = "2026-12-07T01:40:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "back-office kitchen settings and attendance sheets"
+DESCRIPTION = "back-office kitchen settings, attendance sheets and times"
 
 
 class Structure(Table, tablename="structure", schema=None):
@@ -20,6 +20,10 @@ class Structure(Table, tablename="structure", schema=None):
 
 
 class ActivityDay(Table, tablename="activity_day", schema=None):
+    id = Serial(primary_key=True)
+
+
+class Reservation(Table, tablename="reservation", schema=None):
     id = Serial(primary_key=True)
 
 
@@ -68,6 +72,19 @@ TABLES: list[tuple[str, str, list[tuple[str, Any, dict[str, Any]]]]] = [
             ("activity_day", ForeignKey, _fk(ActivityDay, unique=True)),
             ("staff_login", Varchar, _params(length=150, default="")),
             ("taken_at", Timestamptz, _params(default=TimestamptzNow())),
+        ],
+    ),
+    (
+        "AttendanceTime",
+        "attendance_time",
+        [
+            ("id", Serial, _params(primary_key=True)),
+            ("reservation", ForeignKey, _fk(Reservation, unique=True)),
+            ("arrival", Time, _params()),
+            ("departure", Time, _params()),
+            ("minutes", Integer, _params(default=0)),
+            ("staff_login", Varchar, _params(length=150, default="")),
+            ("recorded_at", Timestamptz, _params(default=TimestamptzNow())),
         ],
     ),
 ]

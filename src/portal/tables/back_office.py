@@ -1,13 +1,14 @@
 """Tables of the back office's daily tools (issue 17): the structure's kitchen address, and
-the attendance sheets taken (a sheet confirmed with « Tous présents », by whom and when)."""
+the attendance sheets taken (a sheet confirmed with « Tous présents », by whom and when),
+and the times actually seen for time-entry activities."""
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Time, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from portal.tables.core import ActivityDay, Structure
+from portal.tables.core import ActivityDay, Reservation, Structure
 
 
 class BackOfficeSettings(Table):
@@ -29,6 +30,19 @@ class AttendanceSheet(Table):
     taken_at = Timestamptz(default=TimestamptzNow())
 
 
-BACK_OFFICE_TABLES: list[type[Table]] = [BackOfficeSettings, AttendanceSheet]
+class AttendanceTime(Table):
+    """The arrival and departure actually seen for a time-entry reservation (the booked
+    ones stay on the reservation): the hours « réalisées » of the statistics."""
 
-__all__ = ["BACK_OFFICE_TABLES", "AttendanceSheet", "BackOfficeSettings"]
+    id = Serial(primary_key=True)
+    reservation = ForeignKey(references=Reservation, unique=True)
+    arrival = Time()
+    departure = Time()
+    minutes = Integer(default=0)
+    staff_login = Varchar(length=150, default="")
+    recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+BACK_OFFICE_TABLES: list[type[Table]] = [BackOfficeSettings, AttendanceSheet, AttendanceTime]
+
+__all__ = ["BACK_OFFICE_TABLES", "AttendanceSheet", "AttendanceTime", "BackOfficeSettings"]
