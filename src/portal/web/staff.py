@@ -34,6 +34,7 @@ NAV = [
     ("decisions", "Décisions", "/decisions"),
     ("presences", "Présences", "/presences"),
     ("cuisine", "Cuisine", "/cuisine"),
+    ("statistiques", "Statistiques", "/statistiques"),
     ("reglements", "Règlements", "/reglements"),
     ("actualites", "Actualités", "/actualites"),
     ("familles", "Familles", "/familles"),
