@@ -1,5 +1,6 @@
 """Back-office daily tools (issue 17): each structure's kitchen address, and the attendance
-sheets taken with « Tous présents », the times seen for time-entry activities."""
+sheets taken with « Tous présents », the times seen for time-entry activities, the tariff
+bands by quotient familial and the bands chosen by staff for a family."""
 
 from typing import Any
 
@@ -24,6 +25,10 @@ class ActivityDay(Table, tablename="activity_day", schema=None):
 
 
 class Reservation(Table, tablename="reservation", schema=None):
+    id = Serial(primary_key=True)
+
+
+class Family(Table, tablename="family", schema=None):
     id = Serial(primary_key=True)
 
 
@@ -85,6 +90,28 @@ TABLES: list[tuple[str, str, list[tuple[str, Any, dict[str, Any]]]]] = [
             ("minutes", Integer, _params(default=0)),
             ("staff_login", Varchar, _params(length=150, default="")),
             ("recorded_at", Timestamptz, _params(default=TimestamptzNow())),
+        ],
+    ),
+    (
+        "QuotientBand",
+        "quotient_band",
+        [
+            ("id", Serial, _params(primary_key=True)),
+            ("structure", ForeignKey, _fk(Structure, index=True)),
+            ("band", Varchar, _params(length=20, default="")),
+            ("qf_max", Integer, _params(default=None, null=True)),
+        ],
+    ),
+    (
+        "BandOverride",
+        "band_override",
+        [
+            ("id", Serial, _params(primary_key=True)),
+            ("family", ForeignKey, _fk(Family, unique=True)),
+            ("band", Varchar, _params(length=20, default="")),
+            ("reason", Varchar, _params(length=200, default="")),
+            ("staff_login", Varchar, _params(length=150, default="")),
+            ("created_at", Timestamptz, _params(default=TimestamptzNow())),
         ],
     ),
 ]

@@ -8,7 +8,7 @@ from piccolo.columns import ForeignKey, Integer, Serial, Time, Timestamptz, Varc
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from portal.tables.core import ActivityDay, Reservation, Structure
+from portal.tables.core import ActivityDay, Family, Reservation, Structure
 
 
 class BackOfficeSettings(Table):
@@ -43,6 +43,40 @@ class AttendanceTime(Table):
     recorded_at = Timestamptz(default=TimestamptzNow())
 
 
-BACK_OFFICE_TABLES: list[type[Table]] = [BackOfficeSettings, AttendanceSheet, AttendanceTime]
+class QuotientBand(Table):
+    """A tariff band of a structure and the highest quotient familial it takes (NULL: no
+    ceiling, the band of families without a valid QF)."""
 
-__all__ = ["BACK_OFFICE_TABLES", "AttendanceSheet", "AttendanceTime", "BackOfficeSettings"]
+    id = Serial(primary_key=True)
+    structure = ForeignKey(references=Structure, index=True)
+    band = Varchar(length=20)
+    qf_max = Integer(null=True, default=None)
+
+
+class BandOverride(Table):
+    """A band chosen by staff for one family, whatever its QF (audited)."""
+
+    id = Serial(primary_key=True)
+    family = ForeignKey(references=Family, unique=True)
+    band = Varchar(length=20)
+    reason = Varchar(length=200, default="")
+    staff_login = Varchar(length=150, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+BACK_OFFICE_TABLES: list[type[Table]] = [
+    BackOfficeSettings,
+    AttendanceSheet,
+    AttendanceTime,
+    QuotientBand,
+    BandOverride,
+]
+
+__all__ = [
+    "BACK_OFFICE_TABLES",
+    "AttendanceSheet",
+    "AttendanceTime",
+    "BackOfficeSettings",
+    "BandOverride",
+    "QuotientBand",
+]

@@ -35,6 +35,7 @@ NAV = [
     ("presences", "Présences", "/presences"),
     ("cuisine", "Cuisine", "/cuisine"),
     ("statistiques", "Statistiques", "/statistiques"),
+    ("tranches", "Tranches", "/tranches"),
     ("reglements", "Règlements", "/reglements"),
     ("actualites", "Actualités", "/actualites"),
     ("familles", "Familles", "/familles"),
