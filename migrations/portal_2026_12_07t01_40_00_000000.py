@@ -66,6 +66,7 @@ TABLES: list[tuple[str, str, list[tuple[str, Any, dict[str, Any]]]]] = [
             ("id", Serial, _params(primary_key=True)),
             ("structure", ForeignKey, _fk(Structure, unique=True)),
             ("kitchen_email", Varchar, _params(length=254, default="")),
+            ("holiday_zone", Varchar, _params(length=1, default="")),
             ("updated_at", Timestamptz, _params(default=TimestamptzNow())),
         ],
     ),

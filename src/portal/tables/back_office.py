@@ -18,6 +18,8 @@ class BackOfficeSettings(Table):
     structure = ForeignKey(references=Structure, unique=True)
     # Where the day's numbers are e-mailed at the booking deadline ("" = not e-mailed).
     kitchen_email = Varchar(length=254, default="")
+    # The French school holiday zone (A, B or C; "" = not set): the year rollover skips them.
+    holiday_zone = Varchar(length=1, default="")
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

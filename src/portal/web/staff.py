@@ -36,6 +36,7 @@ NAV = [
     ("cuisine", "Cuisine", "/cuisine"),
     ("statistiques", "Statistiques", "/statistiques"),
     ("tranches", "Tranches", "/tranches"),
+    ("annee", "Nouvelle année", "/annee"),
     ("reglements", "Règlements", "/reglements"),
     ("actualites", "Actualités", "/actualites"),
     ("familles", "Familles", "/familles"),
