@@ -73,6 +73,7 @@ from portal.resources import manifest_path, static_dir
 from portal.settings import Settings
 from portal.tasks.runtime import BackgroundRuntime
 from portal.web.admin import admin_mount
+from portal.web.booking_desk import TEMPLATE_DEFAULTS as BOOKING_TEMPLATE_DEFAULTS
 from portal.web.caching import http_caching
 from portal.web.context import RedirectTo, load_parent
 from portal.web.csrf import SessionCSRFMiddleware
@@ -110,6 +111,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.globals["asset_version"] = _asset_version()
     env.filters["euros"] = _euros
     env.filters["local_date"] = _local_date
+    env.globals.update(BOOKING_TEMPLATE_DEFAULTS)
 
 
 def _euros(cents: int | None) -> str:

@@ -11,7 +11,7 @@ from datetime import date, time
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -27,7 +27,7 @@ from portal.domain.booking import (
     tracking,
     views,
 )
-from portal.domain.booking.scope import BookingError, BookingScope, load_scope
+from portal.domain.booking.scope import BookingError, BookingScope
 from portal.domain.booking.states import AggregateState, DayState, DraftAction, TapAction
 from portal.domain.french_dates import (
     WEEKDAYS,
@@ -38,7 +38,8 @@ from portal.domain.french_dates import (
 )
 from portal.domain.numbers import parse_count
 from portal.web.basket import load_basket, save_basket
-from portal.web.context import Parent, ParentContext
+from portal.web.booking_desk import BookingDesk, parent_desk
+from portal.web.context import Parent
 from portal.web.forms import Form, MultiForm, int_or_none
 from portal.web.render import flash, page, see_other
 
@@ -134,7 +135,7 @@ def legend(activity_selected: bool) -> list[dict[str, str]]:
 
 async def calendar_context(
     request: Request[Any, Any, Any],
-    parent: ParentContext,
+    desk: BookingDesk,
     personne: Any,
     activite: Any,
     mois: Any,
@@ -144,11 +145,11 @@ async def calendar_context(
 
     ``scope`` may come from a tap handled in the same request (a tap changes only the basket).
     """
-    scope = scope or await load_scope(parent.family_id)
+    scope = scope or await desk.scope()
     now = clock.utcnow()
     today = now.astimezone(scope.tz).date()
     selection = selection_from(scope, personne, activite, mois, today)
-    basket = load_basket(request, parent.family_id)
+    basket = load_basket(request, desk.family_id)
     month = await views.month_view(
         scope,
         selection.person_id,
@@ -158,7 +159,7 @@ async def calendar_context(
         basket,
         now,
     )
-    save_basket(request, parent.family_id, basket)  # stale drafts were dropped
+    save_basket(request, desk.family_id, basket)  # stale drafts were dropped
     person = scope.person(selection.person_id)
     activity = scope.activities.get(selection.activity_id) if selection.activity_id else None
     return {
@@ -194,6 +195,7 @@ async def calendar_context(
         ),
         "french_date": long_date,
         "today": today,
+        **desk.template_context(),
     }
 
 
@@ -206,7 +208,7 @@ async def booking_page(
     mois: FromQuery[str | None] = None,
 ) -> Template:
     async with read_snapshot():  # one connection for the page's reads
-        context = await calendar_context(request, parent, personne, activite, mois)
+        context = await calendar_context(request, parent_desk(parent), personne, activite, mois)
     return page(
         request,
         "pages/booking/index.html",
@@ -249,16 +251,16 @@ class TapResult:
 
 
 async def handle_tap(
-    request: Request[Any, Any, Any], parent: ParentContext, data: dict[str, Any]
+    request: Request[Any, Any, Any], desk: BookingDesk, data: dict[str, Any]
 ) -> TapResult:
     """Shared by the page and the fragment: apply one tap or quick tool to the basket."""
-    scope = await load_scope(parent.family_id)
+    scope = await desk.scope()
     today = clock.local_today(str(scope.tz))
     selection = selection_from(
         scope, data.get("personne"), data.get("activite"), data.get("mois"), today
     )
     activity_id = int_or_none(data.get("activite_cible")) or selection.activity_id
-    basket = load_basket(request, parent.family_id)
+    basket = load_basket(request, desk.family_id)
     days: list[date] = []
     try:
         if activity_id is None:
@@ -267,12 +269,16 @@ async def handle_tap(
         outcome = await drafting.toggle_days(scope, basket, selection.person_id, activity_id, days)
     except BookingError as exc:
         return TapResult(scope, selection, None, str(exc), tuple(days))
-    save_basket(request, parent.family_id, basket)
+    save_basket(request, desk.family_id, basket)
     return TapResult(scope, selection, outcome, outcome.message, tuple(days))
 
 
 def times_url(
-    selection: Selection, activity_id: int, days: tuple[date, ...], from_day: bool = False
+    desk: BookingDesk,
+    selection: Selection,
+    activity_id: int,
+    days: tuple[date, ...],
+    from_day: bool = False,
 ) -> str:
     """The times page; ``from_day``: asked from a day's list, which it returns to."""
     values: dict[str, Any] = {
@@ -283,34 +289,41 @@ def times_url(
     }
     if from_day and len(days) == 1:
         values["depuis"] = days[0].isoformat()
-    return "/reservations/horaires?" + urlencode(values)
+    return f"{desk.url}/horaires?" + urlencode(values)
 
 
-def back_from_times(selection: Selection, from_day: date | None) -> str:
+def back_from_times(desk: BookingDesk, selection: Selection, from_day: date | None) -> str:
     """Where the times page goes back to: the day's list it came from, or the month."""
     if from_day is None:
-        return "/reservations?" + selection.query()
+        return f"{desk.url}?" + selection.query()
     month = f"{selection.year:04d}-{selection.month:02d}"
-    return f"/reservations/jour/{from_day.isoformat()}?" + urlencode(
+    return f"{desk.url}/jour/{from_day.isoformat()}?" + urlencode(
         {"personne": selection.person_id, "mois": month}
     )
 
 
 @post("/reservations/basculer")
 async def tap(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) -> Redirect:
-    result = await handle_tap(request, parent, data)
+    return await tap_and_return(request, parent_desk(parent), data)
+
+
+async def tap_and_return(
+    request: Request[Any, Any, Any], desk: BookingDesk, data: dict[str, Any]
+) -> Redirect:
+    """A tap as a plain form post: the times form, the day's list or the month next."""
+    result = await handle_tap(request, desk, data)
     activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
     if result.outcome and result.outcome.needs_times and activity_id:
         from_day = bool(int_or_none(data.get("activite_cible")))
         return see_other(
-            times_url(result.selection, activity_id, result.outcome.needs_times, from_day)
+            times_url(desk, result.selection, activity_id, result.outcome.needs_times, from_day)
         )
     if result.error:
         flash(request, result.error, "error")
     back = data.get("retour")
-    if isinstance(back, str) and back.startswith("/reservations/jour/"):
+    if isinstance(back, str) and back.startswith(f"{desk.url}/jour/"):
         return see_other(back)
-    return see_other("/reservations?" + result.selection.query())
+    return see_other(f"{desk.url}?" + result.selection.query())
 
 
 # --- the day list (no activity selected) ---------------------------------------------
@@ -318,7 +331,7 @@ async def tap(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) 
 
 async def day_context(
     request: Request[Any, Any, Any],
-    parent: ParentContext,
+    desk: BookingDesk,
     day_text: str,
     personne: Any,
     mois: Any,
@@ -328,11 +341,11 @@ async def day_context(
         day = date.fromisoformat(day_text)
     except ValueError:
         raise NotFoundException("Date inconnue.") from None
-    scope = scope or await load_scope(parent.family_id)
+    scope = scope or await desk.scope()
     selection = selection_from(scope, personne, None, mois or f"{day.year}-{day.month:02d}", day)
-    basket = load_basket(request, parent.family_id)
+    basket = load_basket(request, desk.family_id)
     entries = await views.day_entries(scope, selection.person_id, day, basket)
-    save_basket(request, parent.family_id, basket)
+    save_basket(request, desk.family_id, basket)
     return {
         "day": day,
         "day_label": long_date(day),
@@ -348,6 +361,7 @@ async def day_context(
             for e in entries
             if scope.block_reasons(selection.person_id, e.activity.id)
         },
+        **desk.template_context(),
     }
 
 
@@ -359,7 +373,7 @@ async def day_page(
     personne: FromQuery[str | None] = None,
     mois: FromQuery[str | None] = None,
 ) -> Template:
-    context = await day_context(request, parent, day_text, personne, mois)
+    context = await day_context(request, parent_desk(parent), day_text, personne, mois)
     return page(
         request,
         "pages/booking/day.html",
@@ -392,7 +406,7 @@ def _parse_time(raw: Any) -> time | None:
 
 async def times_context(
     request: Request[Any, Any, Any],
-    parent: ParentContext,
+    desk: BookingDesk,
     personne: Any,
     activite: Any,
     mois: Any,
@@ -401,7 +415,7 @@ async def times_context(
     arrivee: Any = None,
     depart: Any = None,
 ) -> dict[str, Any]:
-    scope = await load_scope(parent.family_id)
+    scope = await desk.scope()
     today = clock.local_today(str(scope.tz))
     selection = selection_from(scope, personne, activite, mois, today)
     activity = scope.activities.get(selection.activity_id or -1)
@@ -413,7 +427,7 @@ async def times_context(
     # The same dialog lets the parent cancel a booking of this activity in the month.
     month = await views.month_view(
         scope, selection.person_id, activity.id, selection.year, selection.month,
-        load_basket(request, parent.family_id),
+        load_basket(request, desk.family_id),
     )  # fmt: skip
     cancellable = [
         (cell.day, short_date(cell.day), entry.arrival, entry.departure)
@@ -435,7 +449,7 @@ async def times_context(
         "chosen_arrival": arrival,
         "chosen_departure": departure,
         "from_day": from_day[0].isoformat() if len(from_day) == 1 else "",
-        "back_url": back_from_times(selection, from_day[0] if len(from_day) == 1 else None),
+        "back_url": back_from_times(desk, selection, from_day[0] if len(from_day) == 1 else None),
         "cancellable": cancellable,
         "scope": scope,
         "selection": selection,
@@ -447,6 +461,7 @@ async def times_context(
         "departures": [t.strftime("%H:%M") for t in activity.departures],
         "back_query": selection.query(),
         "errors": [],
+        **desk.template_context(),
     }
 
 
@@ -463,7 +478,7 @@ async def times_page(
     depart: FromQuery[str | None] = None,
 ) -> Template:
     context = await times_context(
-        request, parent, personne, activite, mois, jours, depuis, arrivee, depart
+        request, parent_desk(parent), personne, activite, mois, jours, depuis, arrivee, depart
     )
     return page(
         request, "pages/booking/times.html", parent, page_title="Horaires",
@@ -492,9 +507,22 @@ def times_by_day(
 async def times_submit(
     request: Request[Any, Any, Any], parent: Parent, data: MultiForm
 ) -> Template | Redirect:
+    context, errors = await submit_times(request, parent_desk(parent), data)
+    if errors:
+        return page(
+            request, "pages/booking/times.html", parent, status_code=400, page_title="Horaires",
+            nav_active="reservations", **context,
+        )  # fmt: skip
+    return see_other(context["back_url"])
+
+
+async def submit_times(
+    request: Request[Any, Any, Any], desk: BookingDesk, data: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Draft the chosen times; the page's context and the errors (none: go back)."""
     context = await times_context(
         request,
-        parent,
+        desk,
         data.get("personne"),
         data.get("activite"),
         data.get("mois"),
@@ -507,7 +535,7 @@ async def times_submit(
     selection: Selection = context["selection"]
     days = [d for d, _ in context["days"]]
     chosen, errors = times_by_day(data, days)
-    basket = load_basket(request, parent.family_id)
+    basket = load_basket(request, desk.family_id)
     if not errors:
         try:
             errors = await drafting.set_times(
@@ -517,20 +545,17 @@ async def times_submit(
             errors = [str(exc)]
     if errors:
         context["errors"] = errors
-        return page(
-            request, "pages/booking/times.html", parent, status_code=400, page_title="Horaires",
-            nav_active="reservations", **context,
-        )  # fmt: skip
-    save_basket(request, parent.family_id, basket)
-    return see_other(context["back_url"])
+        return context, errors
+    save_basket(request, desk.family_id, basket)
+    return context, []
 
 
 # --- recap, confirmation, result -----------------------------------------------------
 
 
-async def recap_context(request: Request[Any, Any, Any], parent: ParentContext) -> dict[str, Any]:
-    scope = await load_scope(parent.family_id)
-    basket = load_basket(request, parent.family_id)
+async def recap_context(request: Request[Any, Any, Any], desk: BookingDesk) -> dict[str, Any]:
+    scope = await desk.scope()
+    basket = load_basket(request, desk.family_id)
     bookings, cancellations = await tracking.recap(scope, basket)
     return {
         "bookings": bookings,
@@ -538,26 +563,28 @@ async def recap_context(request: Request[Any, Any, Any], parent: ParentContext) 
         "total_cents": sum(line.cost_cents or 0 for line in bookings),
         "short_date": short_date,
         "basket_count": len(basket),
+        **desk.template_context(),
     }
 
 
 @get("/reservations/recapitulatif")
 async def recap_page(request: Request[Any, Any, Any], parent: Parent) -> Template:
+    desk = parent_desk(parent)
     async with read_snapshot():
-        context = await recap_context(request, parent)
+        context = await recap_context(request, desk)
     return page(
         request, "pages/booking/recap.html", parent, page_title="Récapitulatif de vos demandes",
-        nav_active="reservations", back_query=await _back_query(parent, request.query_params),
+        nav_active="reservations", back_query=await back_query(desk, request.query_params),
         **context,
     )  # fmt: skip
 
 
-async def _back_query(parent: ParentContext, values: Any) -> str:
+async def back_query(desk: BookingDesk, values: Any) -> str:
     """The calendar's child, activity and month to return to (« Modifier », « Abandonner »),
     read back through the selection rules; nothing when none was given."""
     if not values.get("personne"):
         return ""
-    scope = await load_scope(parent.family_id)
+    scope = await desk.scope()
     try:
         selection = selection_from(
             scope,
@@ -579,8 +606,16 @@ async def confirm(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
         return see_other("/reservations")
     results = await apply.apply_basket(parent.account_id, parent.family_id, basket)
     save_basket(request, parent.family_id, basket)
+    remember_results(request, parent.family_id, results)
+    return see_other("/reservations/resultat")
+
+
+def remember_results(
+    request: Request[Any, Any, Any], family_id: int, results: list[apply.ItemResult]
+) -> None:
+    """The outcomes, for the result page that follows the redirect."""
     request.session["last_results"] = {
-        "family_id": parent.family_id,
+        "family_id": family_id,
         "items": [
             {
                 "person_id": r.item.person_id,
@@ -596,15 +631,31 @@ async def confirm(request: Request[Any, Any, Any], parent: Parent) -> Redirect:
             for r in results
         ],
     }
-    return see_other("/reservations/resultat")
 
 
 @get("/reservations/resultat")
 async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Template | Redirect:
-    stored = request.session.get("last_results")
-    if not stored or stored.get("family_id") != parent.family_id:
+    context = await result_context(request, parent_desk(parent))
+    if context is None:
         return see_other("/reservations")
-    scope = await load_scope(parent.family_id)
+    return page(
+        request,
+        "pages/booking/result.html",
+        parent,
+        page_title="Demandes enregistrées",
+        nav_active="reservations",
+        **context,
+    )
+
+
+async def result_context(
+    request: Request[Any, Any, Any], desk: BookingDesk
+) -> dict[str, Any] | None:
+    """The last confirmation's outcomes for this family; None when there is none."""
+    stored = request.session.get("last_results")
+    if not stored or stored.get("family_id") != desk.family_id:
+        return None
+    scope = await desk.scope()
     names = {p.id: p.full_name for p in scope.people}
     first_names = {p.id: p.first_name for p in scope.people}
     items = []
@@ -625,19 +676,15 @@ async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Templa
             }
         )
     remarks = [i for i in items if i["remark"]]
-    return page(
-        request,
-        "pages/booking/result.html",
-        parent,
-        page_title="Demandes enregistrées",
-        nav_active="reservations",
-        items=items,
-        remarks=remarks,
-        several_people=len(scope.people) > 1,
-        accepted=sum(1 for i in items if i["outcome"] == "accepted"),
-        cancelled=sum(1 for i in items if i["outcome"] == "cancelled"),
-        short_date=short_date,
-    )
+    return {
+        "items": items,
+        "remarks": remarks,
+        "several_people": len(scope.people) > 1,
+        "accepted": sum(1 for i in items if i["outcome"] == "accepted"),
+        "cancelled": sum(1 for i in items if i["outcome"] == "cancelled"),
+        "short_date": short_date,
+        **desk.template_context(),
+    }
 
 
 def parse_qs_single(query: str) -> dict[str, str]:
@@ -646,22 +693,35 @@ def parse_qs_single(query: str) -> dict[str, str]:
 
 @post("/reservations/abandonner")
 async def abandon(request: Request[Any, Any, Any], parent: Parent, data: Form) -> Redirect:
-    basket = load_basket(request, parent.family_id)
+    return await abandon_basket(request, parent_desk(parent), data)
+
+
+async def abandon_basket(
+    request: Request[Any, Any, Any], desk: BookingDesk, data: dict[str, Any]
+) -> Redirect:
+    basket = load_basket(request, desk.family_id)
     basket.clear()
-    save_basket(request, parent.family_id, basket)
+    save_basket(request, desk.family_id, basket)
     flash(request, "Vos demandes non validées ont été abandonnées.", "info")
-    back = await _back_query(parent, parse_qs_single(str(data.get("retour") or "")))
-    return see_other("/reservations" + (f"?{back}" if back else ""))
+    back = await back_query(desk, parse_qs_single(str(data.get("retour") or "")))
+    return see_other(desk.url + (f"?{back}" if back else ""))
 
 
 # --- copy ("Importer") ---------------------------------------------------------------
 
 
-async def copy_context(parent: ParentContext) -> dict[str, Any]:
-    scope = await load_scope(parent.family_id)
+async def copy_context(desk: BookingDesk) -> dict[str, Any]:
+    scope = await desk.scope()
     today = clock.local_today(str(scope.tz))
     choices = [{"person": p, "activities": scope.activities_of(p.id)} for p in scope.people]
-    return {"choices": choices, "today": today, "errors": [], "report": None, "form": {}}
+    return {
+        "choices": choices,
+        "today": today,
+        "errors": [],
+        "report": None,
+        "form": {},
+        **desk.template_context(),
+    }
 
 
 def _pair(value: Any) -> tuple[int, int] | None:
@@ -672,7 +732,7 @@ def _pair(value: Any) -> tuple[int, int] | None:
 
 @get("/reservations/importer")
 async def copy_page(request: Request[Any, Any, Any], parent: Parent) -> Template:
-    context = await copy_context(parent)
+    context = await copy_context(parent_desk(parent))
     return page(
         request, "pages/booking/copy.html", parent, page_title="Importer des réservations",
         nav_active="reservations", **context,
@@ -681,7 +741,18 @@ async def copy_page(request: Request[Any, Any, Any], parent: Parent) -> Template
 
 @post("/reservations/importer")
 async def copy_submit(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) -> Template:
-    context = await copy_context(parent)
+    context, status = await submit_copy(request, parent_desk(parent), data)
+    return page(
+        request, "pages/booking/copy.html", parent, status_code=status,
+        page_title="Importer des réservations", nav_active="reservations", **context,
+    )  # fmt: skip
+
+
+async def submit_copy(
+    request: Request[Any, Any, Any], desk: BookingDesk, data: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """Copy days into the basket; the page's context (with the report) and its status."""
+    context = await copy_context(desk)
     context["form"] = data
     source, target = _pair(data.get("source")), _pair(data.get("destination"))
     start = _parse_days(str(data.get("debut", "")))
@@ -693,8 +764,8 @@ async def copy_submit(request: Request[Any, Any, Any], parent: Parent, data: Mul
         errors.append("Indiquez la période à copier (dates de début et de fin).")
     status = 400
     if not errors and source and target:
-        scope = await load_scope(parent.family_id)
-        basket = load_basket(request, parent.family_id)
+        scope = await desk.scope()
+        basket = load_basket(request, desk.family_id)
         try:
             plan = await drafting.copy_days(
                 scope, basket,
@@ -705,7 +776,7 @@ async def copy_submit(request: Request[Any, Any, Any], parent: Parent, data: Mul
         except BookingError as exc:
             errors.append(str(exc))
         else:
-            save_basket(request, parent.family_id, basket)
+            save_basket(request, desk.family_id, basket)
             context["report"] = {
                 "copied": [short_date(d) for d in plan.copied_days],
                 "skipped": [(short_date(s.day), s.reason.label) for s in plan.skipped],
@@ -713,10 +784,87 @@ async def copy_submit(request: Request[Any, Any, Any], parent: Parent, data: Mul
             context["basket_count"] = len(basket)
             status = 200
     context["errors"] = errors
-    return page(
-        request, "pages/booking/copy.html", parent, status_code=status,
-        page_title="Importer des réservations", nav_active="reservations", **context,
+    return context, status
+
+
+# --- htmx fragments (served by portal.partials.booking and the staff desk) --------------
+
+
+def fragment(template: str, context: dict[str, Any], push_url: str | None = None) -> Template:
+    headers = {"HX-Push-Url": push_url} if push_url else {}
+    return Template(template_name=template, context={**context, "oob": True}, headers=headers)
+
+
+async def tap_fragment(
+    request: Request[Any, Any, Any], desk: BookingDesk, data: dict[str, Any]
+) -> Template | Response[str]:
+    """A tap through htmx: only what changed, or where to go next."""
+    result = await handle_tap(request, desk, data)
+    activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
+    if result.outcome and result.outcome.needs_times and activity_id:
+        # Time entry needs its own form: navigate there (htmx follows HX-Location).
+        return Response(
+            content="",
+            headers={
+                "HX-Location": times_url(
+                    desk,
+                    result.selection,
+                    activity_id,
+                    result.outcome.needs_times,
+                    from_day=bool(int_or_none(data.get("activite_cible"))),
+                )
+            },
+        )
+    back = data.get("retour")
+    if isinstance(back, str) and back.startswith(f"{desk.url}/jour/"):
+        day_text = back.split(f"{desk.url}/jour/", 1)[1].split("?", 1)[0]
+        context = await day_context(
+            request,
+            desk,
+            day_text,
+            result.selection.person_id,
+            data.get("mois"),
+            scope=result.scope,
+        )
+        context["error"] = result.error
+        return fragment("partials/booking/day_fragment.html", context)
+    selection = result.selection
+    activity = result.scope.activities.get(selection.activity_id or -1)
+    quick_tool = not str(data.get("cible", "")).startswith("jour:")
+    # No activity chosen, or a quick tool (many days, and the tools' own « Réserver … » /
+    # « Annuler … » change with them): the board as it is now.
+    if activity is None or quick_tool:
+        context = await calendar_context(
+            request, desk, selection.person_id, data.get("activite"), data.get("mois"),
+            scope=result.scope,
+        )  # fmt: skip
+        context["error"] = result.error
+        return fragment("partials/booking/board_fragment.html", context)
+    # Only what changed, out of band: the tapped days' cells, the basket bar, the error.
+    basket = load_basket(request, desk.family_id)
+    in_month = [d for d in result.days if (d.year, d.month) == (selection.year, selection.month)]
+    cells = await views.cells_of(
+        result.scope, selection.person_id, activity.id, in_month, basket,
+        rows=result.outcome.rows if result.outcome else None,
     )  # fmt: skip
+    save_basket(request, desk.family_id, basket)  # stale drafts were dropped
+    cells_fragment = fragment(
+        "partials/booking/tap_fragment.html",
+        {
+            "cells": cells,
+            "activity": activity,
+            "selection": selection,
+            "error": result.error,
+            "basket_count": len(basket),
+            "month_label": month_label(selection.year, selection.month),
+            "weekdays": WEEKDAYS,
+            "glyphs": ICON_GLYPHS,
+            "french_date": long_date,
+            **desk.template_context(),
+        },
+    )
+    cells_fragment.headers["HX-Reswap"] = "none"
+    return cells_fragment
 
 
 ROUTES = [

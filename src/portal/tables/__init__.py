@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from piccolo.table import Table
 
+from portal.tables.back_office import *  # noqa: F403
+from portal.tables.back_office import BACK_OFFICE_TABLES
 from portal.tables.core import *  # noqa: F403
 from portal.tables.core import CORE_TABLES
 from portal.tables.family_file import *  # noqa: F403
@@ -45,4 +47,5 @@ ALL_TABLES: list[type[Table]] = [
     *VERSIONS_TABLES,
     *PERIOD_TABLES,
     *NOTIFICATION_TABLES,
+    *BACK_OFFICE_TABLES,
 ]

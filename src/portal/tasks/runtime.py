@@ -29,6 +29,7 @@ _booted: set[int] = set()
 def load_actors() -> None:
     """Declare every actor on the current broker (a worker must know them all)."""
     import portal.tasks.deadline_reminders
+    import portal.tasks.kitchen
     import portal.tasks.outbox
     import portal.tasks.periods
     import portal.tasks.push

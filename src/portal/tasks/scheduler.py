@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from portal import clock
+from portal.domain.kitchen.service import structures_with_kitchen
 from portal.domain.outbox.service import due_count, relay_running
 from portal.domain.periods.allocate import periods_due
 from portal.domain.push.service import due_count as push_due_count
@@ -18,6 +19,7 @@ from portal.domain.statements.service import structures_due as structures_due_fo
 from portal.domain.transmission.service import due_structures
 from portal.tasks.broker import enqueue
 from portal.tasks.deadline_reminders import send_deadline_reminders
+from portal.tasks.kitchen import send_kitchen_sheets
 from portal.tasks.outbox import relay_outbox
 from portal.tasks.periods import allocate_period
 from portal.tasks.push import relay_push
@@ -76,6 +78,7 @@ class Scheduler:
         if self._deadlines_swept_at is None or now - self._deadlines_swept_at >= DEADLINE_SWEEP:
             if await enqueue(send_deadline_reminders):
                 self._deadlines_swept_at = now
+        await self._sweep_kitchens()
         return SweepResult(relay=relay, structures=tuple(started))
 
     async def _sweep_balances(self, now: datetime) -> None:
@@ -107,6 +110,12 @@ class Scheduler:
                 continue
             if await enqueue(allocate_period, period_id):
                 self._periods_enqueued[period_id] = now
+
+    async def _sweep_kitchens(self) -> None:
+        """Enqueue the kitchen e-mail check of each structure that has a kitchen address;
+        the actor queues only the days whose booking closed, each once (outbox key)."""
+        for structure_id in await structures_with_kitchen():
+            await enqueue(send_kitchen_sheets, structure_id)
 
     async def run(self, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
         """Sweep now, then every `interval` seconds, until cancelled."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -28,6 +28,7 @@ from portal import clock
 from portal.db import is_sqlite, write_transaction
 from portal.domain.booking import deadlines, decisions, hours, opening
 from portal.domain.booking.basket import Basket, BasketItem
+from portal.domain.booking.on_behalf import NO_OVERRIDE, Booker, Overridden, Override
 from portal.domain.booking.scope import (
     LIVE_STATUSES,
     SHOWN_STATUSES,
@@ -66,6 +67,9 @@ class ItemResult:
     outcome: ItemOutcome
     remark: str | None
     waitlist_rank: int | None = None
+    # What a clerk's override was needed for (empty for every parent's item).
+    overridden: tuple[Overridden, ...] = ()
+    reservation_id: int | None = None
 
     @property
     def plainly_accepted(self) -> bool:
@@ -173,12 +177,27 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+# Called inside the basket's transaction with its decided items (the staff audit entry).
+InTransaction = Callable[[Sequence[ItemResult]], Awaitable[None]]
+
+
 async def apply_basket(
-    account_id: int, family_id: int, basket: Basket, now: datetime | None = None
+    account_id: int,
+    family_id: int,
+    basket: Basket,
+    now: datetime | None = None,
+    *,
+    booker: Booker = Booker.PARENT,
+    override: Override = NO_OVERRIDE,
+    in_transaction: InTransaction | None = None,
 ) -> list[ItemResult]:
-    """Decide every item on its own; the basket is emptied of what was processed."""
+    """Decide every item on its own; the basket is emptied of what was processed.
+
+    ``booker``, ``override`` and ``in_transaction`` are for a clerk booking on the family's
+    behalf (portal.domain.staff.on_behalf); a parent's basket uses none of them.
+    """
     now = now or clock.utcnow()
-    scope = await load_scope(family_id)
+    scope = (await load_scope(family_id)).acting(booker, override)
     wallet_types = {a.wallet_type_id for a in scope.activities.values()}
     if not wallet_types <= scope.wallet_of_type.keys():
         # Wallets are made when a family first books (pages only read them).
@@ -204,7 +223,7 @@ async def apply_basket(
     for attempt in (1, 2):
         try:
             # Promotion e-mails are queued in the transaction, relayed after its commit.
-            decided, _promoted = await _apply_in_one_pass(scope, ready, now)
+            decided, _promoted = await _apply_in_one_pass(scope, ready, now, in_transaction)
             break
         except _transient_errors() as exc:
             log.warning("panier de la famille %s, essai %s : %s", family_id, attempt, exc)
@@ -383,7 +402,10 @@ def _check(scope: BookingScope, item: BasketItem) -> ItemResult | _Ready:
 
 
 async def _apply_in_one_pass(
-    scope: BookingScope, ready: Sequence[_Ready], now: datetime
+    scope: BookingScope,
+    ready: Sequence[_Ready],
+    now: datetime,
+    in_transaction: InTransaction | None = None,
 ) -> tuple[dict[str, ItemResult], list[int]]:
     if not ready:
         return {}, []
@@ -404,6 +426,8 @@ async def _apply_in_one_pass(
             if cancels:  # counters moved (cancellations, promotions): read them again
                 days = await lock_days(day_ids)
             results.update(await _book(scope, bookings, days, now))
+        if in_transaction is not None:
+            await in_transaction(list(results.values()))
     return results, promoted
 
 
@@ -461,8 +485,9 @@ async def _book(
     for x in live:
         by_person_day[(x.person_id, x.day)].append(x)
     claimed: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))  # day -> (acc, wait)
+    raised: dict[int, int] = defaultdict(int)  # day -> places added by a clerk's override
     rows: list[Reservation] = []
-    keys: list[tuple[str, ItemOutcome, int | None]] = []
+    keys: list[tuple[str, ItemOutcome, int | None, tuple[Overridden, ...]]] = []
     for r in bookings:
         item = r.item
         activity = scope.activities[item.activity_id]
@@ -481,15 +506,30 @@ async def _book(
             if x.activity_day_id != day.id and (a := scope.activities.get(x.activity_id))
         ]
         assert r.time_range is not None
+        in_time = deadlines.is_booking_open(
+            now, activity.opens_at, activity.booking_rule, day.day, scope.tz
+        )
+        overridden: list[Overridden] = []
+        if not in_time and scope.override.deadlines:
+            overridden.append(Overridden.DEADLINE)
         decision = decisions.decide_booking(
             day.counters,
             needs_staff_decision=activity.needs_decision,
             day_open=day.is_open,
-            booking_open=deadlines.is_booking_open(
-                now, activity.opens_at, activity.booking_rule, day.day, scope.tz
-            ),
+            booking_open=in_time or scope.override.deadlines,
             incompatible=not hours.is_compatible(r.time_range, others),
         )
+        if (
+            scope.override.capacity
+            and decision.status in (ReservationStatus.WAITLISTED, ReservationStatus.REFUSED)
+            and day.capacity is not None
+        ):
+            # The clerk's override: one more place on this day, so that the CHECK on the
+            # counters still holds and the day's capacity tells what was granted.
+            day.capacity += 1
+            raised[day.id] += 1
+            overridden.append(Overridden.CAPACITY)
+            decision = decisions.decide_booking(day.counters)
         status = decision.status
         if status is None:
             remark = decision.remark.label if decision.remark else None
@@ -519,14 +559,20 @@ async def _book(
                 quantity=r.quantity,
                 waitlist_rank=rank,
                 confirmed_at=now,
-                created_by="parent",
+                created_by=scope.booker.value,
                 updated_at=now,
             )
         )
-        keys.append((item.key, ItemOutcome(status.value), rank))
+        keys.append((item.key, ItemOutcome(status.value), rank, tuple(overridden)))
+    for day_id, places in sorted(raised.items()):
+        await ActivityDay.raw(
+            "UPDATE activity_day SET capacity = capacity + {} WHERE id = {}", places, day_id
+        )
     await claim_counters(claimed)
+    reservation_ids: list[int] = []
     if rows:
         inserted = await Reservation.insert(*rows).returning(Reservation.id)
+        reservation_ids = [int(row["id"]) for row in inserted]
         await Movement.insert(
             *[
                 Movement(
@@ -534,16 +580,18 @@ async def _book(
                     reservation=row["id"],
                     kind="book",
                     outcome=outcome.value,
-                    actor="parent",
+                    actor=scope.booker.value,
                     created_at=now,
                 )
-                for row, (_, outcome, _) in zip(inserted, keys, strict=True)
+                for row, (_, outcome, _, _) in zip(inserted, keys, strict=True)
             ]
         )
     by_key = {r.item.key: r.item for r in bookings}
-    for key, outcome, rank in keys:
+    for (key, outcome, rank, overridden_), reservation_id in zip(
+        keys, reservation_ids, strict=True
+    ):
         remark = _REMARK_OF_STATUS[ReservationStatus(outcome.value)]
-        results[key] = ItemResult(by_key[key], outcome, remark, rank)
+        results[key] = ItemResult(by_key[key], outcome, remark, rank, overridden_, reservation_id)
     return results
 
 
@@ -594,11 +642,9 @@ async def _cancel(
     if reservation is None:
         return ItemResult(item, ItemOutcome.UNCHANGED, "Réservation déjà annulée"), []
     status = ReservationStatus(reservation["status"])
+    in_time = deadlines.is_cancellation_open(now, activity.cancellation_rule, day.day, scope.tz)
     decision = decisions.decide_cancellation(
-        status,
-        cancellation_open=deadlines.is_cancellation_open(
-            now, activity.cancellation_rule, day.day, scope.tz
-        ),
+        status, cancellation_open=in_time or scope.override.deadlines
     )
     if not decision.allowed:
         return ItemResult(item, ItemOutcome.REJECTED, decisions.Remark.LATE.label), []
@@ -631,14 +677,17 @@ async def _cancel(
             reservation=reservation["id"],
             kind="cancel",
             outcome="cancelled",
-            actor="parent",
+            actor=scope.booker.value,
             created_at=now,
         )
     )
     promoted: list[int] = []
     if decision.frees_place:
         promoted = await promote_waitlist(day.id, now)
-    return ItemResult(item, ItemOutcome.CANCELLED, None), promoted
+    late = () if in_time else (Overridden.DEADLINE,)
+    return ItemResult(
+        item, ItemOutcome.CANCELLED, None, overridden=late, reservation_id=int(reservation["id"])
+    ), promoted
 
 
 async def _close_waitlist_gap(day_id: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from portal import clock
 from portal.db import current_engine, read_snapshot
 from portal.domain.accounts.service import current_rules_document
 from portal.domain.booking import deadlines, eligibility, hours
+from portal.domain.booking.on_behalf import NO_OVERRIDE, Booker, Override
 from portal.domain.family_file import service as family_file
 from portal.domain.money import service as money
 from portal.tables import (
@@ -92,6 +93,15 @@ class BookingScope:
     signed: set[int]  # persons who acknowledged the rules in force
     standing: eligibility.FamilyStanding
     wallet_of_type: dict[int, int] = field(default_factory=dict)  # wallet type -> wallet id
+    # Who books through this scope, and what a clerk chose to override (on_behalf).
+    booker: Booker = Booker.PARENT
+    override: Override = NO_OVERRIDE
+
+    def acting(self, booker: Booker, override: Override) -> BookingScope:
+        """A copy for another booker (the cached scope itself is shared, never changed)."""
+        if booker is Booker.PARENT and override.active:
+            raise BookingError("Seule la structure peut passer outre les délais ou la capacité.")
+        return replace(self, booker=booker, override=override)
 
     def person(self, person_id: int) -> PersonInfo:
         for person in self.people:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from portal import clock
 from portal.domain.booking import hours
 from portal.domain.booking.basket import Basket, BasketItem
+from portal.domain.booking.on_behalf import Booker
 from portal.domain.booking.scope import (
     SHOWN_STATUSES,
     ActivityInfo,
@@ -87,6 +88,7 @@ class TrackingLine:
     status: str
     waitlist_rank: int | None
     transmitted: bool
+    by_structure: bool = False  # booked by a clerk on the family's behalf
 
     @property
     def state_label(self) -> str:
@@ -99,7 +101,9 @@ class TrackingLine:
         }[self.status]
         if self.status == "waitlisted" and self.waitlist_rank:
             base = f"{base} (rang {self.waitlist_rank})"
-        return base if self.transmitted else f"{base}, non transmise"
+        if not self.transmitted:
+            base = f"{base}, non transmise"
+        return f"{base}, par la structure" if self.by_structure else base
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ async def tracking(scope: BookingScope, filters: TrackingFilters) -> Tracking:
             Reservation.quantity,
             Reservation.waitlist_rank,
             Reservation.transmitted_at,
+            Reservation.created_by,
             Reservation.activity_day._.day,
             Reservation.activity_day._.activity,
         )
@@ -175,6 +180,7 @@ async def tracking(scope: BookingScope, filters: TrackingFilters) -> Tracking:
                 status=row["status"],
                 waitlist_rank=row["waitlist_rank"],
                 transmitted=row["transmitted_at"] is not None,
+                by_structure=row["created_by"] == Booker.STAFF.value,
             )
         )
     accepted = [line for line in lines if line.status == "accepted"]

@@ -194,7 +194,8 @@ def views_of_rows(
         draft_item = basket.get(person_id, row.activity_day_id)
         period = opening.find(periods, activity.id, row.day) if periods else None
         own_status = ReservationStatus(row.status) if row.status else None
-        cancellation_open = deadlines.is_cancellation_open(
+        # A clerk's explicit override (on a family's behalf) opens late days and full ones.
+        cancellation_open = scope.override.deadlines or deadlines.is_cancellation_open(
             now, activity.cancellation_rule, row.day, scope.tz
         )
         note = request_note = None
@@ -217,9 +218,9 @@ def views_of_rows(
         facts = DayFacts(
             day=row.day,
             is_open=row.is_open,
-            booking_open=booking_open,
+            booking_open=scope.override.deadlines or booking_open,
             cancellation_open=cancellation_open,
-            capacity=row.capacity,
+            capacity=None if scope.override.capacity else row.capacity,
             waitlist_capacity=row.waitlist_capacity,
             accepted_count=row.accepted_count,
             waitlisted_count=row.waitlisted_count,

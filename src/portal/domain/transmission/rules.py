@@ -88,6 +88,16 @@ class ReportMovement:
     activity_name: str
     activity_position: int
     day: date
+    actor: str = "parent"  # "staff": made by the structure on the family's behalf
+
+    @property
+    def by_structure(self) -> bool:
+        return self.actor == STAFF_ACTOR
+
+
+# The movement actor of a clerk booking on the family's behalf (domain.booking.on_behalf).
+STAFF_ACTOR = "staff"
+BY_STRUCTURE = "par la structure"
 
 
 @dataclass(frozen=True)
@@ -195,6 +205,13 @@ def build_family_report(movements: Sequence[ReportMovement]) -> FamilyReport:
         details.append(new_requests_line(kinds[BOOK]))
     if kinds[CANCEL]:
         details.append(cancellations_line(kinds[CANCEL]))
+    by_structure = sum(1 for m in ordered if m.by_structure and m.kind in (BOOK, CANCEL))
+    if by_structure:
+        details.append(
+            "1 demande faite pour vous par la structure"
+            if by_structure == 1
+            else f"{by_structure} demandes faites pour vous par la structure"
+        )
     sections = []
     for outcome in _SECTION_ORDER:
         chosen = [m for m in latest.values() if m.outcome == outcome]
@@ -215,6 +232,8 @@ def _group(movements: Sequence[ReportMovement]) -> tuple[ActivityGroup, ...]:
     for m in movements:
         key = (m.activity_position, m.activity_name, m.activity_id)
         person = person_label(m.person_first_name, m.person_last_name)
+        if m.by_structure:
+            person = f"{person} ({BY_STRUCTURE})"
         activities.setdefault(key, {}).setdefault(person, []).append(m.day)
     return tuple(
         ActivityGroup(

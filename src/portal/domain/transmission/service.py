@@ -337,7 +337,7 @@ async def _family_names(family_ids: list[int]) -> dict[int, str]:
 
 _REPORT_MOVEMENTS = (
     "SELECT m.id, m.family, m.kind, m.outcome, m.reservation, p.first_name, p.last_name,"
-    " d.day, a.id AS activity_id, a.name AS activity_name, a.position"
+    " d.day, a.id AS activity_id, a.name AS activity_name, a.position, m.actor"
     " FROM movement m JOIN reservation r ON r.id = m.reservation"
     " JOIN person p ON p.id = r.person"
     " JOIN activity_day d ON d.id = r.activity_day"
@@ -357,6 +357,7 @@ def _report_movement(r: dict[str, Any]) -> rules.ReportMovement:
         activity_name=r["activity_name"],
         activity_position=int(r["position"] or 0),
         day=r["day"],
+        actor=str(r.get("actor") or "parent"),
     )
 
 

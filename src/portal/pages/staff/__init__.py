@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from portal.pages.staff import account, activities, daily, families, home, mfa, office
+from portal.pages.staff import attendance_speed as attendance_tools
+from portal.pages.staff import booking as family_booking
+from portal.pages.staff import kitchen as kitchen_sheet
+from portal.pages.staff import quotient as quotient_bands
+from portal.pages.staff import rollover as year_rollover
+from portal.pages.staff import statistics as structure_statistics
 from portal.pages.staff.common import load_staff
 
 ROUTES = [
@@ -11,6 +17,12 @@ ROUTES = [
     *daily.ROUTES,
     *office.ROUTES,
     *families.ROUTES,
+    *family_booking.ROUTES,  # booking on a family's behalf (issue 17)
+    *kitchen_sheet.ROUTES,  # the kitchen sheet (issue 17)
+    *year_rollover.ROUTES,  # the school year rollover (issue 17)
+    *quotient_bands.ROUTES,  # tariff bands from the quotient familial (issue 17)
+    *structure_statistics.ROUTES,  # CAF and council figures (issue 17)
+    *attendance_tools.ROUTES,  # « Tous présents », times, unexpected presences (issue 17)
     *account.ROUTES,  # own account: password, sessions, second factor (secacct)
     *mfa.ROUTES,
 ]

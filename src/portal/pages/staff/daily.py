@@ -25,6 +25,7 @@ from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
 
+from .attendance_speed import speed_context
 from .common import (
     Staff,
     StaffPage,
@@ -151,6 +152,7 @@ async def attendance_context(
         "day_label": french_date(day),
         "listing": listing,
         "presences": list(Presence),
+        **await speed_context(ctx, activity.id if activity else None, day),
     }
 
 

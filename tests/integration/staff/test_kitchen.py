@@ -1,0 +1,50 @@
+"""The kitchen sheet from the register and the family files; its e-mail once per day."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal import clock
+from portal.domain.booking import deadlines
+from portal.domain.kitchen import service
+from portal.tables import ChildFile, OutboxEmail
+from tests.conftest import Database
+from tests.integration.staff.builders import actor, make_staff, make_world
+
+
+async def test_the_sheet_and_its_email_at_the_booking_deadline(db: Database) -> None:
+    world = await make_world()
+    clerk = actor(await make_staff("agent-a", world.structure))
+    paolo = world.family.people[0]
+    await ChildFile(
+        person=paolo.id, school="École Jules Ferry", diet="sans_porc", allergies="arachide",
+        pai=True,
+    ).save()  # fmt: skip
+    day = world.full_day.day
+
+    sheet = await service.kitchen_sheet(world.sid, day)
+    [numbers] = sheet.activities
+    assert numbers.total == 2  # the accepted reservations only (not the waitlist)
+    assert numbers.by_school == (("École Jules Ferry", 1), ("École non renseignée", 1))
+    assert numbers.by_diet == (("Repas standard", 1), ("Sans porc", 1))
+    assert (numbers.allergies, numbers.pai) == (1, 1)
+
+    closes = deadlines.closes_at(
+        deadlines.parse_rule(str(world.activity.booking_deadline)), day, clock.zone("Europe/Paris")
+    )
+    assert (
+        await service.send_due_sheets(world.sid, closes + timedelta(minutes=1)) == []
+    )  # no address
+    with pytest.raises(service.KitchenError):
+        await service.save_settings(clerk, world.sid, "pas une adresse")
+    await service.save_settings(clerk, world.sid, "cuisine@example.fr")
+    assert await service.structures_with_kitchen() == [world.sid]
+
+    assert await service.send_due_sheets(world.sid, closes - timedelta(minutes=1)) == []
+    assert await service.send_due_sheets(world.sid, closes + timedelta(minutes=1)) == [day]
+    assert await service.send_due_sheets(world.sid, closes + timedelta(minutes=2)) == []
+    [email] = await OutboxEmail.objects().where(OutboxEmail.dedupe_key.like("kitchen:%"))
+    assert email.to_addresses == "cuisine@example.fr"
+    assert "Sans porc 1" in email.body_text and "DUPONT" in email.body_text
