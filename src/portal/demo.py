@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from piccolo.table import Table
 
-from portal import clock, demo_family_file
+from portal import clock, demo_family_file, demo_staff_roles
 from portal.db import write_transaction
 from portal.demo_money import load_money_demo
 from portal.domain.accounts.passwords import hash_password
@@ -772,6 +772,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
     plan = _build_plan(today, now)
     # Hashing is slow on purpose: do it before taking the write lock.
     hashes = {login: hash_password(password) for login, password in DEMO_PASSWORDS.items()}
+    staff_role_hashes = demo_staff_roles.password_hashes()
     async with write_transaction():
         if not await database_is_empty():
             raise DemoError(
@@ -790,6 +791,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
         counts = await _write_plan(plan, hashes, documents_dir)
         await _demo_second_factor(hashes["admin"])
         await load_money_demo(today, plan.first_day, TZ_NAME, MAIRIE, MUSIQUE)
+        await demo_staff_roles.load(staff_role_hashes, MAIRIE)
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (

@@ -284,12 +284,19 @@ class StaffMember(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     # Bumped when the password changes: sessions opened before stop working.
     session_epoch = Integer(default=0)
+    # Set by an administrator: the account can no longer log in and its sessions end.
+    disabled_at = Timestamptz(null=True, default=None)
+    # An initial password given by an administrator: to be replaced at the next login.
+    must_change_password = Boolean(default=False)
 
 
 class StaffStructure(Table):
     id = Serial(primary_key=True)
     staff = ForeignKey(references=StaffMember, index=True)
     structure = ForeignKey(references=Structure, index=True)
+    # Roles in this structure (portal.domain.staff.roles), comma-separated; the default is
+    # what an attachment allowed before roles existed.
+    roles = Varchar(length=100, default="agent,regisseur,direction")
 
 
 class AuditLog(Table):

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from portal.pages.staff import account, activities, daily, families, home, mfa, office
+from portal.pages.staff import (
+    account,
+    activities,
+    daily,
+    families,
+    home,
+    journal,
+    mfa,
+    office,
+    staff_accounts,
+)
 from portal.pages.staff.common import load_staff
 
 ROUTES = [
@@ -13,6 +23,8 @@ ROUTES = [
     *families.ROUTES,
     *account.ROUTES,  # own account: password, sessions, second factor (secacct)
     *mfa.ROUTES,
+    *staff_accounts.ROUTES,  # administrators: staff accounts and roles (issue 17)
+    *journal.ROUTES,  # the audit journal, per structure and global (issue 17)
 ]
 
 __all__ = ["ROUTES", "load_staff"]

@@ -13,11 +13,13 @@ from portal.domain.french_dates import month_label, parse_month, short_date
 from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as service
 from portal.domain.staff import rules
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.domain.staff.rules import FormError
 from portal.domain.staff.service import NotFound
 from portal.tables import Activity
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import (
     Staff,
@@ -79,7 +81,7 @@ def submitted_form(data: dict[str, Any]) -> dict[str, Any]:
     return form
 
 
-@get("/gestion/s/{sid:int}/activites")
+@get("/gestion/s/{sid:int}/activites", opt=allow(OPERATIONS_READ))
 async def activities_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Template:
@@ -108,7 +110,7 @@ async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, 
     return context
 
 
-@get("/gestion/s/{sid:int}/activites/nouvelle")
+@get("/gestion/s/{sid:int}/activites/nouvelle", opt=allow(OPERATIONS))
 async def new_activity_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Template:
@@ -119,7 +121,7 @@ async def new_activity_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/activites/nouvelle")
+@post("/gestion/s/{sid:int}/activites/nouvelle", opt=allow(OPERATIONS))
 async def create_activity(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
@@ -145,7 +147,7 @@ async def _activity(ctx: StaffPage, aid: int) -> Activity:
         raise not_found("Cette activité") from None
 
 
-@get("/gestion/s/{sid:int}/activites/{aid:int}")
+@get("/gestion/s/{sid:int}/activites/{aid:int}", opt=allow(OPERATIONS_READ))
 async def activity_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int]
 ) -> Template:
@@ -157,7 +159,7 @@ async def activity_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}")
+@post("/gestion/s/{sid:int}/activites/{aid:int}", opt=allow(OPERATIONS))
 async def update_activity(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -178,7 +180,7 @@ async def update_activity(
     return see_other(f"{ctx.url}/activites/{aid}")
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}/tarifs")
+@post("/gestion/s/{sid:int}/activites/{aid:int}/tarifs", opt=allow(OPERATIONS))
 async def set_tariff(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -203,7 +205,7 @@ async def set_tariff(
     return see_other(f"{ctx.url}/activites/{aid}#tarifs")
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions")
+@post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions", opt=allow(OPERATIONS))
 async def set_enrolments(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -245,7 +247,7 @@ async def _days_context(ctx: StaffPage, activity: Activity, mois: str | None) ->
     }
 
 
-@get("/gestion/s/{sid:int}/activites/{aid:int}/journees")
+@get("/gestion/s/{sid:int}/activites/{aid:int}/journees", opt=allow(OPERATIONS_READ))
 async def days_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     mois: FromQuery[str | None] = None,
@@ -258,7 +260,7 @@ async def days_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}/generer")
+@post("/gestion/s/{sid:int}/activites/{aid:int}/generer", opt=allow(OPERATIONS))
 async def generate_days(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -297,7 +299,7 @@ async def _day_back(ctx: StaffPage, day_id: int) -> tuple[int, str]:
     return activity_id, f"{ctx.url}/activites/{activity_id}/journees?mois={day.day:%Y-%m}"
 
 
-@post("/gestion/s/{sid:int}/journees/{did:int}/ouverture")
+@post("/gestion/s/{sid:int}/journees/{did:int}/ouverture", opt=allow(OPERATIONS))
 async def set_day_open(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], did: FromPath[int],
     data: MultiForm,
@@ -309,7 +311,7 @@ async def set_day_open(
     return see_other(back)
 
 
-@post("/gestion/s/{sid:int}/journees/{did:int}/capacite")
+@post("/gestion/s/{sid:int}/journees/{did:int}/capacite", opt=allow(OPERATIONS))
 async def set_day_capacity(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], did: FromPath[int],
     data: MultiForm,
