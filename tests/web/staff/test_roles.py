@@ -4,31 +4,28 @@ exactly the pages and actions its set allows (403 otherwise), enumerated from th
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from pathlib import Path
 
-import pytest
+from litestar import Litestar
 from litestar.routes import HTTPRoute
 
-from portal.domain.staff.roles import (
-    ADMINISTRATION,
-    LEGACY_ROLES,
-    Role,
-    allowed,
-    format_roles,
-)
+from portal.app import create_app
+from portal.domain.staff.roles import ADMINISTRATION, LEGACY_ROLES, Role, allowed, format_roles
 from portal.tables import LedgerEntry, StaffStructure
 from portal.web.staff import ROLES_OPT
+from tests.conftest import make_settings
 from tests.integration.staff.builders import make_staff
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import Office, staff_login
 
 STRUCTURE_PREFIXES = ("/gestion/s/", "/partials/gestion/s/")
+ADMIN_PREFIXES = ("/gestion/comptes", "/gestion/journal")
 
 
-def staff_routes(live: LiveServer) -> list[tuple[str, str, frozenset[Role] | None]]:
+def staff_routes(app: Litestar) -> list[tuple[str, str, frozenset[Role] | None]]:
     """(method, path template, declared roles) of every structure-scoped handler."""
     found = []
-    for route in live.app.routes:
+    for route in app.routes:
         if not isinstance(route, HTTPRoute) or not route.path.startswith(STRUCTURE_PREFIXES):
             continue
         for handler in route.route_handlers:
@@ -51,37 +48,24 @@ async def with_roles(office: Office, login: str, *roles: Role) -> None:
     )
 
 
-@pytest.fixture
-async def regisseur(live: LiveServer, office: Office) -> AsyncIterator[Browser]:
-    await with_roles(office, "regie-a", Role.REGISSEUR)
-    async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as client:
-        await staff_login(client, "regie-a")
-        yield client
-
-
-async def test_every_structure_route_declares_its_roles(live: LiveServer) -> None:
-    routes = staff_routes(live)
+def test_every_staff_route_declares_its_roles(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, f"sqlite:///{tmp_path / 'p.sqlite3'}"))
+    routes = staff_routes(app)
     assert len(routes) > 60
     undeclared = [f"{m} {p}" for m, p, roles in routes if not isinstance(roles, frozenset)]
     assert undeclared == []
-    for route in live.app.routes:
-        if isinstance(route, HTTPRoute) and route.path.startswith(("/gestion/comptes", "/gestion/journal")):
+    admin_only = 0
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith(ADMIN_PREFIXES):
             for handler in route.route_handlers:
                 if handler.http_methods - {"HEAD", "OPTIONS"}:  # not Litestar's own OPTIONS
                     assert handler.opt.get(ROLES_OPT) == ADMINISTRATION, route.path
+                    admin_only += 1
+    assert admin_only >= 8
 
 
-async def test_existing_attachments_keep_every_role(office: Office) -> None:
-    [row] = await StaffStructure.select(StaffStructure.roles).where(
-        StaffStructure.staff == office.agent.id
-    )
-    assert row["roles"] == LEGACY_ROLES
-
-
-@pytest.mark.parametrize("role", [Role.AGENT, Role.REGISSEUR, Role.DIRECTION])
-async def test_each_role_gets_403_exactly_where_its_set_does_not_reach(
-    live: LiveServer, office: Office, role: Role
-) -> None:
+async def _sweep(live: LiveServer, office: Office, role: Role) -> list[str]:
+    """Every structure route as a member holding only `role`: 403 exactly when denied."""
     login = f"{role.value}-seul"
     await with_roles(office, login, role)
     held = frozenset({role})
@@ -91,7 +75,7 @@ async def test_each_role_gets_403_exactly_where_its_set_does_not_reach(
         await client.get(f"/gestion/s/{office.mine.sid}")
         token = client.last_csrf
         assert token
-        for method, path, needed in staff_routes(live):
+        for method, path, needed in staff_routes(live.app):
             assert needed is not None
             url = concrete(path, office.mine.sid)
             if method == "GET":
@@ -100,51 +84,40 @@ async def test_each_role_gets_403_exactly_where_its_set_does_not_reach(
                 response = await client.post(url, data={"_csrf_token": token})
             denied = response.status_code == 403
             if denied != (not allowed(held, needed)):
-                wrong.append(f"{method} {url}: {response.status_code}")
-            if denied:
-                assert "Votre rôle ne permet pas" in text(response)
-    assert wrong == []
+                wrong.append(f"{role.value}: {method} {url}: {response.status_code}")
+            elif denied and "Votre rôle ne permet pas" not in text(response):
+                wrong.append(f"{role.value}: {method} {url}: 403 sans explication")
+    return wrong
 
 
-async def test_an_agent_gets_403_on_money_and_its_menu_hides_it(
+async def test_each_role_gets_403_exactly_where_its_set_does_not_reach(
     live: LiveServer, office: Office
 ) -> None:
-    await with_roles(office, "agent-seul", Role.AGENT)
+    [row] = await StaffStructure.select(StaffStructure.roles).where(
+        StaffStructure.staff == office.agent.id
+    )
+    assert row["roles"] == LEGACY_ROLES  # attachments made before roles keep every role
+    wrong: list[str] = []
+    for role in (Role.AGENT, Role.REGISSEUR, Role.DIRECTION):
+        wrong += await _sweep(live, office, role)
+    assert wrong == []
+
+    base = f"/gestion/s/{office.mine.sid}"
     async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as client:
         await staff_login(client, "agent-seul")
-        base = f"/gestion/s/{office.mine.sid}"
         board = await client.get(base)
         assert board.status_code == 200
-        assert f'href="{base}/reglements"' not in board.text
+        assert f'href="{base}/reglements"' not in board.text  # the menu hides money
         assert f'href="{base}/presences"' in board.text
-        for url in (f"{base}/reglements", f"{base}/regie", f"{base}/regie/prelevement"):
-            assert (await client.get(url)).status_code == 403, url
+        assert f'href="{base}/journal"' in board.text
+        assert (await client.get(f"{base}/regie")).status_code == 403
         assert (await client.get("/gestion/comptes")).status_code == 403
+        assert (await client.get("/gestion/journal")).status_code == 403
 
 
-async def test_a_regisseur_records_a_payment_but_not_attendance(
-    live: LiveServer, office: Office, regisseur: Browser
+async def test_a_regisseur_records_a_payment_and_roles_follow_the_structure(
+    live: LiveServer, office: Office
 ) -> None:
-    base = f"/gestion/s/{office.mine.sid}"
-    family = int(office.mine.family.family.id)
-    page = f"{base}/reglements?famille={family}"
-    form = await regisseur.get(page)
-    assert form.status_code == 200
-    key = re.search(r'name="cle" value="([^"]+)"', form.text)
-    wallet = re.search(r'name="porte_monnaie">\s*<option value="(\d+)"', form.text)
-    assert key and wallet
-    fields = {
-        "cle": key.group(1), "porte_monnaie": wallet.group(1), "mode": "CHEQUE",
-        "montant": "12,00", "piece": "0042", "payeur": "DUPONT", "banque": "CIC",
-    }  # fmt: skip
-    ok = await regisseur.submit(f"{base}/reglements/{family}", fields, page=page)
-    assert ok.status_code == 303
-    assert await LedgerEntry.count().where(LedgerEntry.payment_mode == "CHEQUE") == 1
-    assert (await regisseur.get(f"{base}/presences")).status_code == 403
-
-
-async def test_roles_apply_per_structure(live: LiveServer, office: Office) -> None:
-    """A régisseur here and an agent there: the role follows the structure of the URL."""
     member = await make_staff("double", office.mine.structure, office.theirs.structure)
     await StaffStructure.update({StaffStructure.roles: "regisseur"}).where(
         (StaffStructure.staff == member.id) & (StaffStructure.structure == office.mine.structure.id)
@@ -153,9 +126,25 @@ async def test_roles_apply_per_structure(live: LiveServer, office: Office) -> No
         (StaffStructure.staff == member.id)
         & (StaffStructure.structure == office.theirs.structure.id)
     )
+    base = f"/gestion/s/{office.mine.sid}"
+    family = int(office.mine.family.family.id)
+    page = f"{base}/reglements?famille={family}"
     async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as client:
         await staff_login(client, "double")
-        assert (await client.get(f"/gestion/s/{office.mine.sid}/reglements")).status_code == 200
-        assert (await client.get(f"/gestion/s/{office.mine.sid}/presences")).status_code == 403
-        assert (await client.get(f"/gestion/s/{office.theirs.sid}/reglements")).status_code == 403
-        assert (await client.get(f"/gestion/s/{office.theirs.sid}/presences")).status_code == 200
+        form = await client.get(page)
+        assert form.status_code == 200
+        key = re.search(r'name="cle" value="([^"]+)"', form.text)
+        wallet = re.search(r'name="porte_monnaie">\s*<option value="(\d+)"', form.text)
+        assert key and wallet
+        fields = {
+            "cle": key.group(1), "porte_monnaie": wallet.group(1), "mode": "CHEQUE",
+            "montant": "12,00", "piece": "0042", "payeur": "DUPONT", "banque": "CIC",
+        }  # fmt: skip
+        ok = await client.submit(f"{base}/reglements/{family}", fields, page=page)
+        assert ok.status_code == 303
+        assert await LedgerEntry.count().where(LedgerEntry.payment_mode == "CHEQUE") == 1
+        # A régisseur here, an agent there: the role follows the structure of the URL.
+        assert (await client.get(f"{base}/presences")).status_code == 403
+        theirs = f"/gestion/s/{office.theirs.sid}"
+        assert (await client.get(f"{theirs}/reglements")).status_code == 403
+        assert (await client.get(f"{theirs}/presences")).status_code == 200

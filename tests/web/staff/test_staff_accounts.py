@@ -64,7 +64,7 @@ async def test_admin_creates_an_account_whose_first_login_changes_the_password(
         assert (await clerk.get(f"/gestion/s/{office.mine.sid}/regie")).status_code == 403
 
 
-async def test_a_disabled_account_loses_its_session_and_cannot_log_in(
+async def test_disabling_ends_sessions_and_roles_are_edited(
     live: LiveServer, office: Office
 ) -> None:
     async with (
@@ -97,9 +97,10 @@ async def test_a_disabled_account_loses_its_session_and_cannot_log_in(
         .order_by(AuditLog.id)
     ]
     assert actions == ["staff.disable", "staff.enable"]
+    await _edits_roles_and_cannot_demote_or_disable_itself(live, office)
 
 
-async def test_admin_edits_roles_and_cannot_demote_or_disable_itself(
+async def _edits_roles_and_cannot_demote_or_disable_itself(
     live: LiveServer, office: Office
 ) -> None:
     sid = office.mine.sid
