@@ -126,5 +126,13 @@ async def _edits_roles_and_cannot_demote_or_disable_itself(
         assert reset.status_code == 200
         assert "Nouveau mot de passe initial" in text(reset)
         assert (await admin.get("/gestion/comptes/999999")).status_code == 404
+        journal = await admin.get("/gestion/journal?type=personnel")
+        assert journal.status_code == 200
+        assert "Compte du personnel modifié" in text(journal)
+        assert "régisseur, direction" in text(journal)  # roles before -> after, in words
+        assert f'href="/gestion/comptes/{office.agent.id}"' in journal.text
+        odd = await admin.get(f"/gestion/s/{sid}/journal?du=2020-01-01&type=x&personne=a&page=-3")
+        assert odd.status_code == 200
+        assert "Aucune entrée" in text(odd)  # account changes belong to no structure
     member = await StaffMember.objects().get(StaffMember.id == office.admin.id)
     assert member is not None and member.is_admin and member.disabled_at is None

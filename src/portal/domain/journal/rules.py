@@ -205,7 +205,11 @@ def value_text(key: str, value: Any, tz: ZoneInfo) -> str:
     if isinstance(value, list):
         return ", ".join(value_text(key, v, tz) for v in value)
     if isinstance(value, dict):
-        return " ; ".join(f"{field_label(k)} : {value_text(k, v, tz)}" for k, v in value.items())
+        # Keys that are not fields (structure names under "roles") read as their parent.
+        return " ; ".join(
+            f"{field_label(k)} : {value_text(k if k in FIELDS else key, v, tz)}"
+            for k, v in value.items()
+        )
     if isinstance(value, str):
         words = WORDS.get(key)
         if words is not None:

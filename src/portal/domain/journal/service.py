@@ -4,6 +4,7 @@ by person, family, kind and period, a page at a time, each linked to what it cha
 from __future__ import annotations
 
 import functools
+import json
 import operator
 from collections import defaultdict
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Person_:
+class StaffPerson:
     id: int
     label: str
 
@@ -97,8 +98,18 @@ class Person_:
 class JournalPage:
     entries: list[Entry]
     paging: Paging
-    people: list[Person_]
+    people: list[StaffPerson]
     family_name: str | None
+
+
+def _json(value: Any) -> dict[str, Any]:
+    """A JSON column as a dict (the drivers return text or already-decoded values)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _day_start(day: date, tz: ZoneInfo) -> datetime:
@@ -171,11 +182,11 @@ async def _where(filters: Filters, structure_id: int | None, tz: ZoneInfo) -> li
 
 async def _page(
     clauses: list[Any], asked_page: int, tz: ZoneInfo, people_scope: Where | None
-) -> tuple[list[Entry], Paging, list[Person_]]:
+) -> tuple[list[Entry], Paging, list[StaffPerson]]:
     combined = functools.reduce(operator.and_, clauses) if clauses else None
     count = AuditLog.count()
     query = AuditLog.select(
-        AuditLog.all_columns(), AuditLog.staff.display_name.as_alias("staff_name")
+        *AuditLog.all_columns(), AuditLog.staff.display_name.as_alias("staff_name")
     ).order_by(AuditLog.created_at, AuditLog.id, ascending=False)
     if combined is not None:
         count = count.where(combined)
@@ -189,7 +200,7 @@ async def _page(
         people_query = people_query.where(people_scope)
     people = sorted(
         {
-            Person_(int(r["staff"]), f"{r['name']} ({r['staff_login']})")
+            StaffPerson(int(r["staff"]), f"{r['name']} ({r['staff_login']})")
             for r in await people_query
             if r["staff"] is not None
         },
@@ -260,7 +271,7 @@ def _link(
     if row["structure"] is None:
         return None, ""
     base = f"/gestion/s/{row['structure']}"
-    after = row["after"] if isinstance(row["after"], dict) else {}
+    after = _json(row["after"])
     if table in ("family_document", "child_file") and family is not None:
         return f"{base}/familles/{family}/dossier", f"Dossier de {family_name}"
     if table == "ledger_entry" and family is not None:
@@ -301,8 +312,7 @@ async def _entries(rows: list[dict[str, Any]], tz: ZoneInfo) -> list[Entry]:
         family_name = names.get(family) if family is not None else None
         day_activity = days.get(int(row["target_id"])) if row["target_id"] is not None else None
         link, label = _link(row, family, family_name, day_activity)
-        before = row["before"] if isinstance(row["before"], dict) else {}
-        after = row["after"] if isinstance(row["after"], dict) else {}
+        before, after = _json(row["before"]), _json(row["after"])
         who = str(row["staff_name"] or row["staff_login"])
         if row["staff_name"] and row["staff_name"] != row["staff_login"]:
             who = f"{row['staff_name']} ({row['staff_login']})"
