@@ -284,7 +284,7 @@ async def test_transmission_runs_on_demand(
     response = await agent.submit(f"{base}/transmission", {})
     assert response.status_code == 303
     page = plain(await agent.get(response.headers["location"]))
-    assert "Mairie de Testville : 1 mouvement(s) transmis" in page
+    assert "Mairie de Testville : 1 mouvement transmis" in page
     structure = await Structure.objects().get(Structure.id == office.mine.sid)
     assert structure is not None and structure.last_transmission_at is not None
     decision = await Movement.objects().get(Movement.kind == "decision")

@@ -6,6 +6,7 @@ from portal.pages.staff import (
     account,
     activities,
     daily,
+    exports,
     families,
     home,
     journal,
@@ -25,6 +26,7 @@ ROUTES = [
     *mfa.ROUTES,
     *staff_accounts.ROUTES,  # administrators: staff accounts and roles (issue 17)
     *journal.ROUTES,  # the audit journal, per structure and global (issue 17)
+    *exports.ROUTES,  # the nights' exports and list exports in the browser (issue 17)
 ]
 
 __all__ = ["ROUTES", "load_staff"]

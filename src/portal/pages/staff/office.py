@@ -25,6 +25,7 @@ from portal.web.render import flash, see_other
 from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render
+from .exports import latest_nights
 
 # --- payments ------------------------------------------------------------------------------
 
@@ -233,6 +234,7 @@ async def transmission_page(
         request, ctx, "pages/staff/transmission.html", title="Transmission", nav="transmission",
         emails=emails, paging=paging, list_url=f"{ctx.url}/transmission",
         local=lambda value: rules.local_input(value, ctx.tz).replace("T", " ") if value else "",
+        **latest_nights(request, ctx),
     )  # fmt: skip
 
 
