@@ -62,3 +62,53 @@ async def test_last_night_is_downloaded_as_csv_and_xlsx(
     other = await agent.get(f"/gestion/s/{office.theirs.sid}/transmission/exports/2026-11-30.csv")
     assert other.status_code == 404
     assert "Cet export" in text(missing)
+
+
+async def test_staff_lists_export_what_their_filters_show(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    base = f"/gestion/s/{office.mine.sid}"
+    families = await agent.get(f"{base}/familles")
+    assert f"{base}/familles/export?q=&amp;format=xlsx" in families.text
+    csv = await agent.get(f"{base}/familles/export?q=martin&format=csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Famille;Tranche;Enfants;Identifiants;Dossier complet"
+    assert len(lines) == 2 and lines[1].startswith("MARTINA Sophie;")
+    xlsx = await agent.get(f"{base}/familles/export?format=xlsx")
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 3 and rows[1][0] == "DUPONTA Jean-Paul" and rows[1][2] == 3
+
+    day = office.mine.full_day.day
+    activity = office.mine.activity.id
+    sheet = await agent.get(f"{base}/presences/export?activite={activity}&jour={day}&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Date", "Activité", "Enfant", "Famille")
+    assert len(rows) == 3  # the two accepted children of that day
+
+    waiting = await agent.get(f"{base}/decisions/export?activite=&jour=&format=csv")
+    lines = waiting.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 4  # two waitlisted, two pending
+    assert (await agent.get(f"{base}/decisions/export?format=pdf")).status_code == 400
+
+    page = f"{base}/reglements?famille={office.mine.family.family.id}"
+    form = await agent.get(page)
+    key = re.search(r'name="cle" value="([^"]+)"', form.text)
+    wallet = re.search(r'name="porte_monnaie">\s*<option value="(\d+)"', form.text)
+    assert key and wallet
+    await agent.submit(
+        f"{base}/reglements/{office.mine.family.family.id}",
+        {"cle": key.group(1), "porte_monnaie": wallet.group(1), "mode": "ESPECES",
+         "montant": "=1+2", "piece": "", "payeur": "=HYPERLINK()", "banque": ""},
+        page=page,
+    )  # fmt: skip
+    await agent.submit(
+        f"{base}/reglements/{office.mine.family.family.id}",
+        {"cle": key.group(1), "porte_monnaie": wallet.group(1), "mode": "ESPECES",
+         "montant": "20", "piece": "", "payeur": "=HYPERLINK()", "banque": ""},
+        page=page,
+    )  # fmt: skip
+    money = await agent.get(f"{base}/reglements/export?format=xlsx")
+    rows = list(load_workbook(io.BytesIO(money.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 2
+    assert rows[1][3] == "Espèces" and rows[1][5] == "'=HYPERLINK()" and rows[1][7] == 20
