@@ -7,6 +7,7 @@ import re
 
 from portal.domain.staff.roles import Role, parse_roles
 from portal.tables import AuditLog, StaffMember, StaffStructure
+from portal.web.security import ADMIN_CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import Office, staff_login
 
@@ -33,6 +34,10 @@ async def test_admin_creates_an_account_whose_first_login_changes_the_password(
         await staff_login(admin, "admin")
         listing = await admin.get("/gestion/comptes")
         assert listing.status_code == 200
+        assert listing.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        raw_tables = await admin.get("/admin/")
+        assert raw_tables.status_code == 200
+        assert raw_tables.headers["content-security-policy"] == ADMIN_CONTENT_SECURITY_POLICY
         assert "agent-a" in listing.text
         password = await _create(admin, office, "c.agent")
     member = await StaffMember.objects().get(StaffMember.login == "c.agent")
