@@ -146,6 +146,7 @@ STAFF_PAGES = [
     "", "/activites", "/activites/nouvelle", "/activites/5", "/activites/5/journees",
     "/decisions", "/presences", "/reglements?recherche=DUPONT", "/reglements?famille=1",
     "/actualites", "/familles", "/familles/1", "/transmission",
+    "/journal", "/transmission/exports",
 ]  # fmt: skip
 
 
