@@ -46,7 +46,7 @@ async def test_login_and_dashboard(live: LiveServer, office: Office) -> None:
         assert out.headers["clear-site-data"] == '"cache", "storage"'
         assert (await browser.get("/gestion")).headers["location"] == "/gestion/connexion"
     assert "Tableau de bord · Mairie de Testville" in page
-    assert "2 demande(s) en attente de décision, 2 en liste d'attente" in page
+    assert "2 demandes en attente de décision, 2 en liste d'attente" in page
     assert "Mairie de Loinville" not in page  # no switcher: one structure only
 
 
@@ -161,7 +161,7 @@ async def test_generate_days_by_form(live: LiveServer, agent: Browser, office: O
     )
     assert response.status_code == 200
     body = plain(response)
-    assert "2 journée(s) créée(s)." in body
+    assert "2 journées créées." in body
     assert "Jours fériés écartés : jeu. 06/05/2027." in body
     assert "Fermetures écartées : jeu. 27/05/2027." in body
     wrong = await agent.submit(

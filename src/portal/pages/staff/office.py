@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
@@ -119,6 +121,11 @@ async def record_payment(
 # --- news ----------------------------------------------------------------------------------
 
 
+def french_datetime(value: datetime | None, tz: ZoneInfo) -> str:
+    """ "01/12/2026 à 19:10" in the structure's time zone."""
+    return value.astimezone(tz).strftime("%d/%m/%Y à %H:%M") if value else ""
+
+
 def news_form(item: NewsItem | None, ctx: StaffPage) -> dict[str, str]:
     if item is None:
         return {"titre": "", "texte": "", "visible_du": "", "visible_au": ""}
@@ -137,7 +144,7 @@ async def news_context(ctx: StaffPage, item: NewsItem | None = None) -> dict[str
         "form": news_form(item, ctx),
         "errors": [],
         "state": lambda n: rules.news_state(n.visible_from, n.visible_to, clock.utcnow()),
-        "local": lambda value: rules.local_input(value, ctx.tz).replace("T", " à "),
+        "local": lambda value: french_datetime(value, ctx.tz),
     }
 
 
@@ -233,7 +240,7 @@ async def transmission_page(
     return render(
         request, ctx, "pages/staff/transmission.html", title="Transmission", nav="transmission",
         emails=emails, paging=paging, list_url=f"{ctx.url}/transmission",
-        local=lambda value: rules.local_input(value, ctx.tz).replace("T", " ") if value else "",
+        local=lambda value: french_datetime(value, ctx.tz),
         **latest_nights(request, ctx),
     )  # fmt: skip
 
