@@ -148,6 +148,22 @@ async def test_activity_form_validation_and_creation(
     assert created is not None and created.structure == office.mine.sid
     page = plain(await agent.get(good.headers["location"]))
     assert "1 jour ouvré avant à 18h00" in page
+    # The deadlines' French fields compose the stored code (issue 17).
+    thursday = {
+        "delai_reservation_type": "semaine_precedente", "delai_reservation_jour": "3",
+        "delai_reservation_jours": "", "delai_reservation_heure": "10:00",
+    }  # fmt: skip
+    wrong = await agent.submit(
+        good.headers["location"], {**fields, **thursday, "delai_reservation_heure": "midi"}
+    )
+    assert wrong.status_code == 400
+    assert "Délai de réservation : indiquez l'heure limite" in plain(wrong)
+    saved = await agent.submit(good.headers["location"], {**fields, **thursday})
+    assert saved.status_code == 303
+    again = await Activity.objects().get(Activity.id == created.id)
+    assert again is not None and again.booking_deadline == "prevweek:thu@10:00"
+    shown = await agent.get(good.headers["location"])
+    assert '<option value="semaine_precedente" selected>' in shown.text
 
 
 async def test_generate_days_by_form(live: LiveServer, agent: Browser, office: Office) -> None:

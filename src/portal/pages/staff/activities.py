@@ -8,7 +8,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from portal.domain.booking import deadlines
+from portal.domain.booking import deadline_form, deadlines
 from portal.domain.french_dates import month_label, parse_month, short_date
 from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as service
@@ -92,12 +92,42 @@ async def activities_page(
     )  # fmt: skip
 
 
+DEADLINES = {"delai_reservation": "Délai de réservation", "delai_annulation": "Délai d'annulation"}
+
+
+def deadline_fields(form: dict[str, Any], prefix: str) -> dict[str, str]:
+    """The four fields of a deadline: as submitted beside an error, else from its code."""
+    return form.get(f"{prefix}_champs") or deadline_form.fields_of(str(form.get(prefix, "")))
+
+
+def parse_form(data: dict[str, Any], wallet_ids: list[int], ctx: StaffPage) -> Any:
+    """The activity form, its deadlines composed from their French fields first."""
+    composed, errors = deadline_form.with_codes(data, DEADLINES)
+    try:
+        parsed = rules.parse_activity_form(composed, wallet_ids, ctx.tz)
+    except FormError as exc:
+        raise FormError(errors + exc.errors) from None
+    if errors:
+        raise FormError(errors)
+    return parsed
+
+
+def submitted_with_deadlines(data: dict[str, Any]) -> dict[str, Any]:
+    form = submitted_form(data)
+    for prefix in DEADLINES:
+        form[f"{prefix}_champs"] = deadline_form.submitted_fields(data, prefix)
+    return form
+
+
 async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, Any]:
     context: dict[str, Any] = {
         "activity": activity,
         "wallet_types": await service.wallet_types(ctx.sid),
         "rule_examples": RULE_EXAMPLES,
         "describe": rules.describe_deadline,
+        "deadline_fields": deadline_fields,
+        "deadline_kinds": deadline_form.KINDS,
+        "weekdays": deadline_form.WEEKDAYS,
         "errors": [],
         "form": activity_form(activity, ctx),
         "weekday_labels": rules.WEEKDAY_LABELS,
@@ -127,10 +157,10 @@ async def create_activity(
 ) -> Template | Redirect:
     wallet_types = await service.wallet_types(ctx.sid)
     try:
-        parsed = rules.parse_activity_form(data, [w.id for w in wallet_types], ctx.tz)
+        parsed = parse_form(data, [w.id for w in wallet_types], ctx)
     except FormError as exc:
         context = await _edit_context(ctx, None)
-        context.update(errors=exc.errors, form=submitted_form(data))
+        context.update(errors=exc.errors, form=submitted_with_deadlines(data))
         return render(
             request, ctx, "pages/staff/activity.html", title="Nouvelle activité",
             nav="activites", status_code=400, **context,
@@ -167,10 +197,10 @@ async def update_activity(
     activity = await _activity(ctx, aid)
     wallet_types = await service.wallet_types(ctx.sid)
     try:
-        parsed = rules.parse_activity_form(data, [w.id for w in wallet_types], ctx.tz)
+        parsed = parse_form(data, [w.id for w in wallet_types], ctx)
     except FormError as exc:
         context = await _edit_context(ctx, activity)
-        context.update(errors=exc.errors, form=submitted_form(data))
+        context.update(errors=exc.errors, form=submitted_with_deadlines(data))
         return render(
             request, ctx, "pages/staff/activity.html", title=activity.name, nav="activites",
             status_code=400, **context,
