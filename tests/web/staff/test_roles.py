@@ -111,6 +111,9 @@ async def test_each_role_gets_403_exactly_where_its_set_does_not_reach(
         assert f'href="{base}/presences"' in board.text
         assert f'href="{base}/journal"' in board.text
         assert (await client.get(f"{base}/regie")).status_code == 403
+        family = await client.get(f"{base}/familles/{office.mine.family.family.id}")
+        assert "Enregistrer un règlement" not in family.text
+        assert "Lancer la transmission" in (await client.get(f"{base}/transmission")).text
         assert (await client.get("/gestion/comptes")).status_code == 403
         assert (await client.get("/gestion/journal")).status_code == 403
 
@@ -143,6 +146,10 @@ async def test_a_regisseur_records_a_payment_and_roles_follow_the_structure(
         ok = await client.submit(f"{base}/reglements/{family}", fields, page=page)
         assert ok.status_code == 303
         assert await LedgerEntry.count().where(LedgerEntry.payment_mode == "CHEQUE") == 1
+        # Pages offer only the actions the role can do.
+        transmission = await client.get(f"{base}/transmission")
+        assert "Lancer la transmission" not in transmission.text
+        assert "Enregistrer un règlement" in (await client.get(f"{base}/familles/{family}")).text
         # A régisseur here, an agent there: the role follows the structure of the URL.
         assert (await client.get(f"{base}/presences")).status_code == 403
         theirs = f"/gestion/s/{office.theirs.sid}"
