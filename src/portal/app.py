@@ -112,6 +112,7 @@ def _configure_jinja(engine: JinjaTemplateEngine) -> None:
     env.filters["euros"] = _euros
     env.filters["local_date"] = _local_date
     env.globals.update(BOOKING_TEMPLATE_DEFAULTS)
+    env.filters["plural"] = _plural
 
 
 def _euros(cents: int | None) -> str:
@@ -126,6 +127,13 @@ def _local_date(value: datetime | date | None, tz_name: str = clock.DEFAULT_TIME
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(tz_name)).date()
     return value.strftime("%d/%m/%Y")
+
+
+def _plural(n: int, singular: str, plural: str) -> str:
+    """ "0 place", "1 place", "3 places": French agreement instead of "place(s)"."""
+    from portal.domain.paging.rules import count_label
+
+    return count_label(int(n), singular, plural)
 
 
 def _stores(settings: Settings) -> dict[str, Store]:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from piccolo.table import Table
 
-from portal import clock, demo_family_file, demo_periods
+from portal import clock, demo_family_file, demo_periods, demo_staff_roles
 from portal.db import write_transaction
 from portal.demo_messages import load_messages_demo
 from portal.demo_money import load_money_demo
@@ -773,6 +773,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
     plan = _build_plan(today, now)
     # Hashing is slow on purpose: do it before taking the write lock.
     hashes = {login: hash_password(password) for login, password in DEMO_PASSWORDS.items()}
+    staff_role_hashes = demo_staff_roles.password_hashes()
     async with write_transaction():
         if not await database_is_empty():
             raise DemoError(
@@ -792,6 +793,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
         await _demo_second_factor(hashes["admin"])
         await load_money_demo(today, plan.first_day, TZ_NAME, MAIRIE, MUSIQUE)
         await load_messages_demo(now, MAIRIE)
+        await demo_staff_roles.load(staff_role_hashes, MAIRIE)
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (

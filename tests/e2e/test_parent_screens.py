@@ -175,7 +175,7 @@ async def test_histories_print_seed_columns_and_compact_rows(journey: Journey) -
         "Montant (€)",
     ]
     banks = await page.locator(".history-table--payments tbody tr").evaluate_all(
-        "(rows) => rows.filter((r) => r.cells[1].textContent.trim() === 'CB')"
+        "(rows) => rows.filter((r) => r.cells[1].textContent.trim() === 'Carte bancaire, en ligne')"
         ".map((r) => r.cells[4].textContent.trim())"
     )
     assert banks and set(banks) == {"Paiement en ligne"}, banks

@@ -62,7 +62,7 @@ async def test_gestion_changes_reach_dupont(journey: Journey) -> None:
     await page.get_by_role("button", name="Générer les journées").click()
     await page.wait_for_load_state()
     result = await page.locator("#generation-result").inner_text()
-    assert f"{len(expected)} journée(s) créée(s)." in result
+    assert f"{len(expected)} journées créées." in result
     assert await page.locator("#days-table tbody tr").count() == len(expected)
     await journey.shot("journees-generees")
     await page.fill("#f-du", first.isoformat())
@@ -71,7 +71,7 @@ async def test_gestion_changes_reach_dupont(journey: Journey) -> None:
     await page.get_by_role("button", name="Générer les journées").click()
     await page.wait_for_load_state()
     again = await page.locator("#generation-result").inner_text()
-    assert "0 journée(s) créée(s)." in again and f"{len(expected)} existaient déjà" in again
+    assert "0 journée créée." in again and f"{len(expected)} existaient déjà" in again
 
     # --- Paolo's waitlisted request is accepted -----------------------------------------
     await _menu(journey, "Décisions")
@@ -146,6 +146,7 @@ STAFF_PAGES = [
     "", "/activites", "/activites/nouvelle", "/activites/5", "/activites/5/journees",
     "/decisions", "/presences", "/reglements?recherche=DUPONT", "/reglements?famille=1",
     "/actualites", "/familles", "/familles/1", "/transmission",
+    "/journal", "/transmission/exports",
 ]  # fmt: skip
 
 

@@ -15,7 +15,7 @@ async def test_transmit_one_structure_and_relay_its_reports(
     env = portal_env(mail_settings)
     result = run_portal("transmit", "--structure", "carteville", env=env)
     assert result.returncode == 0, result.stderr
-    assert "Mairie de CarteVille : 9 mouvement(s) transmis" in result.stdout
+    assert "Mairie de CarteVille : 9 mouvements transmis" in result.stdout
     assert "E-mails : 3 envoyé(s)" in result.stdout
     await smtp_switch.sink.wait_for(3)
     # Only that structure.
@@ -24,7 +24,7 @@ async def test_transmit_one_structure_and_relay_its_reports(
     assert other is not None and other.last_transmission_at is None
 
     again = run_portal("transmit", "--structure", "carteville", env=env)
-    assert "0 mouvement(s) transmis" in again.stdout
+    assert "0 mouvement transmis" in again.stdout
     assert len(smtp_switch.sink.messages) == 3
 
     unknown = run_portal("transmit", "--structure", "nulle-part", env=env)

@@ -109,7 +109,7 @@ async def test_full_sandbox_payment_of_a_family_in_debt(
 
     history = text(await browser.get("/historiques"))
     assert credit["piece_number"] in history and "Paiement en ligne" in history
-    assert ">CB<" in history and "DUPONT Jean-Paul" in history
+    assert ">Carte bancaire, en ligne<" in history and "DUPONT Jean-Paul" in history
     after = text(await browser.get("/paiement"))
     assert "Vos réservations sont bloquées" not in after and "Votre crédit" in after
 

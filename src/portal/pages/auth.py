@@ -52,6 +52,8 @@ def _demo_logins(settings: Settings) -> list[dict[str, str]]:
             "password": "Demo-Admin-2026-!",
             "who": "administrateur du portail, code de vérification affiché à la connexion",
         },
+        {"login": "regie", "password": "Demo-Regie-2026", "who": "régisseuse de la mairie"},
+        {"login": "direction", "password": "Demo-Direction-2026", "who": "direction (lecture)"},
     ]
 
 

@@ -16,11 +16,13 @@ from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.family_file.rules import FileError
 from portal.domain.family_file.service import children_of
 from portal.domain.file_review import enrolment
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.pages.staff.common import Staff, not_found, render
 from portal.settings import Settings
 from portal.web.context import Parent
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, page, see_other
+from portal.web.staff import allow
 
 
 def _first(data: dict[str, Any], name: str) -> str:
@@ -90,7 +92,7 @@ async def cancel_enrolment(
 # --- staff ------------------------------------------------------------------------------
 
 
-@get("/gestion/s/{sid:int}/inscriptions")
+@get("/gestion/s/{sid:int}/inscriptions", opt=allow(OPERATIONS_READ))
 async def staff_requests(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     etat: FromQuery[str] = "pending", format: FromQuery[str] = "",
@@ -124,7 +126,7 @@ async def staff_requests(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/inscriptions/{erid:int}/decision")
+@post("/gestion/s/{sid:int}/inscriptions/{erid:int}/decision", opt=allow(OPERATIONS))
 async def staff_decide(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], erid: FromPath[int],
     data: MultiForm,
@@ -155,7 +157,7 @@ async def staff_decide(
     return see_other(f"{ctx.url}/inscriptions")
 
 
-@get("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions-portail")
+@get("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions-portail", opt=allow(OPERATIONS_READ))
 async def offer_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int]
 ) -> Template:
@@ -168,7 +170,7 @@ async def offer_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions-portail")
+@post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions-portail", opt=allow(OPERATIONS))
 async def save_offer(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,

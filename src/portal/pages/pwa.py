@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.response import Template
+from litestar.response import File, Template
 
 from portal.resources import manifest_path, static_dir
 
@@ -118,4 +118,15 @@ async def offline_page() -> Template:
     )
 
 
-ROUTES = [service_worker, offline_page]
+@get("/favicon.ico", opt={"public": True, "skip_session": True}, include_in_schema=False)
+async def favicon() -> File:
+    """Browsers ask for it on pages that name no icon (piccolo-admin's /admin/): the app's."""
+    return File(
+        path=STATIC_DIR / "icons" / "icon-192.png",
+        media_type="image/png",
+        content_disposition_type="inline",
+        headers={"cache-control": "public, max-age=86400"},
+    )
+
+
+ROUTES = [service_worker, offline_page, favicon]

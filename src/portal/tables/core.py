@@ -284,6 +284,10 @@ class StaffMember(Table):
     created_at = Timestamptz(default=TimestamptzNow())
     # Bumped when the password changes: sessions opened before stop working.
     session_epoch = Integer(default=0)
+    # Set by an administrator: the account can no longer log in and its sessions end.
+    disabled_at = Timestamptz(null=True, default=None)
+    # An initial password given by an administrator: to be replaced at the next login.
+    must_change_password = Boolean(default=False)
 
 
 class StaffStructure(Table):
@@ -293,6 +297,9 @@ class StaffStructure(Table):
     # Health data of the family file (RGPD art. 9): untick for staff who do not need it
     # (the régie, the reception desk); administrators always see it.
     health_access = Boolean(default=True)
+    # Roles in this structure (portal.domain.staff.roles), comma-separated; the default is
+    # what an attachment allowed before roles existed.
+    roles = Varchar(length=100, default="agent,regisseur,direction")
 
 
 class AuditLog(Table):

@@ -46,7 +46,7 @@ async def test_login_and_dashboard(live: LiveServer, office: Office) -> None:
         assert out.headers["clear-site-data"] == '"cache", "storage"'
         assert (await browser.get("/gestion")).headers["location"] == "/gestion/connexion"
     assert "Tableau de bord · Mairie de Testville" in page
-    assert "2 demande(s) en attente de décision, 2 en liste d'attente" in page
+    assert "2 demandes en attente de décision, 2 en liste d'attente" in page
     assert "Mairie de Loinville" not in page  # no switcher: one structure only
 
 
@@ -148,6 +148,22 @@ async def test_activity_form_validation_and_creation(
     assert created is not None and created.structure == office.mine.sid
     page = plain(await agent.get(good.headers["location"]))
     assert "1 jour ouvré avant à 18h00" in page
+    # The deadlines' French fields compose the stored code (issue 17).
+    thursday = {
+        "delai_reservation_type": "semaine_precedente", "delai_reservation_jour": "3",
+        "delai_reservation_jours": "", "delai_reservation_heure": "10:00",
+    }  # fmt: skip
+    wrong = await agent.submit(
+        good.headers["location"], {**fields, **thursday, "delai_reservation_heure": "midi"}
+    )
+    assert wrong.status_code == 400
+    assert "Délai de réservation : indiquez l'heure limite" in plain(wrong)
+    saved = await agent.submit(good.headers["location"], {**fields, **thursday})
+    assert saved.status_code == 303
+    again = await Activity.objects().get(Activity.id == created.id)
+    assert again is not None and again.booking_deadline == "prevweek:thu@10:00"
+    shown = await agent.get(good.headers["location"])
+    assert '<option value="semaine_precedente" selected>' in shown.text
 
 
 async def test_generate_days_by_form(live: LiveServer, agent: Browser, office: Office) -> None:
@@ -161,7 +177,7 @@ async def test_generate_days_by_form(live: LiveServer, agent: Browser, office: O
     )
     assert response.status_code == 200
     body = plain(response)
-    assert "2 journée(s) créée(s)." in body
+    assert "2 journées créées." in body
     assert "Jours fériés écartés : jeu. 06/05/2027." in body
     assert "Fermetures écartées : jeu. 27/05/2027." in body
     wrong = await agent.submit(
@@ -284,7 +300,7 @@ async def test_transmission_runs_on_demand(
     response = await agent.submit(f"{base}/transmission", {})
     assert response.status_code == 303
     page = plain(await agent.get(response.headers["location"]))
-    assert "Mairie de Testville : 1 mouvement(s) transmis" in page
+    assert "Mairie de Testville : 1 mouvement transmis" in page
     structure = await Structure.objects().get(Structure.id == office.mine.sid)
     assert structure is not None and structure.last_transmission_at is not None
     decision = await Movement.objects().get(Movement.kind == "decision")

@@ -86,7 +86,7 @@ async def test_dashboard_counts_thousands_with_the_same_queries(
     await add_pending(office.mine, 3_000)
     page, queries = await _get(agent, url, query_count)
     words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
-    assert "3002 demande(s) en attente de décision, 2 en liste d'attente" in words
+    assert "3002 demandes en attente de décision, 2 en liste d'attente" in words
     assert queries == small_queries
 
 

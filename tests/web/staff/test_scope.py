@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from portal.domain.exports.tabular import Table, write_csv_file
 from portal.tables import AuditLog, Structure
 from tests.web.conftest import Browser, LiveServer
 from tests.web.staff.conftest import Office
@@ -88,6 +89,14 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/gestion/s/{sid}/regie/relances/modeles/{level}", {}),
     ("POST", "/gestion/s/{sid}/regie/relances/envoyer", {"famille": "{fid}", "niveau": "1"}),
     ("POST", "/gestion/s/{sid}/regie/relances/lettre", {"famille": "{fid}", "niveau": "1"}),
+    # journal and exports (issue 17)
+    ("GET", "/gestion/s/{sid}/journal", {}),
+    ("GET", "/gestion/s/{sid}/transmission/exports", {}),
+    ("GET", "/gestion/s/{sid}/transmission/exports/2026-12-01.csv", {}),
+    ("GET", "/gestion/s/{sid}/familles/export?format=csv", {}),
+    ("GET", "/gestion/s/{sid}/presences/export?activite={aid}&format=csv", {}),
+    ("GET", "/gestion/s/{sid}/decisions/export?activite={aid}&format=xlsx", {}),
+    ("GET", "/gestion/s/{sid}/reglements/export?format=csv", {}),
 ]  # fmt: skip
 
 
@@ -122,6 +131,9 @@ async def _file_objects(live: LiveServer, office: Office) -> dict[str, dict[str,
             "adult": int(adult.id),
         }
         objects[key] |= await _sepa_objects(world.structure, family_id, key)
+        # A night's export file in each structure's folder.
+        folder = live.settings.exports_dir / str(world.structure.slug)
+        write_csv_file(folder / "transmission-2026-12-01.csv", Table(("a",), [("b",)]))
     return objects
 
 
@@ -231,6 +243,7 @@ async def test_the_route_list_covers_every_back_office_route(live: LiveServer) -
         .replace("{run}", "{run_id:int}")
         .replace("{debit}", "{debit_id:int}")
         .replace("{level}", "{level:int}")
+        .replace("2026-12-01.csv", "{name:str}")
         for _, template, _ in ROUTES
     }
     assert served == listed

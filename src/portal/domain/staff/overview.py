@@ -228,7 +228,7 @@ async def run_transmission_now(
     except Exception as exc:  # reported to the agent; the next run picks everything up again
         log.exception("transmission à la demande de la structure %s", structure_id)
         return TransmissionRun(f"La transmission a échoué ({type(exc).__name__}).", False)
-    summary = report.summary()
+    summary = report.summary(with_path=False)
     # The run commits in several steps of its own; the audit entry records that it ran.
     async with write_transaction():
         await audit.record(

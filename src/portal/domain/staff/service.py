@@ -38,6 +38,9 @@ async def authenticate_staff(login: str, password: str) -> StaffLogin:
     ok = await verify_password_async(stored, password[:LOGIN_PASSWORD_MAX])
     if row is None or not ok:
         return StaffLogin(None, "Identifiant ou mot de passe incorrect.")
+    if row.disabled_at is not None:
+        # Said only to whoever knows the password: it reveals nothing to a guesser.
+        return StaffLogin(None, "Ce compte est désactivé. Adressez-vous à un administrateur.")
     values: dict[Any, Any] = {StaffMember.failed_logins: 0, StaffMember.locked_until: None}
     if needs_rehash(row.password_hash):
         values[StaffMember.password_hash] = await hash_password_async(password)
@@ -175,6 +178,7 @@ async def change_staff_password(
         {
             StaffMember.password_hash: await hash_password_async(password),
             StaffMember.session_epoch: StaffMember.session_epoch + 1,
+            StaffMember.must_change_password: False,
         }
     ).where(StaffMember.id == staff_id)
     return []

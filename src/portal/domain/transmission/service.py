@@ -30,6 +30,7 @@ from portal.domain.exports.xlsx import write_xlsx_file
 from portal.domain.money import service as money
 from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
+from portal.domain.paging.rules import count_label
 from portal.domain.push.service import PushNote, queue_notes
 from portal.domain.transmission import rules
 from portal.settings import Settings
@@ -58,14 +59,22 @@ class TransmissionReport:
     export_path: Path
     consumptions_posted: int
 
-    def summary(self) -> str:
-        posted = f"{self.consumptions_posted} consommation(s) comptabilisée(s)"
-        return (
-            f"{self.structure_name} : {self.movements_transmitted} mouvement(s) transmis, "
-            f"{self.reservations_transmitted} réservation(s), {self.families_reported} "
-            f"compte(s) rendu(s) ({self.emails_queued} e-mail(s)), {posted}, "
-            f"export {self.export_path}"
-        )
+    def summary(self, with_path: bool = True) -> str:
+        """In French, plurals agreed; the export's server path only for operators (CLI,
+        logs), never on a page."""
+        parts = [
+            count_label(self.movements_transmitted, "mouvement transmis", "mouvements transmis"),
+            count_label(self.reservations_transmitted, "réservation", "réservations"),
+            count_label(self.families_reported, "compte rendu", "comptes rendus")
+            + f" ({count_label(self.emails_queued, 'e-mail', 'e-mails')})",
+            count_label(
+                self.consumptions_posted,
+                "consommation comptabilisée",
+                "consommations comptabilisées",
+            ),
+        ]
+        text = f"{self.structure_name} : {', '.join(parts)}"
+        return f"{text}, export {self.export_path}" if with_path else text
 
 
 async def run_transmission(

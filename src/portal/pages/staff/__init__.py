@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from portal.pages.staff import account, activities, daily, families, home, mfa, office
+from portal.pages.staff import (
+    account,
+    activities,
+    daily,
+    exports,
+    families,
+    home,
+    journal,
+    mfa,
+    office,
+    staff_accounts,
+)
 from portal.pages.staff import attendance_speed as attendance_tools
 from portal.pages.staff import booking as family_booking
 from portal.pages.staff import kitchen as kitchen_sheet
@@ -25,6 +36,9 @@ ROUTES = [
     *attendance_tools.ROUTES,  # « Tous présents », times, unexpected presences (issue 17)
     *account.ROUTES,  # own account: password, sessions, second factor (secacct)
     *mfa.ROUTES,
+    *staff_accounts.ROUTES,  # administrators: staff accounts and roles (issue 17)
+    *journal.ROUTES,  # the audit journal, per structure and global (issue 17)
+    *exports.ROUTES,  # the nights' exports and list exports in the browser (issue 17)
 ]
 
 __all__ = ["ROUTES", "load_staff"]

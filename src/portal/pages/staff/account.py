@@ -25,7 +25,7 @@ from portal.web.sessions import (
     session_store,
     session_ttl,
 )
-from portal.web.staff import MFA_SETUP, Member, staff_page
+from portal.web.staff import MFA_SETUP, OWN_ACCOUNT, Member, staff_page
 
 PROFILE_URL = "/gestion/profil"
 
@@ -78,7 +78,7 @@ async def staff_profile(request: Request[Any, Any, Any], member: Member) -> Temp
     return await render_profile(request, member)
 
 
-@post(f"{PROFILE_URL}/mot-de-passe")
+@post(f"{PROFILE_URL}/mot-de-passe", opt=OWN_ACCOUNT)
 async def staff_change_password(
     request: Request[Any, Any, Any], member: Member, data: MultiForm
 ) -> Template | Redirect:

@@ -8,16 +8,18 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from portal.domain.booking import deadlines
+from portal.domain.booking import deadline_form, deadlines
 from portal.domain.french_dates import month_label, parse_month, short_date
 from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as service
 from portal.domain.staff import rules
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.domain.staff.rules import FormError
 from portal.domain.staff.service import NotFound
 from portal.tables import Activity
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import (
     Staff,
@@ -79,7 +81,7 @@ def submitted_form(data: dict[str, Any]) -> dict[str, Any]:
     return form
 
 
-@get("/gestion/s/{sid:int}/activites")
+@get("/gestion/s/{sid:int}/activites", opt=allow(OPERATIONS_READ))
 async def activities_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Template:
@@ -90,12 +92,42 @@ async def activities_page(
     )  # fmt: skip
 
 
+DEADLINES = {"delai_reservation": "Délai de réservation", "delai_annulation": "Délai d'annulation"}
+
+
+def deadline_fields(form: dict[str, Any], prefix: str) -> dict[str, str]:
+    """The four fields of a deadline: as submitted beside an error, else from its code."""
+    return form.get(f"{prefix}_champs") or deadline_form.fields_of(str(form.get(prefix, "")))
+
+
+def parse_form(data: dict[str, Any], wallet_ids: list[int], ctx: StaffPage) -> Any:
+    """The activity form, its deadlines composed from their French fields first."""
+    composed, errors = deadline_form.with_codes(data, DEADLINES)
+    try:
+        parsed = rules.parse_activity_form(composed, wallet_ids, ctx.tz)
+    except FormError as exc:
+        raise FormError(errors + exc.errors) from None
+    if errors:
+        raise FormError(errors)
+    return parsed
+
+
+def submitted_with_deadlines(data: dict[str, Any]) -> dict[str, Any]:
+    form = submitted_form(data)
+    for prefix in DEADLINES:
+        form[f"{prefix}_champs"] = deadline_form.submitted_fields(data, prefix)
+    return form
+
+
 async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, Any]:
     context: dict[str, Any] = {
         "activity": activity,
         "wallet_types": await service.wallet_types(ctx.sid),
         "rule_examples": RULE_EXAMPLES,
         "describe": rules.describe_deadline,
+        "deadline_fields": deadline_fields,
+        "deadline_kinds": deadline_form.KINDS,
+        "weekdays": deadline_form.WEEKDAYS,
         "errors": [],
         "form": activity_form(activity, ctx),
         "weekday_labels": rules.WEEKDAY_LABELS,
@@ -108,7 +140,7 @@ async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, 
     return context
 
 
-@get("/gestion/s/{sid:int}/activites/nouvelle")
+@get("/gestion/s/{sid:int}/activites/nouvelle", opt=allow(OPERATIONS))
 async def new_activity_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Template:
@@ -119,16 +151,16 @@ async def new_activity_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/activites/nouvelle")
+@post("/gestion/s/{sid:int}/activites/nouvelle", opt=allow(OPERATIONS))
 async def create_activity(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
     wallet_types = await service.wallet_types(ctx.sid)
     try:
-        parsed = rules.parse_activity_form(data, [w.id for w in wallet_types], ctx.tz)
+        parsed = parse_form(data, [w.id for w in wallet_types], ctx)
     except FormError as exc:
         context = await _edit_context(ctx, None)
-        context.update(errors=exc.errors, form=submitted_form(data))
+        context.update(errors=exc.errors, form=submitted_with_deadlines(data))
         return render(
             request, ctx, "pages/staff/activity.html", title="Nouvelle activité",
             nav="activites", status_code=400, **context,
@@ -145,7 +177,7 @@ async def _activity(ctx: StaffPage, aid: int) -> Activity:
         raise not_found("Cette activité") from None
 
 
-@get("/gestion/s/{sid:int}/activites/{aid:int}")
+@get("/gestion/s/{sid:int}/activites/{aid:int}", opt=allow(OPERATIONS_READ))
 async def activity_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int]
 ) -> Template:
@@ -157,7 +189,7 @@ async def activity_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}")
+@post("/gestion/s/{sid:int}/activites/{aid:int}", opt=allow(OPERATIONS))
 async def update_activity(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -165,10 +197,10 @@ async def update_activity(
     activity = await _activity(ctx, aid)
     wallet_types = await service.wallet_types(ctx.sid)
     try:
-        parsed = rules.parse_activity_form(data, [w.id for w in wallet_types], ctx.tz)
+        parsed = parse_form(data, [w.id for w in wallet_types], ctx)
     except FormError as exc:
         context = await _edit_context(ctx, activity)
-        context.update(errors=exc.errors, form=submitted_form(data))
+        context.update(errors=exc.errors, form=submitted_with_deadlines(data))
         return render(
             request, ctx, "pages/staff/activity.html", title=activity.name, nav="activites",
             status_code=400, **context,
@@ -178,7 +210,7 @@ async def update_activity(
     return see_other(f"{ctx.url}/activites/{aid}")
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}/tarifs")
+@post("/gestion/s/{sid:int}/activites/{aid:int}/tarifs", opt=allow(OPERATIONS))
 async def set_tariff(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -203,7 +235,7 @@ async def set_tariff(
     return see_other(f"{ctx.url}/activites/{aid}#tarifs")
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions")
+@post("/gestion/s/{sid:int}/activites/{aid:int}/inscriptions", opt=allow(OPERATIONS))
 async def set_enrolments(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -245,7 +277,7 @@ async def _days_context(ctx: StaffPage, activity: Activity, mois: str | None) ->
     }
 
 
-@get("/gestion/s/{sid:int}/activites/{aid:int}/journees")
+@get("/gestion/s/{sid:int}/activites/{aid:int}/journees", opt=allow(OPERATIONS_READ))
 async def days_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     mois: FromQuery[str | None] = None,
@@ -258,7 +290,7 @@ async def days_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/activites/{aid:int}/generer")
+@post("/gestion/s/{sid:int}/activites/{aid:int}/generer", opt=allow(OPERATIONS))
 async def generate_days(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], aid: FromPath[int],
     data: MultiForm,
@@ -297,7 +329,7 @@ async def _day_back(ctx: StaffPage, day_id: int) -> tuple[int, str]:
     return activity_id, f"{ctx.url}/activites/{activity_id}/journees?mois={day.day:%Y-%m}"
 
 
-@post("/gestion/s/{sid:int}/journees/{did:int}/ouverture")
+@post("/gestion/s/{sid:int}/journees/{did:int}/ouverture", opt=allow(OPERATIONS))
 async def set_day_open(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], did: FromPath[int],
     data: MultiForm,
@@ -309,7 +341,7 @@ async def set_day_open(
     return see_other(back)
 
 
-@post("/gestion/s/{sid:int}/journees/{did:int}/capacite")
+@post("/gestion/s/{sid:int}/journees/{did:int}/capacite", opt=allow(OPERATIONS))
 async def set_day_capacity(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], did: FromPath[int],
     data: MultiForm,

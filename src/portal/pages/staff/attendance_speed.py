@@ -15,9 +15,11 @@ from litestar.response import Redirect, Template
 from portal.domain.french_dates import long_date
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance_speed as service
+from portal.domain.staff.roles import OPERATIONS
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, parse_day, render
 
@@ -57,7 +59,7 @@ def _time(value: Any) -> time | None:
         return None
 
 
-@post("/gestion/s/{sid:int}/presences/tous-presents")
+@post("/gestion/s/{sid:int}/presences/tous-presents", opt=allow(OPERATIONS))
 async def all_present(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Redirect:
@@ -79,7 +81,7 @@ async def all_present(
     return see_other(_sheet_url(ctx, activity.id, day))
 
 
-@post("/gestion/s/{sid:int}/presences/imprevu")
+@post("/gestion/s/{sid:int}/presences/imprevu", opt=allow(OPERATIONS))
 async def add_unexpected(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Redirect:
@@ -117,7 +119,7 @@ async def times_context(ctx: StaffPage, activity: Any, day: date) -> dict[str, A
     }
 
 
-@get("/gestion/s/{sid:int}/presences/horaires")
+@get("/gestion/s/{sid:int}/presences/horaires", opt=allow(OPERATIONS))
 async def times_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str | None] = None, jour: FromQuery[str | None] = None,
@@ -130,7 +132,7 @@ async def times_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/presences/horaires")
+@post("/gestion/s/{sid:int}/presences/horaires", opt=allow(OPERATIONS))
 async def save_times(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:

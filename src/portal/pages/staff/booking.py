@@ -20,12 +20,14 @@ from portal.domain.booking.on_behalf import Booker
 from portal.domain.booking.scope import BookingError
 from portal.domain.staff import on_behalf
 from portal.domain.staff.families import family_in
+from portal.domain.staff.roles import OPERATIONS
 from portal.domain.staff.service import NotFound
 from portal.pages import booking as parent_pages
 from portal.web.basket import load_basket, save_basket
 from portal.web.booking_desk import BookingDesk
 from portal.web.forms import Form, MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render
 
@@ -97,7 +99,7 @@ def _page(
     )  # fmt: skip
 
 
-@get(ROOT)
+@get(ROOT, opt=allow(OPERATIONS))
 async def calendar_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     personne: FromQuery[str | None] = None, activite: FromQuery[str | None] = None,
@@ -109,7 +111,7 @@ async def calendar_page(
     return _page(request, ctx, desk, "pages/booking/index.html", "Réservations", context)
 
 
-@post(ROOT + "/basculer")
+@post(ROOT + "/basculer", opt=allow(OPERATIONS))
 async def tap(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
@@ -117,7 +119,7 @@ async def tap(
     return await parent_pages.tap_and_return(request, await staff_desk(request, ctx, fid), data)
 
 
-@get(ROOT + "/jour/{day_text:str}")
+@get(ROOT + "/jour/{day_text:str}", opt=allow(OPERATIONS))
 async def day_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     day_text: FromPath[str], personne: FromQuery[str | None] = None,
@@ -128,7 +130,7 @@ async def day_page(
     return _page(request, ctx, desk, "pages/booking/day.html", context["day_label"], context)
 
 
-@get(ROOT + "/horaires")
+@get(ROOT + "/horaires", opt=allow(OPERATIONS))
 async def times_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     personne: FromQuery[str | None] = None, activite: FromQuery[str | None] = None,
@@ -143,7 +145,7 @@ async def times_page(
     return _page(request, ctx, desk, "pages/booking/times.html", "Horaires", context)
 
 
-@post(ROOT + "/horaires")
+@post(ROOT + "/horaires", opt=allow(OPERATIONS))
 async def times_submit(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
@@ -155,7 +157,7 @@ async def times_submit(
     return see_other(context["back_url"])
 
 
-@get(ROOT + "/recapitulatif")
+@get(ROOT + "/recapitulatif", opt=allow(OPERATIONS))
 async def recap_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Template:
@@ -169,7 +171,7 @@ async def recap_page(
     )  # fmt: skip
 
 
-@post(ROOT + "/valider")
+@post(ROOT + "/valider", opt=allow(OPERATIONS))
 async def confirm(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Redirect:
@@ -188,7 +190,7 @@ async def confirm(
     return see_other(f"{desk.url}/resultat")
 
 
-@get(ROOT + "/resultat")
+@get(ROOT + "/resultat", opt=allow(OPERATIONS))
 async def result_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Template | Redirect:
@@ -199,7 +201,7 @@ async def result_page(
     return _page(request, ctx, desk, "pages/booking/result.html", "Demandes enregistrées", context)
 
 
-@post(ROOT + "/abandonner")
+@post(ROOT + "/abandonner", opt=allow(OPERATIONS))
 async def abandon(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: Form,
@@ -207,7 +209,7 @@ async def abandon(
     return await parent_pages.abandon_basket(request, await staff_desk(request, ctx, fid), data)
 
 
-@get(ROOT + "/importer")
+@get(ROOT + "/importer", opt=allow(OPERATIONS))
 async def copy_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Template:
@@ -216,7 +218,7 @@ async def copy_page(
     return _page(request, ctx, desk, "pages/booking/copy.html", "Importer", context)
 
 
-@post(ROOT + "/importer")
+@post(ROOT + "/importer", opt=allow(OPERATIONS))
 async def copy_submit(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
@@ -226,7 +228,7 @@ async def copy_submit(
     return _page(request, ctx, desk, "pages/booking/copy.html", "Importer", context, status)
 
 
-@post(ROOT + "/derogation")
+@post(ROOT + "/derogation", opt=allow(OPERATIONS))
 async def set_override(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
@@ -254,7 +256,7 @@ async def set_override(
 # --- htmx fragments (the parent's, from the same context functions) -------------------
 
 
-@get(ROOT + "/fragments/tableau")
+@get(ROOT + "/fragments/tableau", opt=allow(OPERATIONS))
 async def board_fragment(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     personne: FromQuery[str | None] = None, activite: FromQuery[str | None] = None,
@@ -270,7 +272,7 @@ async def board_fragment(
     )
 
 
-@post(ROOT + "/fragments/basculer")
+@post(ROOT + "/fragments/basculer", opt=allow(OPERATIONS))
 async def tap_fragment(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
@@ -280,7 +282,7 @@ async def tap_fragment(
         return await parent_pages.tap_fragment(request, desk, data)
 
 
-@get(ROOT + "/fragments/jour/{day_text:str}")
+@get(ROOT + "/fragments/jour/{day_text:str}", opt=allow(OPERATIONS))
 async def day_fragment(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     day_text: FromPath[str], personne: FromQuery[str | None] = None,

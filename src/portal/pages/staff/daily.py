@@ -20,10 +20,12 @@ from portal.domain.numbers import parse_count
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.domain.staff.rules import FormError, Presence
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .attendance_speed import speed_context
 from .common import (
@@ -76,7 +78,7 @@ def _decisions_url(ctx: StaffPage, activity_id: int | None, day: date | None) ->
     return f"{ctx.url}/decisions" + ("?" + "&".join(query) if query else "")
 
 
-@get("/gestion/s/{sid:int}/decisions")
+@get("/gestion/s/{sid:int}/decisions", opt=allow(OPERATIONS_READ))
 async def decisions_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str | None] = None, jour: FromQuery[str | None] = None,
@@ -105,7 +107,7 @@ async def apply_decision(ctx: StaffPage, rid: int, data: dict[str, Any]) -> deci
         raise not_found("Cette demande") from None
 
 
-@post("/gestion/s/{sid:int}/decisions/{rid:int}")
+@post("/gestion/s/{sid:int}/decisions/{rid:int}", opt=allow(OPERATIONS))
 async def decide(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,
@@ -156,7 +158,7 @@ async def attendance_context(
     }
 
 
-@get("/gestion/s/{sid:int}/presences")
+@get("/gestion/s/{sid:int}/presences", opt=allow(OPERATIONS_READ))
 async def attendance_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str | None] = None, jour: FromQuery[str | None] = None,
@@ -179,7 +181,7 @@ async def apply_mark(ctx: StaffPage, rid: int, data: dict[str, Any]) -> attendan
         raise not_found("Cette réservation") from None
 
 
-@post("/gestion/s/{sid:int}/presences/{rid:int}")
+@post("/gestion/s/{sid:int}/presences/{rid:int}", opt=allow(OPERATIONS))
 async def mark_attendance(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,
@@ -209,7 +211,7 @@ def _fragment(template: str, **context: Any) -> Template:
     return Template(template_name=template, context=context)
 
 
-@post("/partials/gestion/s/{sid:int}/decisions/{rid:int}")
+@post("/partials/gestion/s/{sid:int}/decisions/{rid:int}", opt=allow(OPERATIONS))
 async def decide_fragment(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,
@@ -234,7 +236,7 @@ async def decide_fragment(
     )
 
 
-@post("/partials/gestion/s/{sid:int}/presences/{rid:int}")
+@post("/partials/gestion/s/{sid:int}/presences/{rid:int}", opt=allow(OPERATIONS))
 async def mark_fragment(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], rid: FromPath[int],
     data: MultiForm,

@@ -19,9 +19,11 @@ from portal.domain.family_file import service as family_file
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as service
 from portal.domain.staff import rules
+from portal.domain.staff.roles import ANY_STAFF, OPERATIONS
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render
 
@@ -47,7 +49,7 @@ async def families_context(
     }
 
 
-@get("/gestion/s/{sid:int}/familles")
+@get("/gestion/s/{sid:int}/familles", opt=allow(ANY_STAFF))
 async def families_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     q: FromQuery[str | None] = None, page: FromQuery[str | None] = None,
@@ -75,7 +77,11 @@ async def _read_import(data: dict[str, Any]) -> tuple[str, list[str]]:
     return "", ["Choisissez un fichier CSV ou collez son contenu."]
 
 
-@post("/gestion/s/{sid:int}/familles/import", request_max_body_size=3 * 1024 * 1024)
+@post(
+    "/gestion/s/{sid:int}/familles/import",
+    request_max_body_size=3 * 1024 * 1024,
+    opt=allow(OPERATIONS),
+)
 async def import_families(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Multipart
 ) -> Template:
@@ -105,7 +111,7 @@ async def _family(ctx: StaffPage, fid: int) -> service.FamilyDetail:
         raise not_found("Cette famille") from None
 
 
-@get("/gestion/s/{sid:int}/familles/{fid:int}")
+@get("/gestion/s/{sid:int}/familles/{fid:int}", opt=allow(ANY_STAFF))
 async def family_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Template:
@@ -117,7 +123,7 @@ async def family_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/familles/{fid:int}/dossier")
+@post("/gestion/s/{sid:int}/familles/{fid:int}/dossier", opt=allow(OPERATIONS))
 async def set_file_complete(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
@@ -133,7 +139,9 @@ async def set_file_complete(
     return see_other(f"{ctx.url}/familles/{fid}")
 
 
-@post("/gestion/s/{sid:int}/familles/{fid:int}/comptes/{acc:int}/reinitialiser")
+@post(
+    "/gestion/s/{sid:int}/familles/{fid:int}/comptes/{acc:int}/reinitialiser", opt=allow(OPERATIONS)
+)
 async def reset_account(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     acc: FromPath[int],

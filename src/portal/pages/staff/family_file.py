@@ -19,11 +19,13 @@ from portal.domain.family_file.rules import DIETS, LINKS, FileError, parse_date
 from portal.domain.file_review import accounts, health_access
 from portal.domain.file_review import checks as service
 from portal.domain.numbers import parse_count
+from portal.domain.staff.roles import ANY_STAFF, OPERATIONS, OPERATIONS_READ
 from portal.domain.staff.service import NotFound as StaffNotFound
 from portal.pages.family_file import document_response
 from portal.settings import Settings
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, parse_day, render
 from .common import values as form_values
@@ -47,7 +49,7 @@ async def _require_health(ctx: StaffPage) -> None:
         raise PermissionDeniedException(health_access.DENIED)
 
 
-@get("/gestion/s/{sid:int}/dossiers")
+@get("/gestion/s/{sid:int}/dossiers", opt=allow(OPERATIONS_READ))
 async def work_lists_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     liste: FromQuery[str] = "incomplets", q: FromQuery[str] = "", format: FromQuery[str] = "",
@@ -123,7 +125,7 @@ async def _file_context(ctx: StaffPage, fid: int) -> dict[str, Any]:
     }
 
 
-@get("/gestion/s/{sid:int}/familles/{fid:int}/dossier")
+@get("/gestion/s/{sid:int}/familles/{fid:int}/dossier", opt=allow(OPERATIONS_READ))
 async def staff_file_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int]
 ) -> Template:
@@ -134,7 +136,7 @@ async def staff_file_page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/documents/{doc_id:int}")
+@get("/gestion/s/{sid:int}/documents/{doc_id:int}", opt=allow(OPERATIONS_READ))
 async def staff_document(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], doc_id: FromPath[int]
 ) -> Response[bytes]:
@@ -163,7 +165,7 @@ async def _error_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/documents/{doc_id:int}/decision")
+@post("/gestion/s/{sid:int}/documents/{doc_id:int}/decision", opt=allow(OPERATIONS))
 async def decide_document(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], doc_id: FromPath[int],
     data: MultiForm,
@@ -192,7 +194,7 @@ async def decide_document(
     return see_other(_back(request, ctx, outcome.family_id))
 
 
-@post("/gestion/s/{sid:int}/modifications/{cid:int}/decision")
+@post("/gestion/s/{sid:int}/modifications/{cid:int}/decision", opt=allow(OPERATIONS))
 async def decide_change(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], cid: FromPath[int],
     data: MultiForm,
@@ -218,7 +220,7 @@ async def decide_change(
     return see_other(_back(request, ctx, outcome.family_id))
 
 
-@get("/gestion/s/{sid:int}/recherche")
+@get("/gestion/s/{sid:int}/recherche", opt=allow(ANY_STAFF))
 async def search_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], q: FromQuery[str] = ""
 ) -> Template:
@@ -230,7 +232,7 @@ async def search_page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/fiche")
+@get("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/fiche", opt=allow(OPERATIONS_READ))
 async def child_sheet(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int],
@@ -247,7 +249,7 @@ async def child_sheet(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/sante")
+@get("/gestion/s/{sid:int}/sante", opt=allow(OPERATIONS_READ))
 async def health_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     activite: FromQuery[str] = "", jour: FromQuery[str] = "",
@@ -269,7 +271,10 @@ async def health_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/familles/{fid:int}/adultes/{adult_id:int}/identifiant")
+@post(
+    "/gestion/s/{sid:int}/familles/{fid:int}/adultes/{adult_id:int}/identifiant",
+    opt=allow(OPERATIONS),
+)
 async def add_login(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     adult_id: FromPath[int],
@@ -302,7 +307,9 @@ async def _edit_page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier")
+@get(
+    "/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier", opt=allow(OPERATIONS_READ)
+)
 async def edit_child_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int],
@@ -311,7 +318,7 @@ async def edit_child_page(
     return await _edit_page(request, ctx, fid, pid)
 
 
-@post("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier")
+@post("/gestion/s/{sid:int}/familles/{fid:int}/enfants/{pid:int}/modifier", opt=allow(OPERATIONS))
 async def edit_child(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     pid: FromPath[int], data: MultiForm,
@@ -327,7 +334,7 @@ async def edit_child(
     return see_other(f"{ctx.url}/familles/{fid}/dossier#enfant-{pid}")
 
 
-@post("/gestion/s/{sid:int}/familles/{fid:int}/coordonnees")
+@post("/gestion/s/{sid:int}/familles/{fid:int}/coordonnees", opt=allow(OPERATIONS))
 async def edit_contact(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,

@@ -11,9 +11,11 @@ from litestar.response import Redirect, Template
 
 from portal.domain.family_file.rules import FIELDS
 from portal.domain.file_review import file_settings as service
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.settings import Settings
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, render
 from .common import values as form_values
@@ -29,14 +31,14 @@ def _page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/dossiers/reglages")
+@get("/gestion/s/{sid:int}/dossiers/reglages", opt=allow(OPERATIONS_READ))
 async def file_settings_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Template:
     return _page(request, ctx, await service.file_settings(ctx.sid))
 
 
-@post("/gestion/s/{sid:int}/dossiers/reglages")
+@post("/gestion/s/{sid:int}/dossiers/reglages", opt=allow(OPERATIONS))
 async def save_file_settings(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:

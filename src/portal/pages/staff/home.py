@@ -13,12 +13,13 @@ from litestar.stores.base import Store
 from portal.domain.numbers import parse_count
 from portal.domain.staff import mfa, overview
 from portal.domain.staff import service as staff
+from portal.domain.staff.roles import ANY_STAFF
 from portal.settings import Settings
 from portal.web import throttle
 from portal.web.forms import MultiForm
 from portal.web.render import logged_out, page, see_other
 from portal.web.sessions import start_session
-from portal.web.staff import CODE_URL
+from portal.web.staff import CODE_URL, allow
 
 from .common import Member, Staff, base_url, render
 
@@ -113,7 +114,7 @@ async def staff_home(
     )
 
 
-@get("/gestion/s/{sid:int}")
+@get("/gestion/s/{sid:int}", opt=allow(ANY_STAFF))
 async def dashboard(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     board = await overview.dashboard(
         ctx.sid, ctx.today, ctx.structure.last_transmission_at, ctx.member.is_admin

@@ -12,8 +12,10 @@ from litestar.response import Redirect, Template
 
 from portal.domain.french_dates import long_date
 from portal.domain.kitchen import service
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, parse_day, render
 
@@ -31,7 +33,7 @@ async def kitchen_context(ctx: StaffPage, jour: str | None) -> dict[str, Any]:
     }
 
 
-@get("/gestion/s/{sid:int}/cuisine")
+@get("/gestion/s/{sid:int}/cuisine", opt=allow(OPERATIONS_READ))
 async def kitchen_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     jour: FromQuery[str | None] = None,
@@ -43,7 +45,7 @@ async def kitchen_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/cuisine/adresse")
+@post("/gestion/s/{sid:int}/cuisine/adresse", opt=allow(OPERATIONS))
 async def save_kitchen_address(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:

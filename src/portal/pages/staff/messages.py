@@ -18,6 +18,7 @@ from portal.domain.family_file.rules import FileError
 from portal.domain.messages import rules
 from portal.domain.messages import service as messages
 from portal.domain.staff import activities as staff_activities
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.pages.messages import (
     UPLOAD_BODY_LIMIT,
     Multipart,
@@ -28,6 +29,7 @@ from portal.pages.messages import (
 from portal.settings import Settings
 from portal.web.forms import Form, int_or_none
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render
 
@@ -68,12 +70,12 @@ async def _list_page(
     )
 
 
-@get("/gestion/s/{sid:int}/messages")
+@get("/gestion/s/{sid:int}/messages", opt=allow(OPERATIONS_READ))
 async def threads_page(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     return await _list_page(request, ctx)
 
 
-@post("/gestion/s/{sid:int}/messages/diffusion")
+@post("/gestion/s/{sid:int}/messages/diffusion", opt=allow(OPERATIONS))
 async def broadcast(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
@@ -122,7 +124,7 @@ async def _thread_page(
     )
 
 
-@get("/gestion/s/{sid:int}/messages/familles/{family_id:int}")
+@get("/gestion/s/{sid:int}/messages/familles/{family_id:int}", opt=allow(OPERATIONS_READ))
 async def thread_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], family_id: FromPath[int]
 ) -> Template:
@@ -132,6 +134,7 @@ async def thread_page(
 @post(
     "/gestion/s/{sid:int}/messages/familles/{family_id:int}",
     request_max_body_size=UPLOAD_BODY_LIMIT,
+    opt=allow(OPERATIONS),
 )
 async def reply(
     request: Request[Any, Any, Any],
@@ -162,7 +165,7 @@ async def reply(
     return see_other(f"/gestion/s/{ctx.sid}/messages/familles/{family_id}#dernier")
 
 
-@get("/gestion/s/{sid:int}/messages/pieces/{attachment_id:int}")
+@get("/gestion/s/{sid:int}/messages/pieces/{attachment_id:int}", opt=allow(OPERATIONS_READ))
 async def attachment(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], attachment_id: FromPath[int]
 ) -> Response[bytes]:

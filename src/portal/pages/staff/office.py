@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
@@ -16,13 +18,16 @@ from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as family_service
 from portal.domain.staff import news as news_service
 from portal.domain.staff import overview, payments, rules
+from portal.domain.staff.roles import ANY_STAFF, MONEY, MONEY_READ, OPERATIONS, OPERATIONS_READ
 from portal.domain.staff.rules import FormError
 from portal.domain.staff.service import NotFound
 from portal.tables import Family, NewsItem
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render
+from .exports import latest_nights
 
 # --- payments ------------------------------------------------------------------------------
 
@@ -65,7 +70,7 @@ async def payments_context(
     }
 
 
-@get("/gestion/s/{sid:int}/reglements")
+@get("/gestion/s/{sid:int}/reglements", opt=allow(MONEY_READ))
 async def payments_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     famille: FromQuery[str | None] = None, recherche: FromQuery[str | None] = None,
@@ -76,7 +81,7 @@ async def payments_page(
     )
 
 
-@post("/gestion/s/{sid:int}/reglements/{fid:int}")
+@post("/gestion/s/{sid:int}/reglements/{fid:int}", opt=allow(MONEY))
 async def record_payment(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
@@ -116,6 +121,11 @@ async def record_payment(
 # --- news ----------------------------------------------------------------------------------
 
 
+def french_datetime(value: datetime | None, tz: ZoneInfo) -> str:
+    """ "01/12/2026 à 19:10" in the structure's time zone."""
+    return value.astimezone(tz).strftime("%d/%m/%Y à %H:%M") if value else ""
+
+
 def news_form(item: NewsItem | None, ctx: StaffPage) -> dict[str, str]:
     if item is None:
         return {"titre": "", "texte": "", "visible_du": "", "visible_au": ""}
@@ -134,11 +144,11 @@ async def news_context(ctx: StaffPage, item: NewsItem | None = None) -> dict[str
         "form": news_form(item, ctx),
         "errors": [],
         "state": lambda n: rules.news_state(n.visible_from, n.visible_to, clock.utcnow()),
-        "local": lambda value: rules.local_input(value, ctx.tz).replace("T", " à "),
+        "local": lambda value: french_datetime(value, ctx.tz),
     }
 
 
-@get("/gestion/s/{sid:int}/actualites")
+@get("/gestion/s/{sid:int}/actualites", opt=allow(OPERATIONS_READ))
 async def news_page(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     return render(
         request, ctx, "pages/staff/news.html", title="Actualités", nav="actualites",
@@ -153,7 +163,7 @@ async def _news_item(ctx: StaffPage, nid: int) -> NewsItem:
         raise not_found("Cette actualité") from None
 
 
-@get("/gestion/s/{sid:int}/actualites/{nid:int}")
+@get("/gestion/s/{sid:int}/actualites/{nid:int}", opt=allow(OPERATIONS_READ))
 async def news_edit_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], nid: FromPath[int]
 ) -> Template:
@@ -189,14 +199,14 @@ async def _save_news(
     return see_other(f"{ctx.url}/actualites")
 
 
-@post("/gestion/s/{sid:int}/actualites")
+@post("/gestion/s/{sid:int}/actualites", opt=allow(OPERATIONS))
 async def publish_news(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
     return await _save_news(request, ctx, data, None)
 
 
-@post("/gestion/s/{sid:int}/actualites/{nid:int}")
+@post("/gestion/s/{sid:int}/actualites/{nid:int}", opt=allow(OPERATIONS))
 async def update_news(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], nid: FromPath[int],
     data: MultiForm,
@@ -205,7 +215,7 @@ async def update_news(
     return await _save_news(request, ctx, data, item)
 
 
-@post("/gestion/s/{sid:int}/actualites/{nid:int}/retirer")
+@post("/gestion/s/{sid:int}/actualites/{nid:int}/retirer", opt=allow(OPERATIONS))
 async def withdraw_news(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], nid: FromPath[int]
 ) -> Redirect:
@@ -218,7 +228,7 @@ async def withdraw_news(
 # --- transmission and outbox ---------------------------------------------------------------
 
 
-@get("/gestion/s/{sid:int}/transmission")
+@get("/gestion/s/{sid:int}/transmission", opt=allow(ANY_STAFF))
 async def transmission_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     page: FromQuery[str | None] = None,
@@ -230,11 +240,12 @@ async def transmission_page(
     return render(
         request, ctx, "pages/staff/transmission.html", title="Transmission", nav="transmission",
         emails=emails, paging=paging, list_url=f"{ctx.url}/transmission",
-        local=lambda value: rules.local_input(value, ctx.tz).replace("T", " ") if value else "",
+        local=lambda value: french_datetime(value, ctx.tz),
+        **latest_nights(request, ctx),
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/transmission")
+@post("/gestion/s/{sid:int}/transmission", opt=allow(OPERATIONS))
 async def run_transmission(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]
 ) -> Redirect:

@@ -17,10 +17,12 @@ from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.periods import allocate, report, rules
 from portal.domain.periods import service as periods
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.domain.staff.rules import local_input, parse_date, parse_local_datetime
 from portal.settings import Settings
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render, values
 
@@ -119,12 +121,12 @@ async def _detail_or_404(ctx: StaffPage, pid: int) -> periods.PeriodDetail:
         raise not_found("Cette période") from None
 
 
-@get("/gestion/s/{sid:int}/periodes")
+@get("/gestion/s/{sid:int}/periodes", opt=allow(OPERATIONS_READ))
 async def periods_page(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     return _page(request, ctx, await _context(ctx, None))
 
 
-@get("/gestion/s/{sid:int}/periodes/{pid:int}")
+@get("/gestion/s/{sid:int}/periodes/{pid:int}", opt=allow(OPERATIONS_READ))
 async def period_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int]
 ) -> Template:
@@ -156,14 +158,14 @@ async def _save(
     return see_other(f"{ctx.url}/periodes/{pid}")
 
 
-@post("/gestion/s/{sid:int}/periodes")
+@post("/gestion/s/{sid:int}/periodes", opt=allow(OPERATIONS))
 async def create_period(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
     return await _save(request, ctx, data, None)
 
 
-@post("/gestion/s/{sid:int}/periodes/{pid:int}")
+@post("/gestion/s/{sid:int}/periodes/{pid:int}", opt=allow(OPERATIONS))
 async def update_period(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int],
     data: MultiForm,
@@ -174,7 +176,7 @@ async def update_period(
 # --- transparency ---------------------------------------------------------------------
 
 
-@get("/gestion/s/{sid:int}/periodes/{pid:int}/attribution")
+@get("/gestion/s/{sid:int}/periodes/{pid:int}/attribution", opt=allow(OPERATIONS_READ))
 async def allocation_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int]
 ) -> Template:
@@ -192,7 +194,8 @@ async def allocation_page(
     [
         "/gestion/s/{sid:int}/periodes/{pid:int}/attribution.csv",
         "/gestion/s/{sid:int}/periodes/{pid:int}/attribution.xlsx",
-    ]
+    ],
+    opt=allow(OPERATIONS_READ),
 )
 async def allocation_export(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int]
@@ -214,7 +217,7 @@ async def allocation_export(
     )
 
 
-@post("/gestion/s/{sid:int}/periodes/{pid:int}/attribuer")
+@post("/gestion/s/{sid:int}/periodes/{pid:int}/attribuer", opt=allow(OPERATIONS))
 async def allocate_now(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int]
 ) -> Redirect:

@@ -10,9 +10,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from portal.domain.quotient import rules, service
+from portal.domain.staff.roles import ANY_STAFF, MONEY
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render
 
@@ -36,12 +38,12 @@ def _page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/tranches")
+@get("/gestion/s/{sid:int}/tranches", opt=allow(ANY_STAFF))
 async def bands_page(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     return _page(request, ctx, await bands_context(ctx))
 
 
-@post("/gestion/s/{sid:int}/tranches")
+@post("/gestion/s/{sid:int}/tranches", opt=allow(MONEY))
 async def save_bands(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
@@ -60,7 +62,7 @@ async def save_bands(
     return see_other(f"{ctx.url}/tranches")
 
 
-@post("/gestion/s/{sid:int}/tranches/appliquer")
+@post("/gestion/s/{sid:int}/tranches/appliquer", opt=allow(MONEY))
 async def apply_bands(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Redirect:
     changed = await service.apply_bands(ctx.actor, ctx.sid, ctx.today)
     flash(
@@ -72,7 +74,7 @@ async def apply_bands(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath
     return see_other(f"{ctx.url}/tranches")
 
 
-@post("/gestion/s/{sid:int}/tranches/familles/{fid:int}")
+@post("/gestion/s/{sid:int}/tranches/familles/{fid:int}", opt=allow(MONEY))
 async def override_band(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,

@@ -17,9 +17,11 @@ from portal.domain.numbers import parse_count
 from portal.domain.papers import pdf
 from portal.domain.papers import rules as paper_rules
 from portal.domain.papers import service as papers
+from portal.domain.staff.roles import MONEY, MONEY_READ
 from portal.domain.statements import service as statements
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, render
 
@@ -60,12 +62,12 @@ def _page(
     )
 
 
-@get("/gestion/s/{sid:int}/regie")
+@get("/gestion/s/{sid:int}/regie", opt=allow(MONEY_READ))
 async def regie_page(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Template:
     return _page(request, ctx, await regie_context(ctx))
 
 
-@post("/gestion/s/{sid:int}/regie/en-tete")
+@post("/gestion/s/{sid:int}/regie/en-tete", opt=allow(MONEY))
 async def save_letterhead(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: UploadForm
 ) -> Template | Redirect:
@@ -89,7 +91,7 @@ async def save_letterhead(
     return see_other(f"{ctx.url}/regie")
 
 
-@post("/gestion/s/{sid:int}/regie/categories")
+@post("/gestion/s/{sid:int}/regie/categories", opt=allow(MONEY))
 async def save_categories(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
@@ -113,7 +115,7 @@ async def save_categories(
     return see_other(f"{ctx.url}/regie")
 
 
-@get("/gestion/s/{sid:int}/regie/attestations-fiscales")
+@get("/gestion/s/{sid:int}/regie/attestations-fiscales", opt=allow(MONEY_READ))
 async def all_tax_certificates(
     request: Request[Any, Any, Any],
     ctx: Staff,

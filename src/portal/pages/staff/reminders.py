@@ -18,10 +18,12 @@ from portal.domain.papers import service as papers
 from portal.domain.papers.rules import file_slug
 from portal.domain.reminders import service as reminders
 from portal.domain.reminders.rules import PLACEHOLDERS, TemplateError
+from portal.domain.staff.roles import MONEY, MONEY_READ
 from portal.pages.papers import pdf_response
 from portal.settings import Settings
 from portal.web.forms import Form, int_or_none
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render
 
@@ -51,7 +53,7 @@ def _page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/regie/relances")
+@get("/gestion/s/{sid:int}/regie/relances", opt=allow(MONEY_READ))
 async def reminders_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     jours: FromQuery[str | None] = None,
@@ -65,7 +67,7 @@ async def _error(request: Request[Any, Any, Any], ctx: StaffPage, message: str) 
     return _page(request, ctx, context, 400)
 
 
-@post("/gestion/s/{sid:int}/regie/relances/parametres")
+@post("/gestion/s/{sid:int}/regie/relances/parametres", opt=allow(MONEY))
 async def save_settings(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
@@ -80,7 +82,7 @@ async def save_settings(
     return see_other(f"{ctx.url}/regie/relances")
 
 
-@post("/gestion/s/{sid:int}/regie/relances/soldes-bas")
+@post("/gestion/s/{sid:int}/regie/relances/soldes-bas", opt=allow(MONEY))
 async def check_now(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int]) -> Redirect:
     settings: Settings = request.app.state.settings
     outcome = await reminders.check_low_balances(ctx.sid, base_url=settings.base_url)
@@ -92,7 +94,7 @@ async def check_now(request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[i
     return see_other(f"{ctx.url}/regie/relances")
 
 
-@post("/gestion/s/{sid:int}/regie/relances/modeles/{level:int}")
+@post("/gestion/s/{sid:int}/regie/relances/modeles/{level:int}", opt=allow(MONEY))
 async def save_template(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], level: FromPath[int],
     data: Form,
@@ -120,7 +122,7 @@ def _choice(data: dict[str, str]) -> _Choice | None:
     return _Choice(family, level)
 
 
-@post("/gestion/s/{sid:int}/regie/relances/envoyer")
+@post("/gestion/s/{sid:int}/regie/relances/envoyer", opt=allow(MONEY))
 async def send_reminder(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
@@ -143,7 +145,7 @@ async def send_reminder(
     return see_other(f"{ctx.url}/regie/relances")
 
 
-@post("/gestion/s/{sid:int}/regie/relances/lettre")
+@post("/gestion/s/{sid:int}/regie/relances/lettre", opt=allow(MONEY))
 async def print_letter(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Response[bytes] | Template:

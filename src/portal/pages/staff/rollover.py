@@ -9,8 +9,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.domain.rollover import rules, service
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, parse_day, render
 
@@ -38,7 +40,7 @@ async def rollover_context(ctx: StaffPage, du: Any, au: Any) -> dict[str, Any]:
     }
 
 
-@get("/gestion/s/{sid:int}/annee")
+@get("/gestion/s/{sid:int}/annee", opt=allow(OPERATIONS_READ))
 async def rollover_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     du: FromQuery[str | None] = None, au: FromQuery[str | None] = None,
@@ -50,7 +52,7 @@ async def rollover_page(
     )  # fmt: skip
 
 
-@post("/gestion/s/{sid:int}/annee/zone")
+@post("/gestion/s/{sid:int}/annee/zone", opt=allow(OPERATIONS))
 async def save_zone(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:
@@ -67,7 +69,7 @@ async def save_zone(
     return see_other(f"{ctx.url}/annee")
 
 
-@post("/gestion/s/{sid:int}/annee/reconduire")
+@post("/gestion/s/{sid:int}/annee/reconduire", opt=allow(OPERATIONS))
 async def roll_over(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Template | Redirect:

@@ -14,11 +14,13 @@ from portal.domain.numbers import parse_count
 from portal.domain.papers import service as papers
 from portal.domain.sepa import rules as sepa_rules
 from portal.domain.sepa import service as sepa
+from portal.domain.staff.roles import MONEY, MONEY_READ
 from portal.pages.papers import pdf_response
 from portal.pages.sepa import render_mandate
 from portal.settings import Settings
 from portal.web.forms import Form
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, parse_day, render
 
@@ -89,7 +91,7 @@ async def _error(
     return _page(request, ctx, context, 400)
 
 
-@get("/gestion/s/{sid:int}/regie/prelevement")
+@get("/gestion/s/{sid:int}/regie/prelevement", opt=allow(MONEY_READ))
 async def sepa_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     mois: FromQuery[str | None] = None,
@@ -97,7 +99,7 @@ async def sepa_page(
     return _page(request, ctx, await sepa_context(ctx, mois))
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/parametres")
+@post("/gestion/s/{sid:int}/regie/prelevement/parametres", opt=allow(MONEY))
 async def save_settings(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
@@ -114,7 +116,7 @@ async def save_settings(
     return see_other(f"{ctx.url}/regie/prelevement")
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/mandats")
+@post("/gestion/s/{sid:int}/regie/prelevement/mandats", opt=allow(MONEY))
 async def record_paper_mandate(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
@@ -144,7 +146,7 @@ async def _mandate(ctx: StaffPage, mid: int) -> sepa.Mandate:
     raise not_found("Ce mandat")
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}/revoquer")
+@post("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}/revoquer", opt=allow(MONEY))
 async def revoke_mandate(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], mandate_id: FromPath[int]
 ) -> Redirect:
@@ -156,7 +158,7 @@ async def revoke_mandate(
     return see_other(f"{ctx.url}/regie/prelevement")
 
 
-@get("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}")
+@get("/gestion/s/{sid:int}/regie/prelevement/mandats/{mandate_id:int}", opt=allow(MONEY_READ))
 async def mandate_pdf(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], mandate_id: FromPath[int]
 ) -> Response[bytes]:
@@ -164,7 +166,7 @@ async def mandate_pdf(
     return pdf_response(await render_mandate(mandate), f"mandat-sepa-{mandate.reference}.pdf")
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/lancer")
+@post("/gestion/s/{sid:int}/regie/prelevement/lancer", opt=allow(MONEY))
 async def prepare_run(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: Form
 ) -> Template | Redirect:
@@ -195,7 +197,7 @@ async def _run(ctx: StaffPage, rid: int) -> sepa.Run:
         raise not_found("Ce prélèvement") from None
 
 
-@get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}")
+@get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}", opt=allow(MONEY_READ))
 async def run_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], run_id: FromPath[int]
 ) -> Template:
@@ -207,7 +209,7 @@ async def run_page(
     )  # fmt: skip
 
 
-@get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/pain008.xml")
+@get("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/pain008.xml", opt=allow(MONEY_READ))
 async def run_xml(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], run_id: FromPath[int]
 ) -> Response[bytes] | Redirect:
@@ -227,7 +229,7 @@ async def run_xml(
     )
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/comptabiliser")
+@post("/gestion/s/{sid:int}/regie/prelevement/{run_id:int}/comptabiliser", opt=allow(MONEY))
 async def post_run(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], run_id: FromPath[int]
 ) -> Redirect:
@@ -241,7 +243,7 @@ async def post_run(
     return see_other(f"{ctx.url}/regie/prelevement/{run_id}")
 
 
-@post("/gestion/s/{sid:int}/regie/prelevement/rejets/{debit_id:int}")
+@post("/gestion/s/{sid:int}/regie/prelevement/rejets/{debit_id:int}", opt=allow(MONEY))
 async def record_reject(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], debit_id: FromPath[int],
     data: Form,

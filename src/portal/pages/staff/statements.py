@@ -8,14 +8,16 @@ from litestar import Request, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from portal.domain.staff.roles import MONEY
 from portal.domain.statements import service as statements
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff
 
 
-@post("/gestion/s/{sid:int}/regie/releves-par-email")
+@post("/gestion/s/{sid:int}/regie/releves-par-email", opt=allow(MONEY))
 async def save_statement_mailing(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Redirect:

@@ -15,7 +15,9 @@ from portal.domain.exports import tabular
 from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.french_dates import month_label
+from portal.domain.staff.roles import ANY_STAFF
 from portal.domain.statistics import rules, service
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, render
 
@@ -63,7 +65,7 @@ def _table(stats: service.Statistics, which: str) -> tabular.Table:
     return service.export_table(stats)
 
 
-@get("/gestion/s/{sid:int}/statistiques")
+@get("/gestion/s/{sid:int}/statistiques", opt=allow(ANY_STAFF))
 async def statistics_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     du: FromQuery[str | None] = None, au: FromQuery[str | None] = None,

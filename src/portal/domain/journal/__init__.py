@@ -1,0 +1,1 @@
+"""The journal: audit entries in French words, per structure and for administrators."""
