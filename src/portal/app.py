@@ -40,9 +40,11 @@ from portal.db import (
     use_engine,
 )
 from portal.domain.errors import NotFound
+from portal.pages import absences as parent_absences
 from portal.pages import (
     auth,
     booking,
+    calendar_feed,
     enrolment,
     family_file,
     home,
@@ -52,10 +54,12 @@ from portal.pages import (
     pwa,
     staff,
     tracking,
+    week_pattern,
 )
 from portal.pages import papers as money_papers
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
+from portal.pages.staff import absences as staff_absences
 from portal.pages.staff import family_file as staff_family_file
 from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
@@ -362,6 +366,11 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff_reminders.ROUTES,
             *staff_family_file.ROUTES,
             *enrolment.ROUTES,
+            # parents' tools (semaine type, enfant malade, calendar feed)
+            *week_pattern.ROUTES,
+            *parent_absences.ROUTES,
+            *staff_absences.ROUTES,
+            *calendar_feed.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

@@ -22,6 +22,8 @@ from portal.tables.money_reminders import *  # noqa: F403
 from portal.tables.money_reminders import MONEY_REMINDER_TABLES
 from portal.tables.money_sepa import *  # noqa: F403
 from portal.tables.money_sepa import MONEY_SEPA_TABLES
+from portal.tables.parent_tools import *  # noqa: F403
+from portal.tables.parent_tools import PARENT_TOOLS_TABLES
 from portal.tables.tasks import *  # noqa: F403
 from portal.tables.tasks import TASKS_TABLES
 from portal.tables.versions import *  # noqa: F403
@@ -35,5 +37,6 @@ ALL_TABLES: list[type[Table]] = [
     *MONEY_REMINDER_TABLES,
     *TASKS_TABLES,
     *MFA_TABLES,
+    *PARENT_TOOLS_TABLES,
     *VERSIONS_TABLES,
 ]

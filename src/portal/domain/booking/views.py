@@ -20,6 +20,7 @@ from portal.domain.booking.states import (
     day_view,
 )
 from portal.tables import (
+    AbsenceDeclaration,
     ActivityDay,
     Reservation,
 )
@@ -101,6 +102,17 @@ async def day_views(
             & Reservation.status.is_in(list(SHOWN_STATUSES))
         )
     }
+    # Absences declared by the parent ("enfant malade") on these reservations.
+    absent = (
+        {
+            int(r["reservation"])
+            for r in await AbsenceDeclaration.select(AbsenceDeclaration.reservation).where(
+                AbsenceDeclaration.reservation.is_in([r.id for r in own.values()])
+            )
+        }
+        if own
+        else set()
+    )
     result: dict[tuple[int, date], ActivityDayView] = {}
     for row in days:
         activity = scope.activities[int(row.activity)]
@@ -121,6 +133,7 @@ async def day_views(
             waitlisted_count=row.waitlisted_count,
             own_status=ReservationStatus(reservation.status) if reservation else None,
             draft=draft_item.action if draft_item else None,
+            absence_declared=reservation is not None and reservation.id in absent,
         )
         view = day_view(facts)
         if view.stale_draft is not None:

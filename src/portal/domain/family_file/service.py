@@ -693,6 +693,14 @@ def _write_file(path: Path, content: bytes) -> None:
     tmp.replace(path)
 
 
+async def write_document(documents_dir: Path, content: bytes) -> str:
+    """Write checked content under a fresh random key (outside the web root, mode 0600);
+    the caller records the key, and unlinks ``document_path`` if its write fails."""
+    key = secrets.token_hex(16)
+    await asyncio.to_thread(_write_file, document_path(documents_dir, key), content)
+    return key
+
+
 @dataclass(frozen=True)
 class Uploaded:
     id: int
@@ -724,9 +732,8 @@ async def upload_document(
         await _person_of(family_id, person_id)
     else:
         person_id = None
-    key = secrets.token_hex(16)
+    key = await write_document(documents_dir, content)
     path = document_path(documents_dir, key)
-    await asyncio.to_thread(_write_file, path, content)
     try:
         async with write_transaction():
             row = await FamilyDocument.insert(

@@ -25,6 +25,7 @@ from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
 
+from . import absences as staff_absences
 from .common import (
     Staff,
     StaffPage,
@@ -63,6 +64,8 @@ async def decisions_context(
         "short_date": short_date,
         "errors": [],
         "back": paging.url(_decisions_url(ctx, activity_id, day), paging.number),
+        # Absences declared by families ("enfant malade"), decided on this page too.
+        **await staff_absences.waiting_context(ctx),
     }
 
 
