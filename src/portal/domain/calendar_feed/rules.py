@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -54,7 +54,7 @@ def build_calendar(
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", str(tz))
     # Calendar apps poll a feed at their own pace; this asks for about once an hour.
-    calendar.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for e in events:
         event = Event()
