@@ -26,6 +26,7 @@ from piccolo.table import Table
 from portal import clock, demo_family_file
 from portal.db import write_transaction
 from portal.demo_money import load_money_demo
+from portal.demo_parent_tools import load_parent_tools_demo
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.accounts.rules import CGU_VERSION, RGPD_VERSION
 from portal.domain.money.service import ONLINE_PAYMENT_LABEL
@@ -790,6 +791,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
         counts = await _write_plan(plan, hashes, documents_dir)
         await _demo_second_factor(hashes["admin"])
         await load_money_demo(today, plan.first_day, TZ_NAME, MAIRIE, MUSIQUE)
+        await load_parent_tools_demo(today, now, MAIRIE, documents_dir)
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (
