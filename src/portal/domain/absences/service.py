@@ -27,7 +27,7 @@ from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.tables import AbsenceDeclaration, AbsenceSettings, Reservation, Structure
 
-HORIZON_DAYS = 31  # how far ahead the declaration page lists booked days
+HORIZON_DAYS = 14  # how far ahead the declaration page lists booked days (a sick child)
 
 
 class AbsenceNotFound(NotFound):
