@@ -17,6 +17,7 @@ from portal.domain.week_pattern.rules import Pattern
 from portal.tables import AbsenceDeclaration, Reservation
 from tests.conftest import Database, SmtpSink, make_settings
 from tests.e2e.conftest import VIEWPORTS, Journey
+from tests.e2e.test_accessibility import Auditor
 from tests.factories import PASSWORD, enroll, make_activity, make_days, make_family
 from tests.web.conftest import LiveServer
 
@@ -61,15 +62,18 @@ async def test_apply_a_semaine_type_then_declare_a_sick_day(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     journey = Journey(context, page, small_server.url, "parent-tools-phone")
+    audit = Auditor(journey)
     await journey.login("dupont", PASSWORD)
 
     await journey.goto("/reservations")
     await page.get_by_role("link", name="Semaine type").click()
     await page.wait_for_load_state()
+    await audit.check("semaine-type", shot=False)
     await page.get_by_role("button", name="Appliquer « Année scolaire »").click()
     await page.wait_for_load_state()
     main = await page.locator("main").inner_text()
     assert "20 jours ajoutés à vos demandes non validées" in main, main
+    await audit.check("semaine-type-appliquee", shot=False)
     SHOTS.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once)
     await page.screenshot(path=str(SHOTS / "semaine-type-390.png"), full_page=True)
     await page.get_by_role("link", name="Voir le récapitulatif et valider").click()
@@ -81,6 +85,7 @@ async def test_apply_a_semaine_type_then_declare_a_sick_day(
     await journey.goto("/")
     await page.get_by_role("link", name="Signaler une absence").click()
     await page.wait_for_load_state()
+    await audit.check("signaler-une-absence", shot=False)
     await page.locator("input[name=reservation]").first.check()
     await page.fill("#f-message", "Fièvre depuis hier soir")
     await page.set_input_files(
@@ -95,5 +100,8 @@ async def test_apply_a_semaine_type_then_declare_a_sick_day(
     [declaration] = await AbsenceDeclaration.objects()
     assert declaration.certificate_type == "image/png"
     await page.screenshot(path=str(SHOTS / "absence-signalee-390.png"), full_page=True)
+    await journey.goto("/agenda")
+    await audit.check("agenda", shot=False)
     await context.close()
     assert not errors, errors
+    audit.assert_clean()
