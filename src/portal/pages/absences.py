@@ -40,8 +40,8 @@ def _day(value: Any) -> date | None:
 async def absences_context(
     parent: ParentContext, jour: Any = None, personne: Any = None, reservation: Any = None
 ) -> dict[str, Any]:
-    days = await absences.booked_days(parent.family_id, parent.structure_id)
     only_day, only_person = _day(jour), int_or_none(personne)
+    days = await absences.booked_days(parent.family_id, parent.structure_id, day=only_day)
     shown = [
         b
         for b in days
@@ -54,7 +54,7 @@ async def absences_context(
         chosen = declarable[0].reservation_id
     return {
         "declarable": declarable,
-        "declared": [b for b in days if b.status is not None],
+        "declared": await absences.declared_days(parent.family_id, parent.structure_id),
         "blocked": [b for b in shown if b.refusal is not None and b.status is None],
         "filtered": only_day is not None or only_person is not None,
         "filter_day": long_date(only_day) if only_day else "",

@@ -79,6 +79,12 @@ async def test_declared_after_the_deadline_shown_decided_and_emailed(
     stored = await service.structure_certificate(tmp_path, setup.structure.id, declared.id)
     assert stored.path.read_bytes() == PNG
     assert stored.path.is_relative_to(tmp_path)  # the documents directory, not static/
+    # The absence page lists it, on its day and among the declared ones.
+    [shown] = await service.booked_days(setup.family.id, setup.structure.id, now=late, day=day)
+    assert shown.status is AbsenceStatus.DECLARED and shown.refusal
+    [listed] = await service.declared_days(setup.family.id, setup.structure.id, now=late)
+    assert listed.reservation_id == reservation_id
+    assert await service.booked_days(setup.family.id, setup.structure.id, now=late) == [shown]
     # The family's data version moved (its cached scope is not served stale).
     assert await _versions(setup.family.id) != before
     # The calendar shows the day as "absence signalée".

@@ -119,20 +119,22 @@ async def _structure_tz(structure_id: int) -> str:
 
 
 async def booked_days(
-    family_id: int, structure_id: int, now: datetime | None = None
+    family_id: int, structure_id: int, now: datetime | None = None, day: date | None = None
 ) -> list[BookedDay]:
-    """The family's accepted bookings from today on (a month ahead), with their absence."""
+    """The family's accepted bookings with their absence: of one day (asked from the
+    calendar), or from today to two weeks ahead."""
     now = now or clock.utcnow()
     tz = clock.zone(await _structure_tz(structure_id))
     now_local = now.astimezone(tz)
     today = now_local.date()
+    first, last = (day, day) if day else (today, today + timedelta(days=HORIZON_DAYS))
     rows = await (
         Reservation.select(*_RES_COLUMNS)
         .where(
             (Reservation.family == family_id)
             & (Reservation.status == "accepted")
-            & (Reservation.activity_day._.day >= today)
-            & (Reservation.activity_day._.day <= today + timedelta(days=HORIZON_DAYS))
+            & (Reservation.activity_day._.day >= first)
+            & (Reservation.activity_day._.day <= last)
         )
         .order_by(Reservation.activity_day._.day)
         .output(nested=False)
@@ -157,6 +159,38 @@ async def booked_days(
             )
         )  # fmt: skip
     return sorted(result, key=lambda b: (b.day, b.person, b.activity))
+
+
+async def declared_days(
+    family_id: int, structure_id: int, now: datetime | None = None
+) -> list[BookedDay]:
+    """The family's bookings from today on with an absence declared, however far ahead."""
+    now = now or clock.utcnow()
+    today = now.astimezone(clock.zone(await _structure_tz(structure_id))).date()
+    ids = [
+        int(r["reservation"])
+        for r in await AbsenceDeclaration.select(AbsenceDeclaration.reservation).where(
+            (AbsenceDeclaration.family == family_id)
+            & (AbsenceDeclaration.reservation._.activity_day._.day >= today)
+        )
+    ]
+    if not ids:
+        return []
+    rows = await (
+        Reservation.select(*_RES_COLUMNS)
+        .where(Reservation.id.is_in(ids) & (Reservation.family == family_id))
+        .output(nested=False)
+    )
+    declared = await _declared(ids)
+    days = [
+        BookedDay(
+            int(r["id"]), clock.as_date(r["activity_day.day"]), int(r["person"]),
+            str(r["person.first_name"]), str(r["activity_day.activity.name"]),
+            declared.get(int(r["id"])), "Une absence est déjà signalée pour ce jour.",
+        )
+        for r in rows
+    ]  # fmt: skip
+    return sorted(days, key=lambda b: (b.day, b.person, b.activity))
 
 
 @dataclass(frozen=True)
