@@ -40,9 +40,11 @@ from portal.db import (
     use_engine,
 )
 from portal.domain.errors import NotFound
+from portal.pages import absences as parent_absences
 from portal.pages import (
     auth,
     booking,
+    calendar_feed,
     enrolment,
     family_file,
     home,
@@ -52,6 +54,7 @@ from portal.pages import (
     pwa,
     staff,
     tracking,
+    week_pattern,
 )
 from portal.pages import glance as offline_glance
 from portal.pages import messages as parent_messages
@@ -60,6 +63,7 @@ from portal.pages import papers as money_papers
 from portal.pages import periods as booking_periods
 from portal.pages import reminders as money_reminders
 from portal.pages import sepa as money_sepa
+from portal.pages.staff import absences as staff_absences
 from portal.pages.staff import family_file as staff_family_file
 from portal.pages.staff import file_settings as staff_file_settings
 from portal.pages.staff import messages as staff_messages
@@ -390,6 +394,11 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *parent_messages.ROUTES,
             *offline_glance.ROUTES,
             *staff_messages.ROUTES,
+            # parents' tools (semaine type, enfant malade, calendar feed)
+            *week_pattern.ROUTES,
+            *parent_absences.ROUTES,
+            *staff_absences.ROUTES,
+            *calendar_feed.ROUTES,
         ],
         dependencies={
             "parent": Provide(load_parent),

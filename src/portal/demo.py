@@ -27,6 +27,7 @@ from portal import clock, demo_family_file, demo_periods, demo_staff_roles
 from portal.db import write_transaction
 from portal.demo_messages import load_messages_demo
 from portal.demo_money import load_money_demo
+from portal.demo_parent_tools import load_parent_tools_demo
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.accounts.rules import CGU_VERSION, RGPD_VERSION
 from portal.domain.money.service import ONLINE_PAYMENT_LABEL
@@ -794,6 +795,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
         await load_money_demo(today, plan.first_day, TZ_NAME, MAIRIE, MUSIQUE)
         await load_messages_demo(now, MAIRIE)
         await demo_staff_roles.load(staff_role_hashes, MAIRIE)
+        await load_parent_tools_demo(today, now, MAIRIE, documents_dir)
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (

@@ -107,6 +107,7 @@ ICON_GLYPHS = {
     # no two states of a calendar share a glyph (and a striped pattern, in app.css).
     "booked-waitlist": "✓≡",
     "booked-locked-waitlist": "☑≡",
+    "absence": "✚",  # a declared absence ("enfant malade"): the medical cross
     "draft-book": "+",
     "draft-cancel": "−",
 }
@@ -355,6 +356,7 @@ async def day_context(
         "glyphs": ICON_GLYPHS,
         "basket_count": len(basket),
         "back_query": selection.query(),
+        "today": clock.local_today(str(scope.tz)),
         # Activities this child cannot book now (debt, file, rules): shown, not tappable.
         "blocked_ids": {
             e.activity.id

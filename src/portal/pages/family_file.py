@@ -6,7 +6,7 @@ child, adult or document is a 404.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
 from litestar import Request, Response, get, post
@@ -197,7 +197,17 @@ async def upload_document(
     return see_other("/dossier#documents")
 
 
-def document_response(doc: family_file.StoredDocument, content: bytes) -> Response[bytes]:
+class Served(Protocol):
+    """A stored upload as served back: a family document, an absence certificate."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+
+def document_response(doc: Served, content: bytes) -> Response[bytes]:
     return Response(
         content=content,
         media_type=doc.content_type,

@@ -28,6 +28,8 @@ from portal.tables.money_statements import *  # noqa: F403
 from portal.tables.money_statements import MONEY_STATEMENT_TABLES
 from portal.tables.notifications import *  # noqa: F403
 from portal.tables.notifications import NOTIFICATION_TABLES
+from portal.tables.parent_tools import *  # noqa: F403
+from portal.tables.parent_tools import PARENT_TOOLS_TABLES
 from portal.tables.periods import *  # noqa: F403
 from portal.tables.periods import PERIOD_TABLES
 from portal.tables.tasks import *  # noqa: F403
@@ -44,6 +46,7 @@ ALL_TABLES: list[type[Table]] = [
     *MONEY_STATEMENT_TABLES,
     *TASKS_TABLES,
     *MFA_TABLES,
+    *PARENT_TOOLS_TABLES,
     *VERSIONS_TABLES,
     *PERIOD_TABLES,
     *NOTIFICATION_TABLES,

@@ -23,7 +23,13 @@ from portal.domain.booking.states import (
 from tests.unit.booking.strategies import day_facts
 
 DAY = date(2025, 9, 15)
-OWN = {DayState.BOOKED, DayState.WAITLISTED, DayState.BOOKED_LOCKED, DayState.WAITLISTED_LOCKED}
+OWN = {
+    DayState.BOOKED,
+    DayState.WAITLISTED,
+    DayState.BOOKED_LOCKED,
+    DayState.WAITLISTED_LOCKED,
+    DayState.ABSENCE,
+}
 
 
 def facts(**changes: object) -> DayFacts:
@@ -167,6 +173,8 @@ SEED_LABELS = {
     DayState.WAITLISTED: "Activité demandée en liste d'attente ou refusée, annulable",
     DayState.BOOKED_LOCKED: "Activité réservée, non modifiable",
     DayState.WAITLISTED_LOCKED: "Activité en liste d'attente ou refusée, non annulable",
+    # Not in the seed: a day the parent declared absent ("enfant malade", issue 16).
+    DayState.ABSENCE: "Activité réservée, absence signalée",
 }
 
 
@@ -197,6 +205,8 @@ def view(state: DayState) -> DayView:
     if state in own:
         status, cancellable = own[state]
         f = facts(own_status=status, cancellation_open=cancellable)
+    elif state is DayState.ABSENCE:
+        f = facts(own_status="accepted", cancellation_open=False, absence_declared=True)
     else:
         f = {
             DayState.CLOSED: facts(is_open=False),
@@ -248,7 +258,9 @@ def test_aggregate_ignores_order_and_reports_own_days(states: list[DayState]) ->
         A.BOOKED_WITH_WAITLIST,
         A.BOOKED_LOCKED,
         A.BOOKED_LOCKED_WITH_WAITLIST,
+        A.ABSENCE,
     }
+    assert (result is A.ABSENCE) == (S.ABSENCE in states)
     assert (result in booked_aggregates) == any(s in OWN for s in states)
     actionable = any(s in (S.AVAILABLE, S.WAITLIST_ONLY, S.BOOKED, S.WAITLISTED) for s in states)
     if result in (A.BOOKED_LOCKED, A.BOOKED_LOCKED_WITH_WAITLIST, A.NONE_OPEN, A.ALL_FULL):
@@ -263,3 +275,16 @@ def test_aggregate_seed_wording_and_drafts() -> None:
     drafted = day_view(facts(capacity=3, draft="book"))
     assert has_drafts([view(S.CLOSED), drafted])
     assert not has_drafts([view(S.CLOSED), view(S.AVAILABLE)])
+
+
+def test_a_declared_absence_shows_whatever_the_deadlines() -> None:
+    for cancellable in (True, False):
+        absent = day_view(
+            facts(own_status="accepted", cancellation_open=cancellable, absence_declared=True)
+        )
+        assert absent.state is DayState.ABSENCE
+        assert absent.tap is TapAction.NONE  # nothing to cancel: the place stays taken
+        assert absent.effectively_booked
+    # Only an accepted booking can carry one: a waitlisted request shows as such.
+    waitlisted = day_view(facts(own_status="waitlisted", absence_declared=True))
+    assert waitlisted.state is DayState.WAITLISTED

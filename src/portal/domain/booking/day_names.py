@@ -19,6 +19,7 @@ STATE_WORDS = {
     DayState.WAITLISTED: "liste d'attente",
     DayState.BOOKED_LOCKED: "réservé, non modifiable",
     DayState.WAITLISTED_LOCKED: "liste d'attente, non annulable",
+    DayState.ABSENCE: "absence signalée",
 }
 DRAFT_WORDS = {DraftAction.BOOK: "à réserver", DraftAction.CANCEL: "à annuler"}
 

@@ -34,7 +34,7 @@ class ToggleOutcome:
     rows: DayRows | None = None
 
 
-def _check_may_book(scope: BookingScope, person_id: int, activity_id: int) -> None:
+def check_may_book(scope: BookingScope, person_id: int, activity_id: int) -> None:
     reasons = scope.block_reasons(person_id, activity_id)
     if reasons:
         raise BookingError(reasons[0].message)
@@ -65,7 +65,7 @@ async def toggle_days(
     by_day = {day: entry.view for (a, day), entry in views.items() if day in wanted}
     result = quicktools.toggle(wanted, by_day)
     if result.action is quicktools.ToolAction.BOOK:
-        _check_may_book(scope, person_id, activity_id)
+        check_may_book(scope, person_id, activity_id)
     if result.action is quicktools.ToolAction.BOOK and activity.time_entry:
         if arrival is None or departure is None:
             days_needing = tuple(c.day for c in result.changes if c.draft is DraftAction.BOOK)
@@ -113,7 +113,7 @@ async def set_times(
         or activity_id not in scope.enrolled.get(person_id, [])
     ):
         raise BookingError("Cette activité n'est pas accessible à cet enfant.")
-    _check_may_book(scope, person_id, activity_id)
+    check_may_book(scope, person_id, activity_id)
     rule = activity.time_rule
     assert rule is not None
     errors: list[str] = []
@@ -176,19 +176,41 @@ async def copy_days(
         scope.person(person_id)
         if activity_id not in scope.enrolled.get(person_id, []):
             raise BookingError("Cette activité n'est pas accessible à cet enfant.")
-    _check_may_book(scope, target_person_id, target_activity_id)
+    check_may_book(scope, target_person_id, target_activity_id)
     source = await day_views(scope, source_person_id, [source_activity_id], start, end, basket, now)
     source_by_day = {day: entry for (_, day), entry in source.items()}
     days = copy_plan.source_days({d: e.view for d, e in source_by_day.items()}, start, end)
     target_activity = scope.activities[target_activity_id]
     times = {day: _copied_range(source_by_day[day], target_activity) for day in days}
+    return await draft_requests(
+        scope, basket, target_person_id, target_activity_id, times, start, end, now
+    )
+
+
+async def draft_requests(
+    scope: BookingScope,
+    basket: Basket,
+    person_id: int,
+    activity_id: int,
+    times: dict[date, hours.TimeRange],
+    start: date,
+    end: date,
+    now: datetime,
+) -> copy_plan.CopyPlan:
+    """Draft bookings of these days (with their hours) for one person and activity.
+
+    Every day goes through the rules of ``copy_plan`` (already booked, closed, late, no
+    place, incompatible with the person's other bookings and drafts); the others are
+    reported. Shared by "Importer" and the "semaine type".
+    """
+    target_activity = scope.activities[activity_id]
     requests = [copy_plan.CopyRequest(day, time_range) for day, time_range in times.items()]
-    target = await day_views(scope, target_person_id, [target_activity_id], start, end, basket, now)
+    target = await day_views(scope, person_id, [activity_id], start, end, basket, now)
     target_by_day = {day: entry for (_, day), entry in target.items()}
     others = await day_views(
         scope,
-        target_person_id,
-        [a for a in scope.enrolled.get(target_person_id, []) if a != target_activity_id],
+        person_id,
+        [a for a in scope.enrolled.get(person_id, []) if a != activity_id],
         start,
         end,
         basket,
@@ -202,13 +224,13 @@ async def copy_days(
     for change in plan.changes:
         entry = target_by_day[change.day]
         if change.draft is None:
-            basket.remove(target_person_id, entry.activity_day_id)
+            basket.remove(person_id, entry.activity_day_id)
             continue
         time_range = times[change.day]
         basket.put(
             BasketItem(
-                target_person_id,
-                target_activity_id,
+                person_id,
+                activity_id,
                 entry.activity_day_id,
                 change.day,
                 DraftAction.BOOK,
@@ -219,6 +241,14 @@ async def copy_days(
     return plan
 
 
+def widest_range(activity: ActivityInfo) -> hours.TimeRange:
+    """The hours of a day asked with no times of its own: the activity's, or for a
+    time-entry activity the widest stay it allows."""
+    if not activity.time_entry:
+        return activity.time_range(None, None)
+    return hours.TimeRange(activity.arrivals[0], activity.departures[-1])
+
+
 def _copied_range(source: ActivityDayView, target: ActivityInfo) -> hours.TimeRange:
     """The hours a copied day takes on the target activity."""
     if not target.time_entry:
@@ -226,4 +256,4 @@ def _copied_range(source: ActivityDayView, target: ActivityInfo) -> hours.TimeRa
     if source.activity.time_entry and source.arrival and source.departure:
         return hours.TimeRange(source.arrival, source.departure)
     # From a plain activity onto a time-entry one: the widest allowed stay.
-    return hours.TimeRange(target.arrivals[0], target.departures[-1])
+    return widest_range(target)

@@ -6,7 +6,9 @@ Reservation statuses and how they show:
   UI add "en attente de traitement";
 - ``waitlisted`` and ``refused`` show as "demandée en liste d'attente ou refusée": the
   request exists and can be cancelled until the cancellation deadline;
-- ``cancelled`` shows as if there were no reservation.
+- ``cancelled`` shows as if there were no reservation;
+- an accepted booking with an absence declared by the parent ("enfant malade") shows as
+  "absence signalée", whatever the deadlines: nothing more can be done on it.
 
 A draft ("à réserver" / "à annuler") is shown on top of the state only where it still
 makes sense (booking on a bookable day, cancelling on a cancellable one); any other draft
@@ -65,6 +67,7 @@ class DayState(Enum):
     WAITLISTED = "waitlisted"
     BOOKED_LOCKED = "booked-locked"
     WAITLISTED_LOCKED = "waitlisted-locked"
+    ABSENCE = "absence"
 
     @property
     def icon(self) -> str:
@@ -98,6 +101,7 @@ _OWN_STATES = frozenset(
         DayState.WAITLISTED,
         DayState.BOOKED_LOCKED,
         DayState.WAITLISTED_LOCKED,
+        DayState.ABSENCE,
     }
 )
 
@@ -119,6 +123,7 @@ _DAY_LABELS: dict[DayState, tuple[str, str]] = {
         "Activité en liste d'attente ou refusée, non annulable",
         "Demandé, hors délai",
     ),
+    DayState.ABSENCE: ("Activité réservée, absence signalée", "Absence signalée"),
 }
 
 
@@ -141,6 +146,7 @@ class DayFacts:
     waitlisted_count: int = 0
     own_status: ReservationStatus | None = None
     draft: DraftAction | None = None
+    absence_declared: bool = False
 
     def __post_init__(self) -> None:
         # Accept the plain strings stored in the database ("accepted", "book").
@@ -212,6 +218,8 @@ def _left(capacity: int | None, used: int) -> int | None:
 
 def _state(facts: DayFacts) -> DayState:
     status = facts.own_status
+    if status is ReservationStatus.ACCEPTED and facts.absence_declared:
+        return DayState.ABSENCE
     if status in BOOKED_STATUSES:
         return DayState.BOOKED if facts.cancellation_open else DayState.BOOKED_LOCKED
     if status in REQUESTED_STATUSES:
@@ -272,6 +280,7 @@ class AggregateState(Enum):
     BOOKED_WITH_WAITLIST = "booked-waitlist"
     BOOKED_LOCKED = "booked-locked"
     BOOKED_LOCKED_WITH_WAITLIST = "booked-locked-waitlist"
+    ABSENCE = "absence"
 
     @property
     def icon(self) -> str:
@@ -328,6 +337,10 @@ _AGGREGATE_LABELS: dict[AggregateState, tuple[str, str]] = {
         "réservée.",
         "Réservé, liste d'attente, hors délai",
     ),
+    AggregateState.ABSENCE: (
+        "Vous avez signalé une absence sur au moins une activité réservée ce jour-là.",
+        "Absence signalée",
+    ),
 }
 
 
@@ -338,11 +351,14 @@ def aggregate_state(views: Iterable[DayView]) -> AggregateState:
       "booked" states: actionable while any activity can still be booked or cancelled,
       "with waitlist" when a request is waitlisted/refused or, while actionable, an
       activity is only available on the waitlist;
+    - an absence declared on any activity -> ABSENCE (the day list tells which);
     - otherwise: any waitlist-only activity -> WAITLIST_AVAILABLE; else any available
       -> AVAILABLE; else any full -> ALL_FULL (closed activities are not "open", so
       they do not prevent "all full"); else (including no activity) NONE_OPEN.
     """
     states = {view.state for view in views}
+    if DayState.ABSENCE in states:
+        return AggregateState.ABSENCE
     own = states & _OWN_STATES
     requested = bool(states & {DayState.WAITLISTED, DayState.WAITLISTED_LOCKED})
     if own:

@@ -106,6 +106,8 @@ class DayRow:
     waitlist_rank: int | None
     arrival: time | None
     departure: time | None
+    # The parent declared the child absent (« enfant malade ») on this reservation.
+    absence_declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ async def load_day_rows(
         # Only placeholders are formatted in: every value is a bound parameter.
         "SELECT d.id, d.activity, d.day, d.is_open, d.capacity, d.waitlist_capacity,"  # noqa: S608
         " d.accepted_count, d.waitlisted_count, r.status, r.waitlist_rank, r.arrival,"
-        " r.departure FROM activity_day d LEFT JOIN reservation r ON r.activity_day = d.id"
+        " r.departure, EXISTS (SELECT 1 FROM absence_declaration a"
+        " WHERE a.reservation = r.id) AS absence_declared"
+        " FROM activity_day d LEFT JOIN reservation r ON r.activity_day = d.id"
         f" AND r.person = {{}} AND r.status IN ({_placeholders(len(statuses))})"
         f" WHERE d.activity IN ({_placeholders(len(activity_ids))})"
         " AND d.day >= {} AND d.day <= {} ORDER BY d.id",
@@ -160,6 +164,7 @@ async def load_day_rows(
             waitlist_rank=r["waitlist_rank"],
             arrival=_as_time(r["arrival"]),
             departure=_as_time(r["departure"]),
+            absence_declared=bool(r["absence_declared"]),
         )
         for r in rows
     )
@@ -226,6 +231,7 @@ def views_of_rows(
             waitlisted_count=row.waitlisted_count,
             own_status=own_status,
             draft=draft_item.action if draft_item else None,
+            absence_declared=row.absence_declared,
         )
         view = day_view(facts)
         if view.stale_draft is not None:

@@ -732,9 +732,8 @@ async def upload_document(
         await _person_of(family_id, person_id)
     else:
         person_id = None
-    key = secrets.token_hex(16)
+    key = await store_upload(documents_dir, content)
     path = document_path(documents_dir, key)
-    await asyncio.to_thread(_write_file, path, content)
     try:
         async with write_transaction():
             row = await FamilyDocument.insert(

@@ -459,6 +459,14 @@ async def post_consumptions(structure_id: int, until: date) -> int:
     return written
 
 
+async def credit_unbillable(structure_id: int) -> int:
+    """Credit back at once the consumptions of the structure whose reservation is no
+    longer billable (a justified absence decided after posting); the nightly posting does
+    it too, once: the reversal's dedupe key makes a second credit impossible."""
+    async with write_transaction():
+        return await _post_reversals(structure_id)
+
+
 async def _ensure_wallet_pairs(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     families = sorted({f for f, _ in pairs})
     found = await _wallets_of(families)

@@ -27,6 +27,7 @@ from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
 from portal.web.staff import allow
 
+from . import absences as staff_absences
 from .attendance_speed import speed_context
 from .common import (
     Staff,
@@ -66,6 +67,8 @@ async def decisions_context(
         "short_date": short_date,
         "errors": [],
         "back": paging.url(_decisions_url(ctx, activity_id, day), paging.number),
+        # Absences declared by families ("enfant malade"), decided on this page too.
+        **await staff_absences.waiting_context(ctx),
     }
 
 

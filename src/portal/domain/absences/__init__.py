@@ -1,0 +1,1 @@
+"""Enfant malade: absences declared by parents on booked days, decided by staff."""

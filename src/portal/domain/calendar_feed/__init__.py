@@ -1,0 +1,1 @@
+"""The family's private calendar feed (ICS): one event per accepted booking."""
