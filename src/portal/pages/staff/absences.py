@@ -17,10 +17,12 @@ from litestar.response import Redirect
 from portal.domain.absences import rules
 from portal.domain.absences import service as absences
 from portal.domain.absences.rules import AbsenceError, AbsencePolicy
+from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.pages.family_file import document_response
 from portal.settings import Settings
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
+from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found
 
@@ -38,7 +40,7 @@ def _back(ctx: StaffPage) -> Redirect:
     return see_other(f"{ctx.url}/decisions#absences")
 
 
-@post("/gestion/s/{sid:int}/absences/{declaration_id:int}")
+@post("/gestion/s/{sid:int}/absences/{declaration_id:int}", opt=allow(OPERATIONS))
 async def decide_absence(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     declaration_id: FromPath[int], data: MultiForm,
@@ -65,7 +67,7 @@ async def decide_absence(
     return _back(ctx)
 
 
-@get("/gestion/s/{sid:int}/absences/{declaration_id:int}/justificatif")
+@get("/gestion/s/{sid:int}/absences/{declaration_id:int}/justificatif", opt=allow(OPERATIONS_READ))
 async def absence_certificate(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], declaration_id: FromPath[int]
 ) -> Response[bytes]:
@@ -79,7 +81,7 @@ async def absence_certificate(
     return document_response(stored, await anyio.Path(stored.path).read_bytes())
 
 
-@post("/gestion/s/{sid:int}/absences/reglage")
+@post("/gestion/s/{sid:int}/absences/reglage", opt=allow(OPERATIONS))
 async def absence_settings(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], data: MultiForm
 ) -> Redirect:
