@@ -29,6 +29,7 @@ from portal.demo_money import load_money_demo
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.accounts.rules import CGU_VERSION, RGPD_VERSION
 from portal.domain.money.service import ONLINE_PAYMENT_LABEL
+from portal.domain.reservation_status import MovementKind, ReservationStatus
 from portal.tables import (
     Account,
     AccountFamily,
@@ -68,14 +69,6 @@ MUSIQUE = "ecole-musique"
 
 # Rows per INSERT statement: well under the bind-parameter limits of SQLite and asyncpg.
 _CHUNK = 400
-
-ACCEPTED, WAITLISTED, PENDING, REFUSED, CANCELLED = (
-    "accepted",
-    "waitlisted",
-    "pending",
-    "refused",
-    "cancelled",
-)
 
 
 class DemoError(RuntimeError):
@@ -365,7 +358,7 @@ class _Booking:
     person: str
     activity: str
     day: date
-    status: str
+    status: ReservationStatus
     confirmed_at: datetime
     transmitted_at: datetime | None
     arrival: time | None = None
@@ -521,7 +514,7 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         person: str,
         activity: str,
         day: date,
-        status: str,
+        status: ReservationStatus,
         confirmed_at: datetime,
         *,
         transmitted: bool = True,
@@ -546,7 +539,7 @@ def _build_plan(today: date, now: datetime) -> _Plan:
             departure,
             quantity,
         )
-        if status == ACCEPTED and day < today:
+        if status is ReservationStatus.ACCEPTED and day < today:
             booking.debit_price = _price(spec, band_of[family], day, today)
         plan.bookings.append(booking)
         return booking
@@ -563,21 +556,58 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         if day <= today + timedelta(days=7):
             at = monthly_booking_time(day)
             for person in ("paolo", "amalia"):
-                book(person, _CANTEEN, day, ACCEPTED, at)
+                book(person, _CANTEEN, day, ReservationStatus.ACCEPTED, at)
         elif day <= today + timedelta(days=14):
             for person in ("paolo", "amalia"):
-                book(person, _CANTEEN, day, ACCEPTED, today_request, transmitted=False)
+                book(
+                    person,
+                    _CANTEEN,
+                    day,
+                    ReservationStatus.ACCEPTED,
+                    today_request,
+                    transmitted=False,
+                )
     for day in open_days[_MORNING]:
         if day <= today + timedelta(days=7) and day.weekday() in (0, 3):
             at = monthly_booking_time(day)
-            book("paolo", _MORNING, day, ACCEPTED, at, arrival=time(7, 30), departure=time(8, 30))
-            book("amalia", _MORNING, day, ACCEPTED, at, arrival=time(7, 0), departure=time(8, 30))
+            book(
+                "paolo",
+                _MORNING,
+                day,
+                ReservationStatus.ACCEPTED,
+                at,
+                arrival=time(7, 30),
+                departure=time(8, 30),
+            )
+            book(
+                "amalia",
+                _MORNING,
+                day,
+                ReservationStatus.ACCEPTED,
+                at,
+                arrival=time(7, 0),
+                departure=time(8, 30),
+            )
     for day in open_days[_EVENING]:
         if day <= today + timedelta(days=7) and day.weekday() in (1, 4):
             at = monthly_booking_time(day)
-            book("paolo", _EVENING, day, ACCEPTED, at, arrival=time(16, 30), departure=time(18, 0))
             book(
-                "amalia", _EVENING, day, ACCEPTED, at, arrival=time(16, 30), departure=time(17, 30)
+                "paolo",
+                _EVENING,
+                day,
+                ReservationStatus.ACCEPTED,
+                at,
+                arrival=time(16, 30),
+                departure=time(18, 0),
+            )
+            book(
+                "amalia",
+                _EVENING,
+                day,
+                ReservationStatus.ACCEPTED,
+                at,
+                arrival=time(16, 30),
+                departure=time(17, 30),
             )
     # A cancelled canteen day: booked with the month, cancelled this morning.
     cancellable = [
@@ -588,14 +618,14 @@ def _build_plan(today: date, now: datetime) -> _Plan:
     if not cancellable:  # school holidays ahead: a day booked further on, then cancelled
         later = [d for d in open_days[_CANTEEN] if d >= today + timedelta(days=3)]
         if later:
-            book("amalia", _CANTEEN, later[0], ACCEPTED, now - timedelta(days=6))
+            book("amalia", _CANTEEN, later[0], ReservationStatus.ACCEPTED, now - timedelta(days=6))
             cancellable = plan.bookings[-1:]
     if cancellable:
         cancelled = cancellable[0]
         if cancelled.transmitted_at is None:  # booked today: make it an older booking
             cancelled.confirmed_at = now - timedelta(days=6)
             cancelled.transmitted_at = _next_night(cancelled.confirmed_at)
-        cancelled.status = CANCELLED
+        cancelled.status = ReservationStatus.CANCELLED
         cancelled.cancelled_at = today_request + timedelta(minutes=3)
 
     # --- Wednesdays -----------------------------------------------------------------------
@@ -618,9 +648,21 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         chosen = [pool[(shift + i) % len(pool)] for i in range(accepted + waitlisted)]
         assert len(set(chosen)) == len(chosen), "not enough filler children"
         for i, person in enumerate(chosen[:accepted]):
-            book(person, activity, day, ACCEPTED, now - timedelta(days=14, minutes=-7 * i))
+            book(
+                person,
+                activity,
+                day,
+                ReservationStatus.ACCEPTED,
+                now - timedelta(days=14, minutes=-7 * i),
+            )
         for i, person in enumerate(chosen[accepted:]):
-            book(person, activity, day, WAITLISTED, now - timedelta(days=6, minutes=-11 * i))
+            book(
+                person,
+                activity,
+                day,
+                ReservationStatus.WAITLISTED,
+                now - timedelta(days=6, minutes=-11 * i),
+            )
 
     kids_counts = {"full": (12, 5), "nearly-full": (10, 0), "waitlist-only": (12, 2)}
     alsh_counts = {"full": (24, 10), "waitlist-only": (24, 3), "available": (15, 0)}
@@ -630,12 +672,16 @@ def _build_plan(today: date, now: datetime) -> _Plan:
     for day, scenario in plan.scenarios[_ALSH].items():
         if scenario in alsh_counts:
             fill(_ALSH, day, older, *alsh_counts[scenario])
-        if scenario == "full" and not any(b.status == REFUSED for b in plan.bookings):
-            book("paolo", _ALSH, day, REFUSED, now - timedelta(days=3, hours=2))
+        if scenario == "full" and not any(
+            b.status is ReservationStatus.REFUSED for b in plan.bookings
+        ):
+            book("paolo", _ALSH, day, ReservationStatus.REFUSED, now - timedelta(days=3, hours=2))
         elif scenario == "waitlist-only":
-            book("paolo", _ALSH, day, WAITLISTED, now - timedelta(days=2, hours=3))
+            book(
+                "paolo", _ALSH, day, ReservationStatus.WAITLISTED, now - timedelta(days=2, hours=3)
+            )
         elif scenario == "available":
-            book("paolo", _ALSH, day, ACCEPTED, now - timedelta(days=5, hours=1))
+            book("paolo", _ALSH, day, ReservationStatus.ACCEPTED, now - timedelta(days=5, hours=1))
     # Past Wednesdays (and future ones already out of deadline): the children went every
     # other week; future ones out of deadline are already well filled.
     for day in open_days[_KIDS]:
@@ -644,11 +690,11 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         week = day.isocalendar().week
         at = monthly_booking_time(day)
         if week % 2:
-            book("amalia", _KIDS, day, ACCEPTED, at)
+            book("amalia", _KIDS, day, ReservationStatus.ACCEPTED, at)
         else:
-            book("paolo", _ALSH, day, ACCEPTED, at)
+            book("paolo", _ALSH, day, ReservationStatus.ACCEPTED, at)
         if week % 3 == 0 and day < today:
-            book("lea", _ALSH, day, ACCEPTED, at)
+            book("lea", _ALSH, day, ReservationStatus.ACCEPTED, at)
         if day >= today:
             fill(_KIDS, day, younger, 7, 0)
             fill(_ALSH, day, older, 18, 0)
@@ -656,24 +702,38 @@ def _build_plan(today: date, now: datetime) -> _Plan:
     # --- MARTIN: every school day at the canteen, not fully paid ---------------------------
     for day in open_days[_CANTEEN]:
         if day < today:
-            book("lea", _CANTEEN, day, ACCEPTED, monthly_booking_time(day))
+            book("lea", _CANTEEN, day, ReservationStatus.ACCEPTED, monthly_booking_time(day))
 
     # --- DUPONT, music school: past lessons, two accepted, one awaiting a decision ---------
     saturdays = open_days[_PIANO]
     past_lessons = [d for d in saturdays if d < today][-4:]
     future_lessons = [d for d in saturdays if d >= today + timedelta(days=4)][:3]
     for day in past_lessons:
-        book("paolo-musique", _PIANO, day, ACCEPTED, _at(day - timedelta(days=9), 18, 40))
+        book(
+            "paolo-musique",
+            _PIANO,
+            day,
+            ReservationStatus.ACCEPTED,
+            _at(day - timedelta(days=9), 18, 40),
+        )
     for day in future_lessons[:2]:
-        book("paolo-musique", _PIANO, day, ACCEPTED, now - timedelta(days=9, hours=4))
+        book(
+            "paolo-musique",
+            _PIANO,
+            day,
+            ReservationStatus.ACCEPTED,
+            now - timedelta(days=9, hours=4),
+        )
     if len(future_lessons) == 3:
         yesterday_evening = _at(today, 0) - timedelta(hours=5)
-        book("paolo-musique", _PIANO, future_lessons[2], PENDING, yesterday_evening)
+        book(
+            "paolo-musique", _PIANO, future_lessons[2], ReservationStatus.PENDING, yesterday_evening
+        )
 
     # --- waitlist ranks, by confirmation time ------------------------------------------------
     waiting: dict[tuple[str, date], list[_Booking]] = defaultdict(list)
     for b in plan.bookings:
-        if b.status == WAITLISTED:
+        if b.status is ReservationStatus.WAITLISTED:
             waiting[(b.activity, b.day)].append(b)
     for queue in waiting.values():
         for rank, b in enumerate(sorted(queue, key=lambda b: b.confirmed_at), start=1):
@@ -911,8 +971,12 @@ async def _write_plan(
     await _bulk(Tariff, tariffs)
 
     # --- activity days, with counters derived from the planned reservations -----------------
-    accepted = Counter((b.activity, b.day) for b in plan.bookings if b.status == ACCEPTED)
-    waitlisted = Counter((b.activity, b.day) for b in plan.bookings if b.status == WAITLISTED)
+    accepted = Counter(
+        (b.activity, b.day) for b in plan.bookings if b.status is ReservationStatus.ACCEPTED
+    )
+    waitlisted = Counter(
+        (b.activity, b.day) for b in plan.bookings if b.status is ReservationStatus.WAITLISTED
+    )
     day_rows: list[Table] = []
     for key, rows in plan.days.items():
         spec = _SPECS[key]
@@ -1142,7 +1206,9 @@ async def _write_plan(
         "two planned reservations share person, day and status"
     )
     reservation_ids = {
-        (int(row["person"]), int(row["activity_day"]), str(row["status"])): int(row["id"])
+        (int(row["person"]), int(row["activity_day"]), ReservationStatus(row["status"])): int(
+            row["id"]
+        )
         for row in await Reservation.select(
             Reservation._meta.primary_key,
             Reservation.person,
@@ -1155,12 +1221,14 @@ async def _write_plan(
     for b, natural_key in zip(plan.bookings, natural, strict=True):
         reservation = reservation_ids[natural_key]
         family = families[b.family]
-        booked_outcome = ACCEPTED if b.status == CANCELLED else b.status
+        booked_outcome = (
+            ReservationStatus.ACCEPTED if b.status is ReservationStatus.CANCELLED else b.status
+        )
         movements.append(
             Movement(
                 family=family,
                 reservation=reservation,
-                kind="book",
+                kind=MovementKind.BOOK,
                 outcome=booked_outcome,
                 actor="parent",
                 created_at=b.confirmed_at,
@@ -1173,8 +1241,8 @@ async def _write_plan(
                 Movement(
                     family=family,
                     reservation=reservation,
-                    kind="cancel",
-                    outcome=CANCELLED,
+                    kind=MovementKind.CANCEL,
+                    outcome=ReservationStatus.CANCELLED,
                     actor="parent",
                     created_at=b.cancelled_at,
                     transmitted_at=b.cancel_transmitted_at,

@@ -613,6 +613,8 @@ async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Templa
         items.append(
             {
                 **item,
+                "outcome": apply.ItemOutcome(item["outcome"]),
+                "is_cancel": item["action"] == DraftAction.CANCEL,
                 "day": date.fromisoformat(item["day"]),
                 "person": names.get(item["person_id"], "?"),
                 "first_name": first_names.get(item["person_id"], "?"),
@@ -634,8 +636,9 @@ async def result_page(request: Request[Any, Any, Any], parent: Parent) -> Templa
         items=items,
         remarks=remarks,
         several_people=len(scope.people) > 1,
-        accepted=sum(1 for i in items if i["outcome"] == "accepted"),
-        cancelled=sum(1 for i in items if i["outcome"] == "cancelled"),
+        any_waitlisted=any(i["outcome"] is apply.ItemOutcome.WAITLISTED for i in remarks),
+        accepted=sum(1 for i in items if i["outcome"] is apply.ItemOutcome.ACCEPTED),
+        cancelled=sum(1 for i in items if i["outcome"] is apply.ItemOutcome.CANCELLED),
         short_date=short_date,
     )
 

@@ -21,6 +21,7 @@ from portal.domain.family_file import service as family_file
 from portal.domain.family_file.rules import FileError
 from portal.domain.notifications.service import portal_url, render_email
 from portal.domain.outbox.service import queue_email
+from portal.domain.reservation_status import ReservationStatus
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.tables import (
@@ -568,7 +569,7 @@ async def health_list(
         .where(
             (Reservation.activity_day._.activity == activity_id)
             & (Reservation.activity_day._.day == day)
-            & (Reservation.status == "accepted")
+            & (Reservation.status == ReservationStatus.ACCEPTED)
         )
         .output(nested=False)
     )

@@ -27,6 +27,7 @@ from portal.domain.booking.eligibility import (
 from portal.domain.money import rules
 from portal.domain.money.pricing import TariffBook, load_tariffs
 from portal.domain.money.rules import Billable, Month, Totals
+from portal.domain.reservation_status import ReservationStatus
 from portal.tables import (
     Activity,
     Family,
@@ -275,7 +276,7 @@ def _candidates(
                     reservation_id=int(r["id"]),
                     wallet_id=wallets.get((family_id, wallet_type), 0),
                     day=day,
-                    status=str(r["status"]),
+                    status=ReservationStatus(r["status"]),
                     quantity=int(r["quantity"] or 0),
                     absence_justified=bool(r["absence_justified"]),
                     unit_price_cents=tariffs.price(
@@ -288,7 +289,7 @@ def _candidates(
 
 
 async def unbilled_reservations(
-    family_id: int, until: date, statuses: frozenset[str]
+    family_id: int, until: date, statuses: frozenset[ReservationStatus]
 ) -> list[Billable]:
     """The family's reservations with the given statuses, days up to ``until``, that have no
     ledger entry yet, priced at the tariff of their day."""
@@ -411,7 +412,7 @@ async def post_consumptions(structure_id: int, until: date) -> int:
             Reservation.select(*_reservation_columns())
             .where(
                 (Reservation.activity_day._.activity._.structure == structure_id)
-                & (Reservation.status == rules.ACCEPTED)
+                & (Reservation.status == ReservationStatus.ACCEPTED)
                 & (Reservation.absence_justified.eq(False))
                 & (Reservation.activity_day.day <= until)
                 & _not_in_ledger()
@@ -502,7 +503,7 @@ async def _post_reversals(structure_id: int) -> int:
         & (LedgerEntry.reservation._.activity_day._.activity._.structure == structure_id)
         & (
             (LedgerEntry.reservation._.absence_justified.eq(True))
-            | (LedgerEntry.reservation._.status != rules.ACCEPTED)
+            | (LedgerEntry.reservation._.status != ReservationStatus.ACCEPTED)
         )
         & LedgerEntry.reservation.not_in(
             LedgerEntry.select(LedgerEntry.reservation).where(

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from portal import context
 from portal.domain.accounts.rules import split_emails
 from portal.domain.outbox.service import queue_email
+from portal.domain.reservation_status import MovementKind
 from portal.domain.transmission import rules
 from portal.settings import Settings
 from portal.tables import AccountFamily, Movement
@@ -128,7 +129,7 @@ async def queue_promotion_emails(
             Movement.reservation._.activity_day.day,
             Movement.reservation._.activity_day._.activity.name,
         )
-        .where(Movement.id.is_in(list(movement_ids)) & (Movement.kind == rules.PROMOTION))
+        .where(Movement.id.is_in(list(movement_ids)) & (Movement.kind == MovementKind.PROMOTION))
         .order_by(Movement.id)
         .output(nested=False)
     )

@@ -11,15 +11,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from portal.domain.french_dates import short_day
-
-BOOK, CANCEL, DECISION, PROMOTION = "book", "cancel", "decision", "promotion"
-ACCEPTED, WAITLISTED, PENDING, REFUSED, CANCELLED = (
-    "accepted",
-    "waitlisted",
-    "pending",
-    "refused",
-    "cancelled",
-)
+from portal.domain.reservation_status import MovementKind, ReservationStatus
 
 DEFAULT_NIGHTLY_TIME = time(2, 0)
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -80,14 +72,19 @@ class ReportMovement:
 
     movement_id: int
     reservation_id: int
-    kind: str
-    outcome: str
+    kind: MovementKind
+    outcome: ReservationStatus
     person_first_name: str
     person_last_name: str
     activity_id: int
     activity_name: str
     activity_position: int
     day: date
+
+    def __post_init__(self) -> None:
+        # Accept the plain strings read back from the database.
+        object.__setattr__(self, "kind", MovementKind(self.kind))
+        object.__setattr__(self, "outcome", ReservationStatus(self.outcome))
 
 
 @dataclass(frozen=True)
@@ -127,24 +124,39 @@ class FamilyReport:
 
 
 # Order of the count lines, and of the sections (the seed's, pending last).
-_COUNT_ORDER = (ACCEPTED, PENDING, WAITLISTED, CANCELLED, REFUSED)
-_SECTION_ORDER = (WAITLISTED, ACCEPTED, REFUSED, CANCELLED, PENDING)
+_COUNT_ORDER = (
+    ReservationStatus.ACCEPTED,
+    ReservationStatus.PENDING,
+    ReservationStatus.WAITLISTED,
+    ReservationStatus.CANCELLED,
+    ReservationStatus.REFUSED,
+)
+_SECTION_ORDER = (
+    ReservationStatus.WAITLISTED,
+    ReservationStatus.ACCEPTED,
+    ReservationStatus.REFUSED,
+    ReservationStatus.CANCELLED,
+    ReservationStatus.PENDING,
+)
 SECTION_TITLES = {
-    WAITLISTED: "RESERVATIONS MISES EN LISTE D'ATTENTE",
-    ACCEPTED: "RESERVATIONS ACCEPTEES",
-    REFUSED: "RESERVATIONS REFUSEES",
-    CANCELLED: "RESERVATIONS ANNULEES",
-    PENDING: "RESERVATIONS EN ATTENTE DE TRAITEMENT",
+    ReservationStatus.WAITLISTED: "RESERVATIONS MISES EN LISTE D'ATTENTE",
+    ReservationStatus.ACCEPTED: "RESERVATIONS ACCEPTEES",
+    ReservationStatus.REFUSED: "RESERVATIONS REFUSEES",
+    ReservationStatus.CANCELLED: "RESERVATIONS ANNULEES",
+    ReservationStatus.PENDING: "RESERVATIONS EN ATTENTE DE TRAITEMENT",
 }
 _OUTCOME_WORDS = {
-    ACCEPTED: ("a été acceptée", "ont été acceptées"),
-    PENDING: (
+    ReservationStatus.ACCEPTED: ("a été acceptée", "ont été acceptées"),
+    ReservationStatus.PENDING: (
         "est en attente de traitement par nos services",
         "sont en attente de traitement par nos services",
     ),
-    WAITLISTED: ("a été mise en liste d'attente", "ont été mises en liste d'attente"),
-    CANCELLED: ("a été annulée", "ont été annulées"),
-    REFUSED: ("a été refusée", "ont été refusées"),
+    ReservationStatus.WAITLISTED: (
+        "a été mise en liste d'attente",
+        "ont été mises en liste d'attente",
+    ),
+    ReservationStatus.CANCELLED: ("a été annulée", "ont été annulées"),
+    ReservationStatus.REFUSED: ("a été refusée", "ont été refusées"),
 }
 
 
@@ -164,7 +176,7 @@ def cancellations_line(count: int) -> str:
     return "1 demande d'annulation" if count == 1 else f"{count} demandes d'annulation"
 
 
-def outcome_line(outcome: str, count: int) -> str:
+def outcome_line(outcome: ReservationStatus, count: int) -> str:
     singular, plural = _OUTCOME_WORDS[outcome]
     if count == 1:
         return f"1 réservation {singular}"
@@ -185,16 +197,16 @@ def build_family_report(movements: Sequence[ReportMovement]) -> FamilyReport:
     """
     ordered = sorted(movements, key=lambda m: m.movement_id)
     kinds = Counter(m.kind for m in ordered)
-    requests = kinds[BOOK] + kinds[CANCEL]
+    requests = kinds[MovementKind.BOOK] + kinds[MovementKind.CANCEL]
     latest: dict[int, ReportMovement] = {}
     for movement in ordered:
         latest[movement.reservation_id] = movement
     outcomes = Counter(m.outcome for m in latest.values())
     details = []
-    if kinds[BOOK]:
-        details.append(new_requests_line(kinds[BOOK]))
-    if kinds[CANCEL]:
-        details.append(cancellations_line(kinds[CANCEL]))
+    if kinds[MovementKind.BOOK]:
+        details.append(new_requests_line(kinds[MovementKind.BOOK]))
+    if kinds[MovementKind.CANCEL]:
+        details.append(cancellations_line(kinds[MovementKind.CANCEL]))
     sections = []
     for outcome in _SECTION_ORDER:
         chosen = [m for m in latest.values() if m.outcome == outcome]

@@ -29,6 +29,7 @@ from portal.domain.exports.xlsx import write_xlsx_file
 from portal.domain.money import service as money
 from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
+from portal.domain.reservation_status import ReservationStatus
 from portal.domain.transmission import rules
 from portal.settings import Settings
 from portal.tables import Movement, Reservation, Structure
@@ -156,7 +157,7 @@ async def write_export(settings: Settings, structure: Structure, now: datetime) 
         " JOIN activity a ON a.id = d.activity"
         " WHERE a.structure = {} AND r.status = {} AND d.day >= {}",
         structure.id,
-        rules.ACCEPTED,
+        ReservationStatus.ACCEPTED,
         night,
     )
     attendances = [
