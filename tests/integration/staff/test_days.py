@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from portal.domain.form_fields import FormError
 from portal.domain.staff import activities
-from portal.domain.staff.rules import Closure, FormError, Schedule
+from portal.domain.staff.rules import Closure, Schedule
 from portal.domain.staff.service import NotFound
 from portal.tables import ActivityDay, AuditLog, Movement, OutboxEmail, Reservation
 from tests.conftest import Database

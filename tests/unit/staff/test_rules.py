@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.domain.accounts.rules import check_password
+from portal.domain.form_fields import FormError
 from portal.domain.staff import rules
-from portal.domain.staff.rules import Closure, FormError, Schedule
+from portal.domain.staff.rules import Closure, Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 ACTIVITY = {

@@ -15,10 +15,10 @@ from typing import Any
 from portal import clock
 from portal.db import write_transaction
 from portal.domain.booking.apply import promote_waitlist
+from portal.domain.form_fields import FormError
 from portal.domain.staff import audit
 from portal.domain.staff.rules import (
     ActivityValues,
-    FormError,
     Schedule,
     TariffValues,
     capacity_error,

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from portal.db import write_transaction
+from portal.domain.form_fields import FormError
 from portal.domain.money import service as money
 from portal.domain.money.manual import (
     MANUAL_MODES,
@@ -16,7 +17,7 @@ from portal.domain.money.manual import (
 )
 from portal.domain.staff import audit
 from portal.domain.staff.families import family_in
-from portal.domain.staff.rules import FormError, PaymentValues
+from portal.domain.staff.rules import PaymentValues
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import LedgerEntry
 

@@ -15,6 +15,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain import form_fields
 from portal.domain.family_file import service as family_file
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as service
@@ -123,7 +124,7 @@ async def set_file_complete(
     data: MultiForm,
 ) -> Redirect:  # fmt: skip
     detail = await _family(ctx, fid)
-    complete = rules.field_flag(data, "complet")
+    complete = form_fields.field_flag(data, "complet")
     await service.set_file_complete(ctx.actor, ctx.sid, fid, complete)
     flash(
         request,
