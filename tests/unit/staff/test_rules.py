@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from portal.domain.accounts.rules import check_password
 from portal.domain.form_fields import FormError
+from portal.domain.news import rules as news_rules
 from portal.domain.staff import rules
 from portal.domain.staff.rules import Closure, Schedule
 
@@ -210,17 +211,17 @@ def test_initial_passwords_pass_the_password_policy() -> None:
 
 
 def test_news_form_and_state() -> None:
-    values = rules.parse_news_form(
+    values = news_rules.parse_news_form(
         {"titre": "Menu", "texte": "a\r\n\r\nb", "visible_du": "2026-12-01T08:00"}, PARIS
     )
     assert values.body == "a\n\nb"
     assert values.visible_from == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
-    assert rules.news_state(values.visible_from, None, values.visible_from - timedelta(1)) == (
+    assert news_rules.news_state(values.visible_from, None, values.visible_from - timedelta(1)) == (
         "Programmée"
     )
-    assert rules.news_state(None, values.visible_from, values.visible_from) == "Retirée"
+    assert news_rules.news_state(None, values.visible_from, values.visible_from) == "Retirée"
     with pytest.raises(FormError, match="fin d'affichage doit être après"):
-        rules.parse_news_form(
+        news_rules.parse_news_form(
             {"titre": "X", "texte": "Y", "visible_du": "2026-12-02T08:00",
              "visible_au": "2026-12-01T08:00"},
             PARIS,

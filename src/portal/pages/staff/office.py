@@ -14,6 +14,7 @@ from portal.domain import form_fields as fields
 from portal.domain.form_fields import FormError
 from portal.domain.money.manual import MANUAL_MODES
 from portal.domain.money_format import format_euros
+from portal.domain.news import rules as news_rules
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as family_service
 from portal.domain.staff import news as news_service
@@ -134,7 +135,7 @@ async def news_context(ctx: StaffPage, item: NewsItem | None = None) -> dict[str
         "item": item,
         "form": news_form(item, ctx),
         "errors": [],
-        "state": lambda n: rules.news_state(n.visible_from, n.visible_to, clock.utcnow()),
+        "state": lambda n: news_rules.news_state(n.visible_from, n.visible_to, clock.utcnow()),
         "local": lambda value: fields.local_input(value, ctx.tz).replace("T", " à "),
     }
 
@@ -169,7 +170,7 @@ async def _save_news(
     request: Request[Any, Any, Any], ctx: StaffPage, data: dict[str, Any], item: NewsItem | None
 ) -> Template | Redirect:
     try:
-        parsed = rules.parse_news_form(data, ctx.tz)
+        parsed = news_rules.parse_news_form(data, ctx.tz)
     except FormError as exc:
         context = await news_context(ctx, item)
         context["errors"] = exc.errors
