@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from portal.domain.accounts.rules import check_password
 from portal.domain.form_fields import FormError
+from portal.domain.money import manual_form
 from portal.domain.news import rules as news_rules
 from portal.domain.staff import rules
 from portal.domain.staff.rules import Closure, Schedule
@@ -230,7 +231,7 @@ def test_news_form_and_state() -> None:
 
 def test_payment_form() -> None:
     today = date(2026, 11, 20)
-    values = rules.parse_payment_form(
+    values = manual_form.parse_payment_form(
         {"porte_monnaie": "3", "mode": "cheque", "montant": "50,5", "piece": "0012",
          "payeur": "DUPONT", "banque": "CIC"},
         [3],
@@ -238,14 +239,14 @@ def test_payment_form() -> None:
     )  # fmt: skip
     assert (values.mode, values.amount_cents, values.entry_date) == ("CHEQUE", 5050, today)
     with pytest.raises(FormError) as caught:
-        rules.parse_payment_form(
+        manual_form.parse_payment_form(
             {"porte_monnaie": "4", "mode": "CHEQUE", "montant": "-5"}, [3], today
         )
     text = " ".join(caught.value.errors)
     assert "porte-monnaie" in text and "négatif" in text
     assert "numéro du chèque" in text and "payeur" in text
     with pytest.raises(FormError, match="futur"):
-        rules.parse_payment_form(
+        manual_form.parse_payment_form(
             {"porte_monnaie": "3", "mode": "ESPECES", "montant": "5", "payeur": "X",
              "date": "2026-11-21"},
             [3],

@@ -33,7 +33,6 @@ from portal.domain.form_fields import (
     parse_local_datetime,
     parse_time,
 )
-from portal.domain.money.manual import MANUAL_MODES as MANUAL_PAYMENT_MODES
 from portal.domain.money.rules import AmountError, parse_amount_cents
 
 MAX_GENERATION_DAYS = 400
@@ -356,63 +355,6 @@ def is_public_holiday(day: date, subdiv: str | None = None) -> bool:
     if day.weekday() < 5:
         return not deadlines.is_working_day(day, subdiv)
     return day in _holidays(day.year, subdiv)
-
-
-# --- manual payments -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaymentValues:
-    wallet_id: int
-    mode: str
-    amount_cents: int
-    piece_number: str
-    payer_name: str
-    bank_name: str
-    entry_date: date
-
-
-def parse_payment_form(
-    data: Mapping[str, object], wallet_ids: Iterable[int], today: date
-) -> PaymentValues:
-    errors: list[str] = []
-    wallet_text = field_text(data, "porte_monnaie", 12)
-    wallet_id = numbers.parse_count(wallet_text) or 0
-    if wallet_id not in set(wallet_ids):
-        errors.append("Choisissez le porte-monnaie crédité.")
-    mode = field_text(data, "mode", 12).upper()
-    if mode not in MANUAL_PAYMENT_MODES:
-        errors.append("Choisissez le mode de règlement : chèque, espèces ou virement.")
-    cents = 0
-    try:
-        cents = parse_amount_cents(field_text(data, "montant", 30))
-        if cents <= 0:
-            errors.append("Le montant doit être supérieur à zéro.")
-    except AmountError as exc:
-        errors.append(f"Montant : {exc}")
-    piece = field_text(data, "piece", 60)
-    payer = field_text(data, "payeur", 200)
-    bank = field_text(data, "banque", 200)
-    if mode == "CHEQUE":
-        if not piece:
-            errors.append("Le numéro du chèque est obligatoire.")
-        if not bank:
-            errors.append("La banque du chèque est obligatoire.")
-    if mode == "VIREMENT" and not piece:
-        errors.append("La référence du virement est obligatoire.")
-    if not payer:
-        errors.append("Le nom du payeur est obligatoire.")
-    entry_date = today
-    if field_text(data, "date", 12):
-        try:
-            entry_date = parse_date(field_text(data, "date", 12), "La date du règlement")
-            if entry_date > today:
-                errors.append("La date du règlement ne peut pas être dans le futur.")
-        except ValueError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise FormError(errors)
-    return PaymentValues(wallet_id, mode, cents, piece, payer, bank, entry_date)
 
 
 # --- attendance ----------------------------------------------------------------------

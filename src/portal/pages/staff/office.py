@@ -12,13 +12,14 @@ from litestar.response import Redirect, Template
 from portal import clock
 from portal.domain import form_fields as fields
 from portal.domain.form_fields import FormError
+from portal.domain.money import manual_form
 from portal.domain.money.manual import MANUAL_MODES
 from portal.domain.money_format import format_euros
 from portal.domain.news import rules as news_rules
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as family_service
 from portal.domain.staff import news as news_service
-from portal.domain.staff import overview, payments, rules
+from portal.domain.staff import overview, payments
 from portal.domain.staff.service import NotFound
 from portal.tables import Family, NewsItem
 from portal.web.forms import MultiForm, int_or_none
@@ -86,7 +87,7 @@ async def record_payment(
     context = await payments_context(ctx, str(fid), None)
     key = fields.field_text(data, "cle", 40)
     try:
-        parsed = rules.parse_payment_form(
+        parsed = manual_form.parse_payment_form(
             data, [w.wallet_id for w in context["wallets"]], ctx.today
         )
         if len(key) < 16:
