@@ -8,7 +8,7 @@ from portal.domain.money import service as money
 from portal.domain.money.manual import ManualPayment
 from portal.domain.money.rules import Month
 from portal.domain.staff import attendance, payments
-from portal.domain.staff.rules import Presence
+from portal.domain.staff.presence import Presence
 from portal.domain.staff.service import NotFound
 from portal.tables import AuditLog, LedgerEntry, Reservation
 from tests.conftest import Database

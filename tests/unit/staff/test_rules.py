@@ -14,6 +14,7 @@ from portal.domain.form_fields import FormError
 from portal.domain.money import manual_form
 from portal.domain.news import rules as news_rules
 from portal.domain.staff import rules
+from portal.domain.staff.presence import Presence
 from portal.domain.staff.rules import Closure, Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -255,8 +256,8 @@ def test_payment_form() -> None:
 
 
 def test_presence_flags_round_trip() -> None:
-    for presence in rules.Presence:
-        assert rules.Presence.of(*presence.flags) is presence
+    for presence in Presence:
+        assert Presence.of(*presence.flags) is presence
 
 
 def test_jsonable_audit_values() -> None:

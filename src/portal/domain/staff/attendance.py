@@ -13,7 +13,7 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.reservation_status import ReservationStatus
 from portal.domain.staff import audit
-from portal.domain.staff.rules import Presence
+from portal.domain.staff.presence import Presence
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import ActivityDay, Reservation
 

@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -355,34 +354,6 @@ def is_public_holiday(day: date, subdiv: str | None = None) -> bool:
     if day.weekday() < 5:
         return not deadlines.is_working_day(day, subdiv)
     return day in _holidays(day.year, subdiv)
-
-
-# --- attendance ----------------------------------------------------------------------
-
-
-class Presence(StrEnum):
-    PRESENT = "present"
-    ABSENT = "absent"
-    JUSTIFIED = "justifie"
-
-    @property
-    def label(self) -> str:
-        return {
-            Presence.PRESENT: "Présent",
-            Presence.ABSENT: "Absent (facturé)",
-            Presence.JUSTIFIED: "Absence justifiée (non facturée)",
-        }[self]
-
-    @property
-    def flags(self) -> tuple[bool, bool]:
-        """(absent, absence_justified) as stored on the reservation."""
-        return (self is not Presence.PRESENT, self is Presence.JUSTIFIED)
-
-    @classmethod
-    def of(cls, absent: bool, justified: bool) -> Presence:
-        if not absent:
-            return cls.PRESENT
-        return cls.JUSTIFIED if justified else cls.ABSENT
 
 
 # --- families CSV --------------------------------------------------------------------

@@ -21,7 +21,7 @@ from portal.domain.numbers import parse_count
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
-from portal.domain.staff.rules import Presence
+from portal.domain.staff.presence import Presence
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
