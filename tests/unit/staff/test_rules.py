@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal.domain.accounts import credentials
 from portal.domain.accounts.rules import check_password
 from portal.domain.form_fields import FormError
 from portal.domain.money import manual_form
@@ -197,14 +198,14 @@ def test_csv_structure_errors(text: str, message: str) -> None:
 
 
 def test_logins_are_ascii_and_unique() -> None:
-    assert rules.login_base("DUPONT Jean-Paul") == "dupont.jp"
-    assert rules.login_base("Éloïse N'GUYEN") == "eloise.ng"
-    assert rules.login_base("Li") == "li-famille"
-    assert rules.unique_login("dupont.jp", {"Dupont.JP", "dupont.jp2"}) == "dupont.jp3"
+    assert credentials.login_base("DUPONT Jean-Paul") == "dupont.jp"
+    assert credentials.login_base("Éloïse N'GUYEN") == "eloise.ng"
+    assert credentials.login_base("Li") == "li-famille"
+    assert credentials.unique_login("dupont.jp", {"Dupont.JP", "dupont.jp2"}) == "dupont.jp3"
 
 
 def test_initial_passwords_pass_the_password_policy() -> None:
-    passwords = {rules.initial_password() for _ in range(50)}
+    passwords = {credentials.initial_password() for _ in range(50)}
     assert len(passwords) == 50
     for password in passwords:
         check = check_password(password)
