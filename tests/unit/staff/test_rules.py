@@ -14,7 +14,7 @@ from portal.domain.accounts.rules import check_password
 from portal.domain.form_fields import FormError
 from portal.domain.money import manual_form
 from portal.domain.news import rules as news_rules
-from portal.domain.staff import rules
+from portal.domain.staff import audit, rules
 from portal.domain.staff.presence import Presence
 from portal.domain.staff.rules import Closure, Schedule
 
@@ -262,6 +262,6 @@ def test_presence_flags_round_trip() -> None:
 
 
 def test_jsonable_audit_values() -> None:
-    assert rules.jsonable({"d": date(2026, 1, 2), "t": time(8, 30), "s": {1}}) == {
+    assert audit.jsonable({"d": date(2026, 1, 2), "t": time(8, 30), "s": {1}}) == {
         "d": "2026-01-02", "t": "08:30:00", "s": [1],
     }  # fmt: skip

@@ -566,19 +566,3 @@ def parse_families_csv(
     if not families and not errors:
         errors.append(LineError(0, "Le fichier ne contient aucune ligne de données."))
     return CsvImport(list(families.values()), errors)
-
-
-# --- audit ---------------------------------------------------------------------------
-
-
-def jsonable(value: object) -> object:
-    """Values for the audit log's JSON: dates and times as ISO strings."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
