@@ -14,7 +14,7 @@ from portal.domain.accounts.rules import check_password
 from portal.domain.form_fields import FormError
 from portal.domain.money import manual_form
 from portal.domain.news import rules as news_rules
-from portal.domain.staff import audit, rules
+from portal.domain.staff import audit, families_csv, rules
 from portal.domain.staff.presence import Presence
 from portal.domain.staff.rules import Closure, Schedule
 
@@ -152,7 +152,7 @@ def test_csv_groups_lines_into_families_and_reads_french_excel() -> None:
         ";;;;;;;\n"
         "ROUX Marc;Léo;ROUX;01/02/2018;;;;roux.m\n"
     )
-    parsed = rules.parse_families_csv(text, ACTIVITIES, {"A", "B"})
+    parsed = families_csv.parse_families_csv(text, ACTIVITIES, {"A", "B"})
     assert parsed.ok, parsed.errors
     dupont, roux = parsed.families
     assert (dupont.name, dupont.band, dupont.emails) == ("DUPONT Jean", "B", ["jean@example.fr"])
@@ -171,7 +171,7 @@ def test_csv_errors_name_their_lines() -> None:
         "DUPONT Jean,Lina,DUPONT,,C,,\n"
         "DUPONT Jean,Paolo,DUPONT,04/05/2019,A,,\n"
     )
-    parsed = rules.parse_families_csv(text, ACTIVITIES, {"A", "B", "C"})
+    parsed = families_csv.parse_families_csv(text, ACTIVITIES, {"A", "B", "C"})
     assert not parsed.ok
     messages = [str(e) for e in parsed.errors]
     assert [e.line for e in parsed.errors] == [3, 4, 5]
@@ -193,7 +193,7 @@ def test_csv_errors_name_their_lines() -> None:
     ],
 )
 def test_csv_structure_errors(text: str, message: str) -> None:
-    parsed = rules.parse_families_csv(text, ACTIVITIES)
+    parsed = families_csv.parse_families_csv(text, ACTIVITIES)
     assert [str(e) for e in parsed.errors] == [message]
 
 

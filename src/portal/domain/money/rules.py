@@ -22,6 +22,8 @@ CREDIT, DEBIT = "credit", "debit"
 
 # Larger than any sensible family payment; keeps parsing away from giant integers.
 MAX_TYPED_CENTS = 100_000_000
+# A tariff band's code (quotient familial): A, B, QF1...
+TARIFF_BAND = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 
 
 class AmountError(ValueError):

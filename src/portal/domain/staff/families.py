@@ -21,7 +21,12 @@ from portal.db import is_sqlite, write_transaction
 from portal.domain.accounts.credentials import initial_password, login_base, unique_login
 from portal.domain.accounts.passwords import hash_password_async
 from portal.domain.staff import audit
-from portal.domain.staff.rules import CsvImport, ImportedFamily, LineError, parse_families_csv
+from portal.domain.staff.families_csv import (
+    CsvImport,
+    ImportedFamily,
+    LineError,
+    parse_families_csv,
+)
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import (
     Account,

@@ -19,7 +19,7 @@ from portal.domain import form_fields
 from portal.domain.family_file import service as family_file
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as service
-from portal.domain.staff import rules
+from portal.domain.staff import families_csv
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm
 from portal.web.render import flash, see_other
@@ -41,7 +41,7 @@ async def families_context(
         "paging": paging,
         "list_url": list_url,
         "query": query,
-        "columns": rules.CSV_COLUMNS,
+        "columns": families_csv.CSV_COLUMNS,
         "errors": [],
         "import_errors": [],
         "content": "",
