@@ -8,7 +8,7 @@ import pytest
 
 from portal.domain.form_fields import FormError
 from portal.domain.staff import activities
-from portal.domain.staff.rules import Closure, Schedule
+from portal.domain.staff.schedule import Closure, Schedule
 from portal.domain.staff.service import NotFound
 from portal.tables import ActivityDay, AuditLog, Movement, OutboxEmail, Reservation
 from tests.conftest import Database

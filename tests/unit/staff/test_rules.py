@@ -15,8 +15,9 @@ from portal.domain.form_fields import FormError
 from portal.domain.money import manual_form
 from portal.domain.news import rules as news_rules
 from portal.domain.staff import audit, families_csv, rules
+from portal.domain.staff import schedule as day_schedule
 from portal.domain.staff.presence import Presence
-from portal.domain.staff.rules import Closure, Schedule
+from portal.domain.staff.schedule import Closure, Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 ACTIVITY = {
@@ -82,7 +83,7 @@ def test_capacity_cannot_fall_below_accepted_places() -> None:
 
 
 def test_closures_are_read_line_by_line() -> None:
-    closures = rules.parse_closures(
+    closures = day_schedule.parse_closures(
         "24/12/2026\n\n21/12/2026 - 03/01/2027\ndu 2027-02-08 au 2027-02-19"
     )
     assert closures == [
@@ -91,7 +92,7 @@ def test_closures_are_read_line_by_line() -> None:
         Closure(date(2027, 2, 8), date(2027, 2, 19)),
     ]
     with pytest.raises(FormError) as caught:
-        rules.parse_closures("24/12/2026\n32/12/2026\n05/01/2027 - 01/01/2027")
+        day_schedule.parse_closures("24/12/2026\n32/12/2026\n05/01/2027 - 01/01/2027")
     assert [e.split(" :")[0] for e in caught.value.errors] == [
         "Fermetures, ligne 2", "Fermetures, ligne 3",
     ]  # fmt: skip
@@ -99,10 +100,12 @@ def test_closures_are_read_line_by_line() -> None:
 
 def test_plan_days_skips_public_holidays_on_any_weekday_and_closures() -> None:
     # Saturday 1 May 2027 (Fête du travail) and Saturday 8 May (Victoire 1945).
-    saturdays = rules.plan_days(Schedule(date(2027, 5, 1), date(2027, 5, 31), frozenset({5})))
+    saturdays = day_schedule.plan_days(
+        Schedule(date(2027, 5, 1), date(2027, 5, 31), frozenset({5}))
+    )
     assert saturdays.holidays == (date(2027, 5, 1), date(2027, 5, 8))
     assert saturdays.dates == (date(2027, 5, 15), date(2027, 5, 22), date(2027, 5, 29))
-    mondays = rules.plan_days(
+    mondays = day_schedule.plan_days(
         Schedule(date(2027, 5, 1), date(2027, 5, 31), frozenset({0}),
                  (Closure(date(2027, 5, 24), date(2027, 5, 30)),))
     )  # fmt: skip
@@ -120,7 +123,7 @@ def test_plan_days_partitions_the_chosen_weekdays(
     first: date, span: int, days: frozenset[int]
 ) -> None:
     schedule = Schedule(first, first + timedelta(days=span), days)
-    plan = rules.plan_days(schedule)
+    plan = day_schedule.plan_days(schedule)
     chosen = [
         first + timedelta(days=i)
         for i in range(span + 1)
@@ -132,13 +135,13 @@ def test_plan_days_partitions_the_chosen_weekdays(
 
 def test_schedule_form_limits() -> None:
     with pytest.raises(FormError) as caught:
-        rules.parse_schedule_form({"du": "2027-05-31", "au": "2027-05-01"}, [])
+        day_schedule.parse_schedule_form({"du": "2027-05-31", "au": "2027-05-01"}, [])
     assert caught.value.errors == [
         "La date de fin est avant la date de début.",
         "Cochez au moins un jour de la semaine.",
     ]
     with pytest.raises(FormError, match="au plus 400 jours"):
-        rules.parse_schedule_form({"du": "2027-01-01", "au": "2029-01-01"}, ["2"])
+        day_schedule.parse_schedule_form({"du": "2027-01-01", "au": "2029-01-01"}, ["2"])
 
 
 ACTIVITIES = {"Restauration Scolaire": 1, "ALSH 6-12 - Mercredi Journée": 2}

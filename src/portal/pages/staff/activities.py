@@ -15,6 +15,7 @@ from portal.domain.french_dates import month_label, parse_month, short_date
 from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as service
 from portal.domain.staff import rules
+from portal.domain.staff import schedule as day_schedule
 from portal.domain.staff.service import NotFound
 from portal.tables import Activity
 from portal.web.forms import MultiForm
@@ -99,7 +100,7 @@ async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, 
         "describe": rules.describe_deadline,
         "errors": [],
         "form": activity_form(activity, ctx),
-        "weekday_labels": rules.WEEKDAY_LABELS,
+        "weekday_labels": day_schedule.WEEKDAY_LABELS,
     }
     if activity is not None:
         context["tariffs"] = await service.tariffs(activity.id)
@@ -234,7 +235,7 @@ async def _days_context(ctx: StaffPage, activity: Activity, mois: str | None) ->
         "previous_month": shift_month(year, month, -1),
         "next_month": next_month,
         "short_date": short_date,
-        "weekday_labels": rules.WEEKDAY_LABELS,
+        "weekday_labels": day_schedule.WEEKDAY_LABELS,
         "generation": {
             "du": f"{next_month}-01",
             "au": "",
@@ -267,7 +268,7 @@ async def generate_days(
     activity = await _activity(ctx, aid)
     weekdays = values(data, "jours")
     try:
-        schedule = rules.parse_schedule_form(data, weekdays)
+        schedule = day_schedule.parse_schedule_form(data, weekdays)
     except FormError as exc:
         context = await _days_context(ctx, activity, fields.field_text(data, "mois", 7) or None)
         context["errors"] = exc.errors
