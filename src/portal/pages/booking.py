@@ -11,7 +11,7 @@ from datetime import date, time
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -40,6 +40,7 @@ from portal.domain.numbers import parse_count
 from portal.web.basket import load_basket, save_basket
 from portal.web.context import Parent, ParentContext
 from portal.web.forms import Form, MultiForm, int_or_none
+from portal.web.htmx import fragment, wants_fragment
 from portal.web.render import flash, page, see_other
 
 ALL = "tous"
@@ -207,6 +208,12 @@ async def booking_page(
 ) -> Template:
     async with read_snapshot():  # one connection for the page's reads
         context = await calendar_context(request, parent, personne, activite, mois)
+    if wants_fragment(request):  # the board: selectors and calendar
+        return fragment(
+            "partials/booking/board_fragment.html",
+            context,
+            push_url="/reservations?" + context["selection"].query(),
+        )
     return page(
         request,
         "pages/booking/index.html",
@@ -297,20 +304,83 @@ def back_from_times(selection: Selection, from_day: date | None) -> str:
 
 
 @post("/reservations/basculer")
-async def tap(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) -> Redirect:
-    result = await handle_tap(request, parent, data)
-    activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
-    if result.outcome and result.outcome.needs_times and activity_id:
-        from_day = bool(int_or_none(data.get("activite_cible")))
-        return see_other(
-            times_url(result.selection, activity_id, result.outcome.needs_times, from_day)
+async def tap(
+    request: Request[Any, Any, Any], parent: Parent, data: MultiForm
+) -> Redirect | Template | Response[str]:
+    """Apply a tap or a quick tool to the basket: htmx gets what changed, a browser the page."""
+    htmx = wants_fragment(request)
+    async with read_snapshot():  # a tap reads the register and writes only the session
+        result = await handle_tap(request, parent, data)
+        activity_id = int_or_none(data.get("activite_cible")) or result.selection.activity_id
+        if result.outcome and result.outcome.needs_times and activity_id:
+            from_day = bool(int_or_none(data.get("activite_cible")))
+            url = times_url(result.selection, activity_id, result.outcome.needs_times, from_day)
+            # Time entry needs its own form: navigate there (htmx follows HX-Location).
+            return Response(content="", headers={"HX-Location": url}) if htmx else see_other(url)
+        back = data.get("retour")
+        day_back = (
+            back if isinstance(back, str) and back.startswith("/reservations/jour/") else None
         )
+        if htmx:
+            return await _tap_fragment(request, parent, data, result, day_back)
     if result.error:
         flash(request, result.error, "error")
-    back = data.get("retour")
-    if isinstance(back, str) and back.startswith("/reservations/jour/"):
-        return see_other(back)
-    return see_other("/reservations?" + result.selection.query())
+    return see_other(day_back or "/reservations?" + result.selection.query())
+
+
+async def _tap_fragment(
+    request: Request[Any, Any, Any],
+    parent: ParentContext,
+    data: dict[str, Any],
+    result: TapResult,
+    day_back: str | None,
+) -> Template:
+    """The answer to an htmx tap: the day's list, the board, or only the changed cells."""
+    if day_back is not None:
+        day_text = day_back.split("/reservations/jour/", 1)[1].split("?", 1)[0]
+        context = await day_context(
+            request,
+            parent,
+            day_text,
+            result.selection.person_id,
+            data.get("mois"),
+            scope=result.scope,
+        )
+        context["error"] = result.error
+        return fragment("partials/booking/day_fragment.html", context)
+    selection = result.selection
+    activity = result.scope.activities.get(selection.activity_id or -1)
+    quick_tool = not str(data.get("cible", "")).startswith("jour:")
+    # No activity chosen, or a quick tool (many days, and the tools' own « Réserver … » /
+    # « Annuler … » change with them): the board as it is now.
+    if activity is None or quick_tool:
+        context = await calendar_context(
+            request, parent, selection.person_id, data.get("activite"), data.get("mois"),
+            scope=result.scope,
+        )  # fmt: skip
+        context["error"] = result.error
+        return fragment("partials/booking/board_fragment.html", context)
+    # Only what changed, out of band: the tapped days' cells, the basket bar, the error.
+    basket = load_basket(request, parent.family_id)
+    in_month = [d for d in result.days if (d.year, d.month) == (selection.year, selection.month)]
+    cells = await views.cells_of(result.scope, selection.person_id, activity.id, in_month, basket)
+    save_basket(request, parent.family_id, basket)  # stale drafts were dropped
+    answer = fragment(
+        "partials/booking/tap_fragment.html",
+        {
+            "cells": cells,
+            "activity": activity,
+            "selection": selection,
+            "error": result.error,
+            "basket_count": len(basket),
+            "month_label": month_label(selection.year, selection.month),
+            "weekdays": WEEKDAYS,
+            "glyphs": ICON_GLYPHS,
+            "french_date": long_date,
+        },
+    )
+    answer.headers["HX-Reswap"] = "none"
+    return answer
 
 
 # --- the day list (no activity selected) ---------------------------------------------
@@ -360,6 +430,13 @@ async def day_page(
     mois: FromQuery[str | None] = None,
 ) -> Template:
     context = await day_context(request, parent, day_text, personne, mois)
+    if wants_fragment(request):
+        query = urlencode({"personne": context["selection"].person_id})
+        return fragment(
+            "partials/booking/day_fragment.html",
+            context,
+            push_url=f"/reservations/jour/{context['day'].isoformat()}?{query}",
+        )
     return page(
         request,
         "pages/booking/day.html",

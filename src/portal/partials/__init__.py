@@ -1,1 +1,1 @@
-"""htmx fragment handlers, one module per area."""
+"""htmx fragment handlers (none left: a page handler renders its fragment for htmx)."""
