@@ -126,7 +126,7 @@ async def test_a_row_is_claimed_by_one_relay_only(db: Database) -> None:
     await queue_email("k:1", ["a@example.fr"], "Sujet", "Texte")
     [row] = await _rows()
     first = await claim(row.id)
-    assert first is not None and first["attempts"] == 1
+    assert first is not None and first.attempts == 1
     assert await claim(row.id) is None
 
 
