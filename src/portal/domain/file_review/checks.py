@@ -28,6 +28,7 @@ from portal.tables import (
     AccountFamily,
     Activity,
     ActivityDay,
+    AuditLog,
     ChildFile,
     DocumentType,
     Family,
@@ -410,10 +411,17 @@ async def family_changes(structure_id: int, family_id: int) -> list[ChangeRow]:
     return [c for c in lists.changes if c.family_id == family_id]
 
 
-async def history(structure_id: int, family_id: int) -> list[dict[str, Any]]:
-    """The audit entries about this family's file (documents, changes, views)."""
-    from portal.tables import AuditLog
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One audit entry about a family's file, as its history lists it."""
 
+    created_at: datetime
+    staff_login: str
+    action: str
+
+
+async def history(structure_id: int, family_id: int) -> list[HistoryEntry]:
+    """The audit entries about this family's file (documents, changes, views)."""
     await _family_in(structure_id, family_id)
     people = [
         int(p["id"]) for p in await Person.select(Person.id).where(Person.family == family_id)
@@ -429,8 +437,13 @@ async def history(structure_id: int, family_id: int) -> list[dict[str, Any]]:
         | ((AuditLog.target_table == "child_file") & AuditLog.target_id.is_in(people or [0]))
         | ((AuditLog.target_table == "family_document") & AuditLog.target_id.is_in(docs or [0]))
     )
-    rows = await AuditLog.select().where(where).order_by(AuditLog.id, ascending=False).limit(100)
-    return list(rows)
+    rows = await (
+        AuditLog.select(AuditLog.created_at, AuditLog.staff_login, AuditLog.action)
+        .where(where)
+        .order_by(AuditLog.id, ascending=False)
+        .limit(100)
+    )
+    return [HistoryEntry(r["created_at"], str(r["staff_login"]), str(r["action"])) for r in rows]
 
 
 # --- search -------------------------------------------------------------------------------
