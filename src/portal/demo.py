@@ -12,7 +12,6 @@ construction; ``_write_plan`` then inserts it with multi-row INSERTs.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,11 @@ from portal.db import write_transaction
 from portal.demo_money import load_money_demo
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.accounts.rules import CGU_VERSION, RGPD_VERSION
+from portal.domain.booking import hours
+from portal.domain.money import rules as money_rules
+from portal.domain.money.manual import manual_label
 from portal.domain.money.service import ONLINE_PAYMENT_LABEL
+from portal.domain.payments.rules import ONLINE_CREDIT_LABEL
 from portal.domain.reservation_status import MovementKind, ReservationStatus
 from portal.tables import (
     Account,
@@ -406,15 +409,19 @@ class _Plan:
     scenarios: dict[str, dict[date, str]] = field(default_factory=dict)
 
 
+def _tariffs(spec: _ActivitySpec, band: str, today: date) -> list[tuple[date, int]]:
+    """(valid_from, unit price) of a band, as written to the Tariff table."""
+    pairs = [(_years_before(today, 1, 0), spec.prices[band])]
+    if spec.revised_prices is not None:
+        pairs.append((_add_months(today, 1), spec.revised_prices[band]))
+    return pairs
+
+
 def _price(spec: _ActivitySpec, band: str, day: date, today: date) -> int:
-    if spec.revised_prices is not None and day >= _add_months(today, 1):
-        return spec.revised_prices[band]
-    return spec.prices[band]
-
-
-def _half_hours(arrival: time, departure: time, unit: int) -> int:
-    minutes = (departure.hour * 60 + departure.minute) - (arrival.hour * 60 + arrival.minute)
-    return math.ceil(minutes / unit)
+    """The price the posting run will find for that day (the domain's rule)."""
+    price = money_rules.price_in_force(_tariffs(spec, band, today), day)
+    assert price is not None, "demo days are within the tariffs' validity"
+    return price
 
 
 def _build_plan(today: date, now: datetime) -> _Plan:
@@ -525,7 +532,7 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         quantity = 1
         if spec.time_entry:
             assert arrival is not None and departure is not None and spec.unit_minutes
-            quantity = _half_hours(arrival, departure, spec.unit_minutes)
+            quantity = hours.billed_quantity(arrival, departure, spec.unit_minutes)
         family = family_of[person]
         booking = _Booking(
             family,
@@ -950,23 +957,15 @@ async def _write_plan(
                 active=True,
             )
         )
-        for band, price in spec.prices.items():
-            tariffs.append(
+        for band in spec.prices:
+            tariffs.extend(
                 Tariff(
                     activity=activities[spec.key],
                     band=band,
                     unit_price_cents=price,
-                    valid_from=year_ago,
+                    valid_from=valid_from,
                 )
-            )
-        for band, price in (spec.revised_prices or {}).items():
-            tariffs.append(
-                Tariff(
-                    activity=activities[spec.key],
-                    band=band,
-                    unit_price_cents=price,
-                    valid_from=_add_months(today, 1),
-                )
+                for valid_from, price in _tariffs(spec, band, today)
             )
     await _bulk(Tariff, tariffs)
 
@@ -1255,7 +1254,7 @@ async def _write_plan(
                 LedgerEntry(
                     wallet=wallets[family],
                     family=family,
-                    kind="debit",
+                    kind=money_rules.entry_kind(-b.debit_price * b.quantity),
                     amount_cents=-b.debit_price * b.quantity,
                     entry_date=b.day,
                     label=spec.name,
@@ -1264,7 +1263,7 @@ async def _write_plan(
                     reservation=reservation,
                     unit_price_cents=b.debit_price,
                     quantity=b.quantity,
-                    dedupe_key=f"consumption:{reservation}",
+                    dedupe_key=money_rules.consumption_key(reservation),
                     created_at=_at(b.day + timedelta(days=1), 2, 5),
                 )
             )
@@ -1274,10 +1273,10 @@ async def _write_plan(
             LedgerEntry(
                 wallet=wallets[family],
                 family=family,
-                kind="credit",
+                kind=money_rules.entry_kind(p.amount),
                 amount_cents=p.amount,
                 entry_date=p.day,
-                label="Règlement par chèque" if p.mode == "CHEQUE" else "Paiement CB en ligne",
+                label=manual_label(p.mode) if p.mode == "CHEQUE" else ONLINE_CREDIT_LABEL,
                 payment_mode=p.mode,
                 piece_number=p.piece,
                 payer_name=p.payer,

@@ -391,7 +391,7 @@ async def _credit_wallets(payment: dict[str, Any], reference: str, now: datetime
             kind=money_rules.CREDIT,
             amount_cents=cents,
             entry_date=day,
-            label="Paiement CB en ligne",
+            label=rules.ONLINE_CREDIT_LABEL,
             payment_mode="CB",
             piece_number=reference[:60],
             payer_name=str(payment["family.name"])[:200],
