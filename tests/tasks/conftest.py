@@ -16,7 +16,7 @@ from portal.settings import Settings
 from portal.tasks import broker as brokers
 from portal.tasks import runtime
 from tests.conftest import Database, SmtpSwitch, make_settings
-from tests.tasks.builders import Night, make_night
+from tests.factories import Night, make_night
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from portal.tasks import runtime
 from portal.tasks.outbox import wake_outbox
 from portal.tasks.transmission import transmit_structure
 from tests.conftest import REDIS_URL, Database, SmtpSwitch, require_service
-from tests.tasks.builders import Night
+from tests.factories import Night
 from tests.tasks.processes import portal_env, portal_process, run_portal
 
 BROKER_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/14"

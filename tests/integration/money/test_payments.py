@@ -22,7 +22,7 @@ from portal.settings import Settings
 from portal.tables import LedgerEntry, OnlinePayment, OutboxEmail
 from tests.conftest import Database, SmtpSink, mail_text
 from tests.conftest import make_settings as make_settings
-from tests.integration.money.builders import MoneySetup, money_setup
+from tests.factories import MoneySetup, money_setup
 
 URLS = payments.PaymentUrls("http://portail.test", "http://portail.test")
 

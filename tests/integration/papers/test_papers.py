@@ -20,14 +20,14 @@ from portal.domain.papers.rules import Category
 from portal.domain.staff.service import Actor
 from portal.tables import LedgerEntry
 from tests.conftest import Database
-from tests.integration.money.builders import (
+from tests.factories import (
     MoneySetup,
     add_tariff,
     make_activity,
+    make_staff,
     money_setup,
     today,
 )
-from tests.integration.staff.builders import make_staff
 
 
 async def _actor(setup: MoneySetup) -> Actor:

@@ -12,7 +12,7 @@ from portal.domain.staff.presence import Presence
 from portal.domain.staff.service import NotFound
 from portal.tables import AuditLog, LedgerEntry, Reservation
 from tests.conftest import Database
-from tests.integration.staff.builders import actor, make_staff, make_world, today
+from tests.factories import actor, make_staff, make_world, today
 
 
 async def _debits(reservation_id: int) -> int:
