@@ -574,48 +574,23 @@ def _build_plan(today: date, now: datetime) -> _Plan:
                     today_request,
                     transmitted=False,
                 )
-    for day in open_days[_MORNING]:
-        if day <= today + timedelta(days=7) and day.weekday() in (0, 3):
-            at = monthly_booking_time(day)
-            book(
-                "paolo",
-                _MORNING,
-                day,
-                ReservationStatus.ACCEPTED,
-                at,
-                arrival=time(7, 30),
-                departure=time(8, 30),
-            )
-            book(
-                "amalia",
-                _MORNING,
-                day,
-                ReservationStatus.ACCEPTED,
-                at,
-                arrival=time(7, 0),
-                departure=time(8, 30),
-            )
-    for day in open_days[_EVENING]:
-        if day <= today + timedelta(days=7) and day.weekday() in (1, 4):
-            at = monthly_booking_time(day)
-            book(
-                "paolo",
-                _EVENING,
-                day,
-                ReservationStatus.ACCEPTED,
-                at,
-                arrival=time(16, 30),
-                departure=time(18, 0),
-            )
-            book(
-                "amalia",
-                _EVENING,
-                day,
-                ReservationStatus.ACCEPTED,
-                at,
-                arrival=time(16, 30),
-                departure=time(17, 30),
-            )
+    # Morning care on Mondays and Thursdays, evening care on Tuesdays and Fridays, with the
+    # times each child's parents chose.
+    timed = (
+        (_MORNING, (0, 3), {"paolo": (time(7, 30), time(8, 30)),
+                            "amalia": (time(7, 0), time(8, 30))}),
+        (_EVENING, (1, 4), {"paolo": (time(16, 30), time(18, 0)),
+                            "amalia": (time(16, 30), time(17, 30))}),
+    )  # fmt: skip
+    for activity, weekdays, chosen_times in timed:
+        for day in open_days[activity]:
+            if day <= today + timedelta(days=7) and day.weekday() in weekdays:
+                at = monthly_booking_time(day)
+                for person, (arrival, departure) in chosen_times.items():
+                    book(
+                        person, activity, day, ReservationStatus.ACCEPTED, at,
+                        arrival=arrival, departure=departure,
+                    )  # fmt: skip
     # A cancelled canteen day: booked with the month, cancelled this morning.
     cancellable = [
         b
