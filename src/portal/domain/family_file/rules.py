@@ -100,6 +100,14 @@ class FileError(ValueError):
     """A request on the file that cannot be taken (the message is French)."""
 
 
+def refusal_reason(accept: bool, reason: str) -> str:
+    """The reason of a staff decision, on one line; a refusal must give one (for the family)."""
+    reason = " ".join(reason.split())[:500]
+    if not accept and not reason:
+        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    return reason
+
+
 # --- uploads ---------------------------------------------------------------------------
 
 SIGNATURES: tuple[tuple[bytes, str, str], ...] = (

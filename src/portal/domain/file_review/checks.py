@@ -138,9 +138,7 @@ async def decide_document(
     base_url: str,
 ) -> Decision:
     """Validate (with its end date when the type has one) or refuse (with a reason)."""
-    reason = " ".join(reason.split())[:500]
-    if not accept and not reason:
-        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    reason = rules.refusal_reason(accept, reason)
     now = clock.utcnow()
     async with write_transaction():
         row = await FamilyDocument.objects().get(
@@ -200,9 +198,7 @@ async def decide_change(
     actor: Actor, structure_id: int, change_id: int, *, accept: bool, reason: str, base_url: str
 ) -> Decision:
     """Apply a parent's health/authorised-adults change, or refuse it with a reason."""
-    reason = " ".join(reason.split())[:500]
-    if not accept and not reason:
-        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    reason = rules.refusal_reason(accept, reason)
     now = clock.utcnow()
     async with write_transaction():
         row = await PendingChange.objects().get(

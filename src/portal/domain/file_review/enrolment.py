@@ -299,9 +299,7 @@ async def decide_request(
     actor: Actor, structure_id: int, request_id: int, *, accept: bool, reason: str, base_url: str
 ) -> RequestLine:
     """Accept (the child is enrolled and can book) or refuse with a reason; e-mailed."""
-    reason = " ".join(reason.split())[:500]
-    if not accept and not reason:
-        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    reason = rules.refusal_reason(accept, reason)
     now = clock.utcnow()
     async with write_transaction():
         found = await _requests(
