@@ -977,37 +977,43 @@ async def _write_plan(
 
     # --- accounts and staff ------------------------------------------------------------
     signed = now - timedelta(days=120)
+
+    def settled_parent(
+        login: str, name: str, emails: str, last_login: timedelta, created: timedelta
+    ) -> Account:
+        """A parent who accepted the CGU and the RGPD notice and chose a password."""
+        return Account(
+            login=login,
+            password_hash=hashes[login],
+            display_name=name,
+            emails=emails,
+            must_change_password=False,
+            rgpd_version=RGPD_VERSION,
+            rgpd_accepted_at=signed,
+            cgu_version=CGU_VERSION,
+            cgu_accepted_at=signed,
+            password_changed_at=signed,
+            last_login_at=now - last_login,
+            created_at=signed - created,
+        )
+
     accounts = {
         "dupont": await _insert_one(
-            Account(
-                login="dupont",
-                password_hash=hashes["dupont"],
-                display_name="DUPONT Jean-Paul",
-                emails="jean-paul.dupont@example.fr;famille.dupont@example.org",
-                must_change_password=False,
-                rgpd_version=RGPD_VERSION,
-                rgpd_accepted_at=signed,
-                cgu_version=CGU_VERSION,
-                cgu_accepted_at=signed,
-                password_changed_at=signed,
-                last_login_at=now - timedelta(days=3, hours=1),
-                created_at=signed - timedelta(days=2),
+            settled_parent(
+                "dupont",
+                "DUPONT Jean-Paul",
+                "jean-paul.dupont@example.fr;famille.dupont@example.org",
+                last_login=timedelta(days=3, hours=1),
+                created=timedelta(days=2),
             )
         ),
         "martin": await _insert_one(
-            Account(
-                login="martin",
-                password_hash=hashes["martin"],
-                display_name="MARTIN Sophie",
-                emails="sophie.martin@example.fr",
-                must_change_password=False,
-                rgpd_version=RGPD_VERSION,
-                rgpd_accepted_at=signed,
-                cgu_version=CGU_VERSION,
-                cgu_accepted_at=signed,
-                password_changed_at=signed,
-                last_login_at=now - timedelta(days=12),
-                created_at=signed - timedelta(days=5),
+            settled_parent(
+                "martin",
+                "MARTIN Sophie",
+                "sophie.martin@example.fr",
+                last_login=timedelta(days=12),
+                created=timedelta(days=5),
             )
         ),
         "durand": await _insert_one(
