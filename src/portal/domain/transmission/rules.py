@@ -274,9 +274,9 @@ def _hh_mm(at: time | None) -> str:
     return at.strftime("%H:%M") if at else ""
 
 
-def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | time | None, ...]]:
-    """The same rows as ``export_rows``, typed (dates and times) for the XLSX file."""
-    ordered = sorted(
+def _export_order(attendances: Iterable[Attendance]) -> list[Attendance]:
+    """Per activity (its position, then name) and day, children in alphabetical order."""
+    return sorted(
         attendances,
         key=lambda a: (
             a.activity_position,
@@ -286,6 +286,10 @@ def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | t
             a.person_first_name.lower(),
         ),
     )
+
+
+def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | time | None, ...]]:
+    """The same rows as ``export_rows``, typed (dates and times) for the XLSX file."""
     return [
         (
             a.activity_name,
@@ -296,22 +300,12 @@ def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | t
             a.arrival,
             a.departure,
         )
-        for a in ordered
+        for a in _export_order(attendances)
     ]
 
 
 def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
     """CSV rows per activity and day, children in alphabetical order."""
-    ordered = sorted(
-        attendances,
-        key=lambda a: (
-            a.activity_position,
-            a.activity_name,
-            a.day,
-            a.person_last_name.lower(),
-            a.person_first_name.lower(),
-        ),
-    )
     return [
         (
             a.activity_name,
@@ -322,5 +316,5 @@ def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
             _hh_mm(a.arrival),
             _hh_mm(a.departure),
         )
-        for a in ordered
+        for a in _export_order(attendances)
     ]
