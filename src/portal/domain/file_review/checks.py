@@ -154,7 +154,7 @@ async def decide_document(
             raise FileError(
                 f"« {doc_type.name} » : indiquez jusqu'à quand le document est valable."
             )
-        status = "valid" if accept else "refused"
+        status = rules.DocumentStatus.VALID if accept else rules.DocumentStatus.REFUSED
         await FamilyDocument.update(
             {
                 FamilyDocument.status: status,
@@ -204,7 +204,7 @@ async def decide_change(
         row = await PendingChange.objects().get(
             (PendingChange.id == change_id)
             & (PendingChange.family._.structure == structure_id)
-            & (PendingChange.status == "pending")
+            & (PendingChange.status == rules.ChangeStatus.PENDING)
         )
         if row is None:
             raise NotFound(change_id)
@@ -224,7 +224,9 @@ async def decide_change(
             await ChildFile.update(values).where(ChildFile.person == row.person)
         await PendingChange.update(
             {
-                PendingChange.status: "validated" if accept else "refused",
+                PendingChange.status: rules.ChangeStatus.VALIDATED
+                if accept
+                else rules.ChangeStatus.REFUSED,
                 PendingChange.reason: "" if accept else reason,
                 PendingChange.decided_at: now,
                 PendingChange.decided_by: actor.staff_id,
@@ -356,7 +358,9 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
     in_structure = FamilyDocument.family._.structure == structure_id
     ids = list(families) or [0]
     to_check = await _documents(
-        in_structure & (FamilyDocument.status == "pending") & FamilyDocument.family.is_in(ids)
+        in_structure
+        & (FamilyDocument.status == rules.DocumentStatus.PENDING)
+        & FamilyDocument.family.is_in(ids)
     )
     expiring = await _documents(
         in_structure
@@ -386,7 +390,7 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
         )
         .where(
             (PendingChange.family._.structure == structure_id)
-            & (PendingChange.status == "pending")
+            & (PendingChange.status == rules.ChangeStatus.PENDING)
             & PendingChange.family.is_in(ids)
         )
         .order_by(PendingChange.created_at)
