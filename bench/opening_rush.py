@@ -396,7 +396,7 @@ async def journey(
             await timed(
                 figures,
                 "tap",
-                client.post("/partials/reservations/basculer", data=form, headers=headers),
+                client.post("/reservations/basculer", data=form, headers=headers),
             )
         recap = await timed(figures, "recap", client.get("/reservations/recapitulatif"))
         if recap is None:
@@ -592,13 +592,13 @@ async def cpu_probe(
             "personne": str(person), "activite": str(built["activity"]), "mois": month,
             "cible": f"jour:{days[i % len(days)].isoformat()}", "_csrf_token": token,
         }  # fmt: skip
-        await client.post("/partials/reservations/basculer", data=form, headers=headers)
+        await client.post("/reservations/basculer", data=form, headers=headers)
 
     async def calendar_page(i: int) -> None:
         await client.get(f"/reservations?{query}")
 
     async def board(i: int) -> None:
-        await client.get(f"/partials/reservations/tableau?{query}", headers={"hx-request": "true"})
+        await client.get(f"/reservations?{query}", headers={"hx-request": "true"})
 
     async def recap(i: int) -> None:
         await client.get("/reservations/recapitulatif")
@@ -629,10 +629,7 @@ async def baselines(
     await client.aclose()
     month = f"{days[0].year:04d}-{days[0].month:02d}"
     person = built["people"][0]
-    board_url = (
-        f"{base}/partials/reservations/tableau?personne={person}"
-        f"&activite={built['activity']}&mois={month}"
-    )
+    board_url = f"{base}/reservations?personne={person}&activite={built['activity']}&mois={month}"
     board = wrk(board_url, args.wrk_seconds, 50, {"Cookie": cookie, "HX-Request": "true"})
     port = free_port()
     script = tmp / "bare.py"

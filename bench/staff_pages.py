@@ -24,7 +24,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 from tests.conftest import Database, make_settings
-from tests.integration.staff.builders import add_pending, make_staff, make_world
+from tests.factories import add_pending, make_staff, make_world
 from tests.web.conftest import Browser, LiveServer
 from tests.web.staff.conftest import staff_login
 

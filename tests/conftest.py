@@ -28,6 +28,7 @@ from portal.db import make_engine, use_engine
 from portal.migrate import migrate
 from portal.settings import Settings
 from portal.tables import ALL_TABLES
+from portal.tasks import runtime
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -226,6 +227,19 @@ def smtp_switch() -> Iterator[SmtpSwitch]:
         yield switch
     finally:
         switch.stop()
+
+
+@pytest.fixture
+def mail_settings(db: Database, tmp_path: Path, smtp_switch: SmtpSwitch) -> Iterator[Settings]:
+    """Settings pointing at the test SMTP server, used by actors and services."""
+    settings = make_settings(
+        tmp_path,
+        db.url,
+        PORTAL_SMTP_HOST=smtp_switch.sink.host,
+        PORTAL_SMTP_PORT=smtp_switch.sink.port,
+    )
+    runtime.use_settings(settings)
+    yield settings
 
 
 def mail_text(message: Message) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # The time zone of a structure that names none (the product's default, design card §3).
@@ -51,3 +51,27 @@ def shift(seconds: float) -> None:
 def reset() -> None:
     global _offset_seconds
     _offset_seconds = 0.0
+
+
+def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """First UTC instant at which the local wall clock in ``tz`` shows ``day at`` or later.
+
+    Plain times map to their only instant; a repeated time (DST end) to its first
+    occurrence; a skipped time (DST start) to the instant the clock jumps over it.
+    """
+    wall = datetime.combine(day, at)
+    first = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == wall:
+        return first
+    # Skipped: fold=1 reads the wall time with the offset after the jump, giving an instant
+    # before the jump; fold=0 gives one after it. Bisect to the jump, to the second.
+    low = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    high = first
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if middle.astimezone(tz).replace(tzinfo=None) >= wall:
+            high = middle
+        else:
+            low = middle
+    return high

@@ -12,7 +12,6 @@ construction; ``_write_plan`` then inserts it with multi-row INSERTs.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,12 @@ from portal.demo_money import load_money_demo
 from portal.demo_parent_tools import load_parent_tools_demo
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.accounts.rules import CGU_VERSION, RGPD_VERSION
+from portal.domain.booking import hours
+from portal.domain.money import rules as money_rules
+from portal.domain.money.manual import manual_label
 from portal.domain.money.service import ONLINE_PAYMENT_LABEL
+from portal.domain.payments.rules import ONLINE_CREDIT_LABEL
+from portal.domain.reservation_status import MovementKind, ReservationStatus
 from portal.tables import (
     Account,
     AccountFamily,
@@ -70,14 +74,6 @@ MUSIQUE = "ecole-musique"
 
 # Rows per INSERT statement: well under the bind-parameter limits of SQLite and asyncpg.
 _CHUNK = 400
-
-ACCEPTED, WAITLISTED, PENDING, REFUSED, CANCELLED = (
-    "accepted",
-    "waitlisted",
-    "pending",
-    "refused",
-    "cancelled",
-)
 
 
 class DemoError(RuntimeError):
@@ -367,7 +363,7 @@ class _Booking:
     person: str
     activity: str
     day: date
-    status: str
+    status: ReservationStatus
     confirmed_at: datetime
     transmitted_at: datetime | None
     arrival: time | None = None
@@ -415,15 +411,19 @@ class _Plan:
     scenarios: dict[str, dict[date, str]] = field(default_factory=dict)
 
 
+def _tariffs(spec: _ActivitySpec, band: str, today: date) -> list[tuple[date, int]]:
+    """(valid_from, unit price) of a band, as written to the Tariff table."""
+    pairs = [(_years_before(today, 1, 0), spec.prices[band])]
+    if spec.revised_prices is not None:
+        pairs.append((_add_months(today, 1), spec.revised_prices[band]))
+    return pairs
+
+
 def _price(spec: _ActivitySpec, band: str, day: date, today: date) -> int:
-    if spec.revised_prices is not None and day >= _add_months(today, 1):
-        return spec.revised_prices[band]
-    return spec.prices[band]
-
-
-def _half_hours(arrival: time, departure: time, unit: int) -> int:
-    minutes = (departure.hour * 60 + departure.minute) - (arrival.hour * 60 + arrival.minute)
-    return math.ceil(minutes / unit)
+    """The price the posting run will find for that day (the domain's rule)."""
+    price = money_rules.price_in_force(_tariffs(spec, band, today), day)
+    assert price is not None, "demo days are within the tariffs' validity"
+    return price
 
 
 def _build_plan(today: date, now: datetime) -> _Plan:
@@ -523,7 +523,7 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         person: str,
         activity: str,
         day: date,
-        status: str,
+        status: ReservationStatus,
         confirmed_at: datetime,
         *,
         transmitted: bool = True,
@@ -534,7 +534,7 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         quantity = 1
         if spec.time_entry:
             assert arrival is not None and departure is not None and spec.unit_minutes
-            quantity = _half_hours(arrival, departure, spec.unit_minutes)
+            quantity = hours.billed_quantity(arrival, departure, spec.unit_minutes)
         family = family_of[person]
         booking = _Booking(
             family,
@@ -548,7 +548,7 @@ def _build_plan(today: date, now: datetime) -> _Plan:
             departure,
             quantity,
         )
-        if status == ACCEPTED and day < today:
+        if status is ReservationStatus.ACCEPTED and day < today:
             booking.debit_price = _price(spec, band_of[family], day, today)
         plan.bookings.append(booking)
         return booking
@@ -565,22 +565,34 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         if day <= today + timedelta(days=7):
             at = monthly_booking_time(day)
             for person in ("paolo", "amalia"):
-                book(person, _CANTEEN, day, ACCEPTED, at)
+                book(person, _CANTEEN, day, ReservationStatus.ACCEPTED, at)
         elif day <= today + timedelta(days=14):
             for person in ("paolo", "amalia"):
-                book(person, _CANTEEN, day, ACCEPTED, today_request, transmitted=False)
-    for day in open_days[_MORNING]:
-        if day <= today + timedelta(days=7) and day.weekday() in (0, 3):
-            at = monthly_booking_time(day)
-            book("paolo", _MORNING, day, ACCEPTED, at, arrival=time(7, 30), departure=time(8, 30))
-            book("amalia", _MORNING, day, ACCEPTED, at, arrival=time(7, 0), departure=time(8, 30))
-    for day in open_days[_EVENING]:
-        if day <= today + timedelta(days=7) and day.weekday() in (1, 4):
-            at = monthly_booking_time(day)
-            book("paolo", _EVENING, day, ACCEPTED, at, arrival=time(16, 30), departure=time(18, 0))
-            book(
-                "amalia", _EVENING, day, ACCEPTED, at, arrival=time(16, 30), departure=time(17, 30)
-            )
+                book(
+                    person,
+                    _CANTEEN,
+                    day,
+                    ReservationStatus.ACCEPTED,
+                    today_request,
+                    transmitted=False,
+                )
+    # Morning care on Mondays and Thursdays, evening care on Tuesdays and Fridays, with the
+    # times each child's parents chose.
+    timed = (
+        (_MORNING, (0, 3), {"paolo": (time(7, 30), time(8, 30)),
+                            "amalia": (time(7, 0), time(8, 30))}),
+        (_EVENING, (1, 4), {"paolo": (time(16, 30), time(18, 0)),
+                            "amalia": (time(16, 30), time(17, 30))}),
+    )  # fmt: skip
+    for activity, weekdays, chosen_times in timed:
+        for day in open_days[activity]:
+            if day <= today + timedelta(days=7) and day.weekday() in weekdays:
+                at = monthly_booking_time(day)
+                for person, (arrival, departure) in chosen_times.items():
+                    book(
+                        person, activity, day, ReservationStatus.ACCEPTED, at,
+                        arrival=arrival, departure=departure,
+                    )  # fmt: skip
     # A cancelled canteen day: booked with the month, cancelled this morning.
     cancellable = [
         b
@@ -590,14 +602,14 @@ def _build_plan(today: date, now: datetime) -> _Plan:
     if not cancellable:  # school holidays ahead: a day booked further on, then cancelled
         later = [d for d in open_days[_CANTEEN] if d >= today + timedelta(days=3)]
         if later:
-            book("amalia", _CANTEEN, later[0], ACCEPTED, now - timedelta(days=6))
+            book("amalia", _CANTEEN, later[0], ReservationStatus.ACCEPTED, now - timedelta(days=6))
             cancellable = plan.bookings[-1:]
     if cancellable:
         cancelled = cancellable[0]
         if cancelled.transmitted_at is None:  # booked today: make it an older booking
             cancelled.confirmed_at = now - timedelta(days=6)
             cancelled.transmitted_at = _next_night(cancelled.confirmed_at)
-        cancelled.status = CANCELLED
+        cancelled.status = ReservationStatus.CANCELLED
         cancelled.cancelled_at = today_request + timedelta(minutes=3)
 
     # --- Wednesdays -----------------------------------------------------------------------
@@ -620,9 +632,21 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         chosen = [pool[(shift + i) % len(pool)] for i in range(accepted + waitlisted)]
         assert len(set(chosen)) == len(chosen), "not enough filler children"
         for i, person in enumerate(chosen[:accepted]):
-            book(person, activity, day, ACCEPTED, now - timedelta(days=14, minutes=-7 * i))
+            book(
+                person,
+                activity,
+                day,
+                ReservationStatus.ACCEPTED,
+                now - timedelta(days=14, minutes=-7 * i),
+            )
         for i, person in enumerate(chosen[accepted:]):
-            book(person, activity, day, WAITLISTED, now - timedelta(days=6, minutes=-11 * i))
+            book(
+                person,
+                activity,
+                day,
+                ReservationStatus.WAITLISTED,
+                now - timedelta(days=6, minutes=-11 * i),
+            )
 
     kids_counts = {"full": (12, 5), "nearly-full": (10, 0), "waitlist-only": (12, 2)}
     alsh_counts = {"full": (24, 10), "waitlist-only": (24, 3), "available": (15, 0)}
@@ -632,12 +656,16 @@ def _build_plan(today: date, now: datetime) -> _Plan:
     for day, scenario in plan.scenarios[_ALSH].items():
         if scenario in alsh_counts:
             fill(_ALSH, day, older, *alsh_counts[scenario])
-        if scenario == "full" and not any(b.status == REFUSED for b in plan.bookings):
-            book("paolo", _ALSH, day, REFUSED, now - timedelta(days=3, hours=2))
+        if scenario == "full" and not any(
+            b.status is ReservationStatus.REFUSED for b in plan.bookings
+        ):
+            book("paolo", _ALSH, day, ReservationStatus.REFUSED, now - timedelta(days=3, hours=2))
         elif scenario == "waitlist-only":
-            book("paolo", _ALSH, day, WAITLISTED, now - timedelta(days=2, hours=3))
+            book(
+                "paolo", _ALSH, day, ReservationStatus.WAITLISTED, now - timedelta(days=2, hours=3)
+            )
         elif scenario == "available":
-            book("paolo", _ALSH, day, ACCEPTED, now - timedelta(days=5, hours=1))
+            book("paolo", _ALSH, day, ReservationStatus.ACCEPTED, now - timedelta(days=5, hours=1))
     # Past Wednesdays (and future ones already out of deadline): the children went every
     # other week; future ones out of deadline are already well filled.
     for day in open_days[_KIDS]:
@@ -646,11 +674,11 @@ def _build_plan(today: date, now: datetime) -> _Plan:
         week = day.isocalendar().week
         at = monthly_booking_time(day)
         if week % 2:
-            book("amalia", _KIDS, day, ACCEPTED, at)
+            book("amalia", _KIDS, day, ReservationStatus.ACCEPTED, at)
         else:
-            book("paolo", _ALSH, day, ACCEPTED, at)
+            book("paolo", _ALSH, day, ReservationStatus.ACCEPTED, at)
         if week % 3 == 0 and day < today:
-            book("lea", _ALSH, day, ACCEPTED, at)
+            book("lea", _ALSH, day, ReservationStatus.ACCEPTED, at)
         if day >= today:
             fill(_KIDS, day, younger, 7, 0)
             fill(_ALSH, day, older, 18, 0)
@@ -658,24 +686,38 @@ def _build_plan(today: date, now: datetime) -> _Plan:
     # --- MARTIN: every school day at the canteen, not fully paid ---------------------------
     for day in open_days[_CANTEEN]:
         if day < today:
-            book("lea", _CANTEEN, day, ACCEPTED, monthly_booking_time(day))
+            book("lea", _CANTEEN, day, ReservationStatus.ACCEPTED, monthly_booking_time(day))
 
     # --- DUPONT, music school: past lessons, two accepted, one awaiting a decision ---------
     saturdays = open_days[_PIANO]
     past_lessons = [d for d in saturdays if d < today][-4:]
     future_lessons = [d for d in saturdays if d >= today + timedelta(days=4)][:3]
     for day in past_lessons:
-        book("paolo-musique", _PIANO, day, ACCEPTED, _at(day - timedelta(days=9), 18, 40))
+        book(
+            "paolo-musique",
+            _PIANO,
+            day,
+            ReservationStatus.ACCEPTED,
+            _at(day - timedelta(days=9), 18, 40),
+        )
     for day in future_lessons[:2]:
-        book("paolo-musique", _PIANO, day, ACCEPTED, now - timedelta(days=9, hours=4))
+        book(
+            "paolo-musique",
+            _PIANO,
+            day,
+            ReservationStatus.ACCEPTED,
+            now - timedelta(days=9, hours=4),
+        )
     if len(future_lessons) == 3:
         yesterday_evening = _at(today, 0) - timedelta(hours=5)
-        book("paolo-musique", _PIANO, future_lessons[2], PENDING, yesterday_evening)
+        book(
+            "paolo-musique", _PIANO, future_lessons[2], ReservationStatus.PENDING, yesterday_evening
+        )
 
     # --- waitlist ranks, by confirmation time ------------------------------------------------
     waiting: dict[tuple[str, date], list[_Booking]] = defaultdict(list)
     for b in plan.bookings:
-        if b.status == WAITLISTED:
+        if b.status is ReservationStatus.WAITLISTED:
             waiting[(b.activity, b.day)].append(b)
     for queue in waiting.values():
         for rank, b in enumerate(sorted(queue, key=lambda b: b.confirmed_at), start=1):
@@ -896,29 +938,25 @@ async def _write_plan(
                 active=True,
             )
         )
-        for band, price in spec.prices.items():
-            tariffs.append(
+        for band in spec.prices:
+            tariffs.extend(
                 Tariff(
                     activity=activities[spec.key],
                     band=band,
                     unit_price_cents=price,
-                    valid_from=year_ago,
+                    valid_from=valid_from,
                 )
-            )
-        for band, price in (spec.revised_prices or {}).items():
-            tariffs.append(
-                Tariff(
-                    activity=activities[spec.key],
-                    band=band,
-                    unit_price_cents=price,
-                    valid_from=_add_months(today, 1),
-                )
+                for valid_from, price in _tariffs(spec, band, today)
             )
     await _bulk(Tariff, tariffs)
 
     # --- activity days, with counters derived from the planned reservations -----------------
-    accepted = Counter((b.activity, b.day) for b in plan.bookings if b.status == ACCEPTED)
-    waitlisted = Counter((b.activity, b.day) for b in plan.bookings if b.status == WAITLISTED)
+    accepted = Counter(
+        (b.activity, b.day) for b in plan.bookings if b.status is ReservationStatus.ACCEPTED
+    )
+    waitlisted = Counter(
+        (b.activity, b.day) for b in plan.bookings if b.status is ReservationStatus.WAITLISTED
+    )
     day_rows: list[Table] = []
     for key, rows in plan.days.items():
         spec = _SPECS[key]
@@ -945,37 +983,43 @@ async def _write_plan(
 
     # --- accounts and staff ------------------------------------------------------------
     signed = now - timedelta(days=120)
+
+    def settled_parent(
+        login: str, name: str, emails: str, last_login: timedelta, created: timedelta
+    ) -> Account:
+        """A parent who accepted the CGU and the RGPD notice and chose a password."""
+        return Account(
+            login=login,
+            password_hash=hashes[login],
+            display_name=name,
+            emails=emails,
+            must_change_password=False,
+            rgpd_version=RGPD_VERSION,
+            rgpd_accepted_at=signed,
+            cgu_version=CGU_VERSION,
+            cgu_accepted_at=signed,
+            password_changed_at=signed,
+            last_login_at=now - last_login,
+            created_at=signed - created,
+        )
+
     accounts = {
         "dupont": await _insert_one(
-            Account(
-                login="dupont",
-                password_hash=hashes["dupont"],
-                display_name="DUPONT Jean-Paul",
-                emails="jean-paul.dupont@example.fr;famille.dupont@example.org",
-                must_change_password=False,
-                rgpd_version=RGPD_VERSION,
-                rgpd_accepted_at=signed,
-                cgu_version=CGU_VERSION,
-                cgu_accepted_at=signed,
-                password_changed_at=signed,
-                last_login_at=now - timedelta(days=3, hours=1),
-                created_at=signed - timedelta(days=2),
+            settled_parent(
+                "dupont",
+                "DUPONT Jean-Paul",
+                "jean-paul.dupont@example.fr;famille.dupont@example.org",
+                last_login=timedelta(days=3, hours=1),
+                created=timedelta(days=2),
             )
         ),
         "martin": await _insert_one(
-            Account(
-                login="martin",
-                password_hash=hashes["martin"],
-                display_name="MARTIN Sophie",
-                emails="sophie.martin@example.fr",
-                must_change_password=False,
-                rgpd_version=RGPD_VERSION,
-                rgpd_accepted_at=signed,
-                cgu_version=CGU_VERSION,
-                cgu_accepted_at=signed,
-                password_changed_at=signed,
-                last_login_at=now - timedelta(days=12),
-                created_at=signed - timedelta(days=5),
+            settled_parent(
+                "martin",
+                "MARTIN Sophie",
+                "sophie.martin@example.fr",
+                last_login=timedelta(days=12),
+                created=timedelta(days=5),
             )
         ),
         "durand": await _insert_one(
@@ -1148,7 +1192,9 @@ async def _write_plan(
         "two planned reservations share person, day and status"
     )
     reservation_ids = {
-        (int(row["person"]), int(row["activity_day"]), str(row["status"])): int(row["id"])
+        (int(row["person"]), int(row["activity_day"]), ReservationStatus(row["status"])): int(
+            row["id"]
+        )
         for row in await Reservation.select(
             Reservation._meta.primary_key,
             Reservation.person,
@@ -1161,12 +1207,14 @@ async def _write_plan(
     for b, natural_key in zip(plan.bookings, natural, strict=True):
         reservation = reservation_ids[natural_key]
         family = families[b.family]
-        booked_outcome = ACCEPTED if b.status == CANCELLED else b.status
+        booked_outcome = (
+            ReservationStatus.ACCEPTED if b.status is ReservationStatus.CANCELLED else b.status
+        )
         movements.append(
             Movement(
                 family=family,
                 reservation=reservation,
-                kind="book",
+                kind=MovementKind.BOOK,
                 outcome=booked_outcome,
                 actor="parent",
                 created_at=b.confirmed_at,
@@ -1179,8 +1227,8 @@ async def _write_plan(
                 Movement(
                     family=family,
                     reservation=reservation,
-                    kind="cancel",
-                    outcome=CANCELLED,
+                    kind=MovementKind.CANCEL,
+                    outcome=ReservationStatus.CANCELLED,
                     actor="parent",
                     created_at=b.cancelled_at,
                     transmitted_at=b.cancel_transmitted_at,
@@ -1193,7 +1241,7 @@ async def _write_plan(
                 LedgerEntry(
                     wallet=wallets[family],
                     family=family,
-                    kind="debit",
+                    kind=money_rules.entry_kind(-b.debit_price * b.quantity),
                     amount_cents=-b.debit_price * b.quantity,
                     entry_date=b.day,
                     label=spec.name,
@@ -1202,7 +1250,7 @@ async def _write_plan(
                     reservation=reservation,
                     unit_price_cents=b.debit_price,
                     quantity=b.quantity,
-                    dedupe_key=f"consumption:{reservation}",
+                    dedupe_key=money_rules.consumption_key(reservation),
                     created_at=_at(b.day + timedelta(days=1), 2, 5),
                 )
             )
@@ -1212,10 +1260,10 @@ async def _write_plan(
             LedgerEntry(
                 wallet=wallets[family],
                 family=family,
-                kind="credit",
+                kind=money_rules.entry_kind(p.amount),
                 amount_cents=p.amount,
                 entry_date=p.day,
-                label="Règlement par chèque" if p.mode == "CHEQUE" else "Paiement CB en ligne",
+                label=manual_label(p.mode) if p.mode == "CHEQUE" else ONLINE_CREDIT_LABEL,
                 payment_mode=p.mode,
                 piece_number=p.piece,
                 payer_name=p.payer,

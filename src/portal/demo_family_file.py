@@ -13,6 +13,7 @@ import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from portal.domain.family_file.rules import ChangeStatus, DocumentStatus
 from portal.domain.family_file.service import document_path
 from portal.tables import (
     ChildFile,
@@ -144,23 +145,24 @@ async def load(
             family=families["martin"],
             person=persons["lea"],
             changes={"allergies": ["", "Lactose"], "diet": ["", "vegetarien"]},
-            status="pending",
+            status=ChangeStatus.PENDING,
             created_at=now - timedelta(hours=3),
         )
     )
 
     valid_caf = today + timedelta(days=200)
+    VALID, REFUSED, PENDING = DocumentStatus.VALID, DocumentStatus.REFUSED, DocumentStatus.PENDING
     docs = [
         # family, person, type, title, status, valid until, reason
-        ("dupont", None, "caf", "Attestation CAF DUPONT", "valid", valid_caf, ""),
-        ("dupont", "paolo", "assurance", "Assurance Paolo", "valid", school_year_end, ""),
-        ("dupont", "amalia", "assurance", "Assurance Amalia", "valid", school_year_end, ""),
-        ("dupont", "amalia", "pai", "PAI Amalia", "valid", pai_end, ""),
-        ("martin", None, "caf", "Attestation CAF MARTIN", "valid", valid_caf, ""),
-        ("martin", "lea", "assurance", "Assurance Léa", "valid", school_year_end, ""),
-        ("durand", None, "caf", "Attestation CAF DURAND", "refused", None,
+        ("dupont", None, "caf", "Attestation CAF DUPONT", VALID, valid_caf, ""),
+        ("dupont", "paolo", "assurance", "Assurance Paolo", VALID, school_year_end, ""),
+        ("dupont", "amalia", "assurance", "Assurance Amalia", VALID, school_year_end, ""),
+        ("dupont", "amalia", "pai", "PAI Amalia", VALID, pai_end, ""),
+        ("martin", None, "caf", "Attestation CAF MARTIN", VALID, valid_caf, ""),
+        ("martin", "lea", "assurance", "Assurance Léa", VALID, school_year_end, ""),
+        ("durand", None, "caf", "Attestation CAF DURAND", REFUSED, None,
          "Attestation de plus de trois mois : merci d'envoyer celle du mois en cours."),
-        ("durand", "hugo", "assurance", "Assurance Hugo", "pending", None, ""),
+        ("durand", "hugo", "assurance", "Assurance Hugo", PENDING, None, ""),
     ]  # fmt: skip
     for family, person, code, title, status, until, reason in docs:
         content = sample_pdf(title)
@@ -176,7 +178,7 @@ async def load(
                 content_type="application/pdf", size_bytes=len(content),
                 sha256=hashlib.sha256(content).hexdigest(), storage_key=key, status=status,
                 reason=reason, valid_until=until, uploaded_at=now - timedelta(days=5),
-                decided_at=None if status == "pending" else now - timedelta(days=2),
+                decided_at=None if status is PENDING else now - timedelta(days=2),
             )
         )  # fmt: skip
     await Family.update({Family.file_complete: False}).where(Family.id == families["durand"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from portal import clock
-from portal.domain.staff.rules import Schedule, plan_days
+from portal.domain.staff.schedule import Schedule, plan_days
 from tests.e2e.conftest import Journey
 
 pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import dramatiq
 import pytest
@@ -15,20 +14,8 @@ from dramatiq.brokers.stub import StubBroker
 from portal.settings import Settings
 from portal.tasks import broker as brokers
 from portal.tasks import runtime
-from tests.conftest import Database, SmtpSwitch, make_settings
-from tests.tasks.builders import Night, make_night
-
-
-@pytest.fixture
-def mail_settings(db: Database, tmp_path: Path, smtp_switch: SmtpSwitch) -> Iterator[Settings]:
-    settings = make_settings(
-        tmp_path,
-        db.url,
-        PORTAL_SMTP_HOST=smtp_switch.sink.host,
-        PORTAL_SMTP_PORT=smtp_switch.sink.port,
-    )
-    runtime.use_settings(settings)
-    yield settings
+from tests.conftest import Database
+from tests.factories import Night, make_night
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from portal.settings import Settings
 from portal.tables import Movement, Structure
 from tests.conftest import Database, SmtpSwitch
-from tests.tasks.builders import Night
+from tests.factories import Night
 from tests.tasks.processes import portal_env, run_portal
 
 

@@ -9,7 +9,7 @@ from portal import clock
 from portal.tables import Structure
 from portal.tasks.runtime import BackgroundRuntime
 from tests.conftest import Database, SmtpSwitch, make_settings
-from tests.tasks.builders import Night
+from tests.factories import Night
 from tests.web.conftest import LiveServer
 
 

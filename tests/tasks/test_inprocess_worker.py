@@ -16,7 +16,7 @@ from portal.tasks.outbox import relay_outbox, wake_outbox
 from portal.tasks.scheduler import RENQUEUE_AFTER, Scheduler, SweepResult
 from portal.tasks.transmission import transmit_structure
 from tests.conftest import Database, SmtpSwitch
-from tests.tasks.builders import Night
+from tests.factories import Night
 from tests.tasks.conftest import InProcessWorker
 
 

@@ -20,7 +20,7 @@ from portal.tasks import runtime
 from portal.tasks.outbox import wake_outbox
 from portal.tasks.transmission import transmit_structure
 from tests.conftest import REDIS_URL, Database, SmtpSwitch, require_service
-from tests.tasks.builders import Night
+from tests.factories import Night
 from tests.tasks.processes import portal_env, portal_process, run_portal
 
 BROKER_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/14"
@@ -75,7 +75,10 @@ async def test_worker_process_runs_the_night_and_the_relay_once(
             return len(smtp_switch.sink.messages) >= 5
 
         await _eventually(all_sent)
-        await asyncio.sleep(1.0)  # time for a duplicate to show up, if any
+        # Every message, duplicates included, has been processed: the queues and their
+        # in-flight acknowledgements are empty, so a duplicate's e-mail would be in by now.
+        for queue in redis_broker.get_declared_queues():
+            await asyncio.to_thread(redis_broker.join, queue, timeout=30_000)
 
         async def settled() -> bool:
             structures = await Structure.select(Structure.last_transmission_at)

@@ -17,8 +17,7 @@ from portal.tables import OutboxEmail
 from portal.tasks.scheduler import Scheduler
 from portal.tasks.statements import mail_monthly_statements
 from tests.conftest import Database, SmtpSwitch
-from tests.integration.money.builders import TZ, money_setup, today
-from tests.integration.staff.builders import make_staff
+from tests.factories import TZ, make_staff, money_setup, today
 from tests.tasks.conftest import InProcessWorker
 
 

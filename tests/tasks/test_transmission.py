@@ -16,8 +16,15 @@ from portal.domain.transmission.service import run_transmission
 from portal.settings import Settings
 from portal.tables import Family, Movement, OutboxEmail, Person, Reservation, Structure
 from tests.conftest import Database, SmtpSwitch, mail_text
-from tests.factories import make_activity, make_days, make_family, make_structure
-from tests.tasks.builders import Night, move, reserve
+from tests.factories import (
+    Night,
+    add_movement,
+    make_activity,
+    make_days,
+    make_family,
+    make_structure,
+    reserve_with_movement,
+)
 
 
 async def _reports() -> list[OutboxEmail]:
@@ -180,7 +187,7 @@ async def test_later_movements_get_a_report_of_their_own(
         (Reservation.family == bernard.family.id) & (Reservation.status == "accepted")
     )
     clock.shift(3600)
-    cancel = await move(reservation, "cancel", "cancelled")
+    cancel = await add_movement(reservation, "cancel", "cancelled")
     clock.shift(3600)
     report = await run_transmission(night.structure.id, settings=mail_settings)
     assert (report.movements_transmitted, report.emails_queued) == (1, 1)
@@ -198,8 +205,8 @@ async def test_promotion_email_is_queued_once_per_movement(
     alsh = await make_activity(structure, "ALSH 6-12 - Mercredi Journée")
     [day] = await make_days(alsh, datetime(2026, 12, 9).date())
     setup = await make_family(structure=structure, emails="jp@example.fr;autre@example.fr")
-    reservation, booked = await reserve(setup, setup.people[0], day, "waitlisted")
-    promotion = await move(reservation, "promotion", "accepted")
+    reservation, booked = await reserve_with_movement(setup, setup.people[0], day, "waitlisted")
+    promotion = await add_movement(reservation, "promotion", "accepted")
 
     async with write_transaction():  # as the booking service does
         assert await queue_promotion_emails([promotion.id, booked.id]) == 1

@@ -17,7 +17,7 @@ from portal.domain.transmission.service import run_transmission
 from portal.settings import Settings
 from portal.tables import Movement, OutboxEmail, Reservation, Structure
 from tests.conftest import Database, SmtpSwitch
-from tests.tasks.builders import Night
+from tests.factories import Night
 from tests.tasks.processes import portal_env
 
 

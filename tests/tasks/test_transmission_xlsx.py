@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from portal.domain.transmission.service import run_transmission
 from portal.settings import Settings
 from tests.conftest import Database
-from tests.tasks.builders import Night
+from tests.factories import Night
 
 
 async def test_export_has_an_xlsx_twin(db: Database, mail_settings: Settings, night: Night) -> None:

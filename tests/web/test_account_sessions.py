@@ -20,8 +20,7 @@ from portal.domain.accounts.service import _token_hash
 from portal.domain.staff import families
 from portal.tables import AccountFamily, PasswordResetToken
 from tests.conftest import REDIS_URL, Database, SmtpSink, make_settings, require_service
-from tests.factories import PASSWORD, make_family
-from tests.integration.staff.builders import STAFF_PASSWORD, actor, make_staff
+from tests.factories import PASSWORD, STAFF_PASSWORD, actor, make_family, make_staff
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import staff_login
 

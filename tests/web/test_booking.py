@@ -143,7 +143,7 @@ async def test_htmx_tap_returns_the_changed_day_and_basket(db: Database, browser
     await browser.login("dupont", PASSWORD)
     await browser.get("/reservations")
     response = await browser.post(
-        "/partials/reservations/basculer",
+        "/reservations/basculer",
         data={
             "personne": str(setup.people[0].id),
             "activite": str(activity.id),

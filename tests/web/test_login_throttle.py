@@ -16,8 +16,7 @@ from portal import clock
 from portal.domain.accounts import passwords
 from portal.tables import Account, StaffMember
 from tests.conftest import Database, SmtpSink, make_settings
-from tests.factories import PASSWORD, make_family, make_structure
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff
+from tests.factories import PASSWORD, STAFF_PASSWORD, make_family, make_staff, make_structure
 from tests.web.conftest import Browser, LiveServer
 
 # uvicorn trusts X-Forwarded-For from 127.0.0.1 (its default), like behind the proxy.

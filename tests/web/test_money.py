@@ -15,8 +15,7 @@ from portal.domain.money import service as money
 from portal.pages import payments as payment_pages
 from portal.tables import LedgerEntry, OnlinePayment, Person
 from tests.conftest import Database, SmtpSink, mail_text
-from tests.factories import PASSWORD
-from tests.integration.money.builders import MoneySetup, add_tariff, money_setup, today
+from tests.factories import PASSWORD, MoneySetup, add_tariff, money_setup, today
 from tests.web.conftest import Browser, text
 
 NBSP = "\u00a0"

@@ -13,10 +13,8 @@ from portal.domain.money.manual import ManualPayment, record_manual_payment
 from portal.domain.money.rules import Month
 from portal.tables import LedgerEntry
 from tests.conftest import Database
-from tests.factories import PASSWORD
-from tests.integration.money.builders import money_setup, today
+from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff, money_setup, today
 from tests.integration.papers.test_papers import euros, pdf_text
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff
 from tests.web.conftest import Browser, text
 
 SVG_LOGO = (

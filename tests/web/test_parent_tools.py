@@ -12,8 +12,7 @@ import httpx
 from portal import clock
 from portal.tables import AbsenceDeclaration, OutboxEmail, Reservation
 from tests.conftest import Database
-from tests.factories import PASSWORD, enroll, make_activity, make_days, make_family
-from tests.integration.staff.builders import make_staff
+from tests.factories import PASSWORD, enroll, make_activity, make_days, make_family, make_staff
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import staff_login
 

@@ -9,10 +9,8 @@ from portal.domain.money import service as money
 from portal.domain.reminders import service as reminders
 from portal.tables import DebtReminder, OutboxEmail
 from tests.conftest import Database
-from tests.factories import PASSWORD
-from tests.integration.money.builders import money_setup, today
+from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff, money_setup, today
 from tests.integration.papers.test_papers import pdf_text
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff
 from tests.web.conftest import Browser, text
 
 

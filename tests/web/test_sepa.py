@@ -14,10 +14,8 @@ from portal.domain.money import service as money
 from portal.domain.money.rules import Month
 from portal.tables import OutboxEmail, SepaMandate
 from tests.conftest import Database
-from tests.factories import PASSWORD
-from tests.integration.money.builders import money_setup, today
+from tests.factories import PASSWORD, STAFF_PASSWORD, make_staff, money_setup, today
 from tests.integration.papers.test_papers import pdf_text
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff
 from tests.web.conftest import Browser, text
 
 SCHEMA = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.008.001.02.xsd")

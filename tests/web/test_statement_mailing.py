@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from portal.domain.statements import service as statements
 from tests.conftest import Database
-from tests.integration.money.builders import money_setup
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff
+from tests.factories import STAFF_PASSWORD, make_staff, money_setup
 from tests.web.conftest import Browser, text
 
 

@@ -97,7 +97,9 @@ async def staff_requests(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int],
     etat: FromQuery[str] = "pending", format: FromQuery[str] = "",
 ) -> Template | Response[bytes]:  # fmt: skip
-    status = etat if etat in enrolment.STATUS_LABELS or etat == "" else "pending"
+    status = (
+        etat if etat in enrolment.STATUS_LABELS or etat == "" else enrolment.RequestStatus.PENDING
+    )
     lines = await enrolment.structure_requests(ctx.sid, status)
     if format in ("csv", "xlsx"):
         table = tabular.Table(
@@ -143,10 +145,11 @@ async def staff_decide(
     except enrolment.NotFound:
         raise not_found("Cette demande") from None
     except FileError as exc:
+        pending = enrolment.RequestStatus.PENDING
         return render(
             request, ctx, "pages/enrolment/staff.html", title="Inscriptions", nav="dossiers",
-            status_code=400, lines=await enrolment.structure_requests(ctx.sid, "pending"),
-            status="pending", labels=enrolment.STATUS_LABELS,
+            status_code=400, lines=await enrolment.structure_requests(ctx.sid, pending),
+            status=pending, labels=enrolment.STATUS_LABELS,
             offers=await enrolment.offers(ctx.sid), errors=[str(exc)],
         )  # fmt: skip
     flash(

@@ -11,6 +11,7 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from portal.domain.exports.tabular import Table, csv_text
 from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.money import export
@@ -135,6 +136,26 @@ async def histories_page(
     )
 
 
+async def _history_table(
+    parent: ParentContext,
+    mois: str | None,
+    jour: str | None,
+    prenom: str | None,
+    activite: str | None,
+    tableau: str | None,
+) -> tuple[Table, str, str]:
+    """The table to export (consumptions or payments), its title and its file name stem."""
+    query = _history_query(parent, mois, jour, prenom, activite)
+    history = await _load_history(parent, query)
+    if tableau in (None, "", "consommations"):
+        table = export.consumptions_table(history.consumptions, history.consumption_total_cents)
+        return table, "Consommations", f"consommations-{query.month.key}"
+    if tableau == "reglements":
+        table = export.payments_table(history.payments, history.payment_total_cents)
+        return table, "Règlements", f"reglements-{query.month.key}"
+    raise bad_request("Tableau à exporter inconnu : « consommations » ou « reglements ».")
+
+
 @get("/historiques/export.csv")
 async def histories_export(
     parent: Parent,
@@ -144,20 +165,11 @@ async def histories_export(
     activite: FromQuery[str | None] = None,
     tableau: FromQuery[str | None] = None,
 ) -> Response[bytes]:
-    query = _history_query(parent, mois, jour, prenom, activite)
-    history = await _load_history(parent, query)
-    if tableau in (None, "", "consommations"):
-        content = export.consumptions_csv(history.consumptions, history.consumption_total_cents)
-        name = f"consommations-{query.month.key}.csv"
-    elif tableau == "reglements":
-        content = export.payments_csv(history.payments, history.payment_total_cents)
-        name = f"reglements-{query.month.key}.csv"
-    else:
-        raise bad_request("Tableau à exporter inconnu : « consommations » ou « reglements ».")
+    table, _, stem = await _history_table(parent, mois, jour, prenom, activite, tableau)
     return Response(
-        content=content.encode("utf-8"),
+        content=csv_text(table).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}"'},
+        headers={"content-disposition": f'attachment; filename="{stem}.csv"'},
     )
 
 
@@ -170,17 +182,8 @@ async def histories_export_xlsx(
     activite: FromQuery[str | None] = None,
     tableau: FromQuery[str | None] = None,
 ) -> Response[bytes]:
-    query = _history_query(parent, mois, jour, prenom, activite)
-    history = await _load_history(parent, query)
-    if tableau in (None, "", "consommations"):
-        table = export.consumptions_table(history.consumptions, history.consumption_total_cents)
-        title, name = "Consommations", f"consommations-{query.month.key}.xlsx"
-    elif tableau == "reglements":
-        table = export.payments_table(history.payments, history.payment_total_cents)
-        title, name = "Règlements", f"reglements-{query.month.key}.xlsx"
-    else:
-        raise bad_request("Tableau à exporter inconnu : « consommations » ou « reglements ».")
-    return xlsx_response(await xlsx_in_thread(table, title), name)
+    table, title, stem = await _history_table(parent, mois, jour, prenom, activite, tableau)
+    return xlsx_response(await xlsx_in_thread(table, title), f"{stem}.xlsx")
 
 
 ROUTES = [

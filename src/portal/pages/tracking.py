@@ -18,15 +18,16 @@ from portal.domain.exports.tabular import Amount, Cell, Table, csv_text
 from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from portal.domain.exports.xlsx import xlsx_in_thread
 from portal.domain.french_dates import short_date
+from portal.domain.reservation_status import ReservationStatus
 from portal.web.context import Parent, ParentContext
 from portal.web.forms import int_or_none
 from portal.web.render import page
 
 TYPES = [
-    ("en-attente", "En attente de réponse", ("pending",)),
-    ("liste-attente", "En liste d'attente", ("waitlisted",)),
-    ("refusees", "Refusées", ("refused",)),
-    ("acceptees", "Acceptées", ("accepted",)),
+    ("en-attente", "En attente de réponse", (ReservationStatus.PENDING,)),
+    ("liste-attente", "En liste d'attente", (ReservationStatus.WAITLISTED,)),
+    ("refusees", "Refusées", (ReservationStatus.REFUSED,)),
+    ("acceptees", "Acceptées", (ReservationStatus.ACCEPTED,)),
 ]
 TRANSMISSION = [("transmise", "Transmises"), ("non-transmise", "Non transmises")]
 

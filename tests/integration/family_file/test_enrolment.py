@@ -12,8 +12,7 @@ from portal.domain.file_review import enrolment
 from portal.domain.staff.service import Actor
 from portal.tables import Enrollment, EnrolmentOffer, FamilyDocument, OutboxEmail
 from tests.conftest import Database
-from tests.factories import add_file_rules, make_activity, make_family, make_structure
-from tests.integration.staff.builders import make_staff
+from tests.factories import add_file_rules, make_activity, make_family, make_staff, make_structure
 
 
 async def test_request_then_accept_lets_the_child_book(db: Database) -> None:

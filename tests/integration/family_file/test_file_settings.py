@@ -11,8 +11,7 @@ from portal.domain.file_review import file_settings as settings
 from portal.domain.staff.service import Actor
 from portal.tables import AuditLog, OutboxEmail
 from tests.conftest import Database
-from tests.factories import make_family
-from tests.integration.staff.builders import make_staff
+from tests.factories import make_family, make_staff
 
 BASE = "http://portail.test"
 

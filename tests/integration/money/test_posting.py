@@ -9,7 +9,7 @@ from portal.domain.money.pricing import unit_price_cents
 from portal.domain.money.rules import Month
 from portal.tables import LedgerEntry, Reservation
 from tests.conftest import Database
-from tests.integration.money.builders import add_tariff, make_activity, money_setup, today
+from tests.factories import add_tariff, make_wallet_activity, money_setup, today
 
 
 async def _debits(family_id: int) -> dict[int, tuple[int, int, int]]:
@@ -126,7 +126,7 @@ async def test_estimate_counts_what_is_not_debited_up_to_the_date(db: Database) 
 
     music_type = WalletType(structure=music_type_structure.id, name="Ecole de musique", position=2)
     await music_type.save()
-    piano = await make_activity(music_type_structure, music_type, "Piano")
+    piano = await make_wallet_activity(music_type_structure, music_type, "Piano")
     await add_tariff(piano, "A", 900, now - timedelta(days=100))
 
     await setup.reserve(now - timedelta(days=3))  # will be posted

@@ -14,8 +14,7 @@ from portal.domain.push import service as push
 from portal.domain.reminders import service as reminders
 from portal.tables import AccountFamily, OutboxEmail, OutboxPush
 from tests.conftest import Database
-from tests.factories import make_family
-from tests.integration.money.builders import add_tariff, money_setup, today
+from tests.factories import add_tariff, make_family, money_setup, today
 from tests.integration.notifications.conftest import BrowserKeys
 
 

@@ -19,9 +19,15 @@ from portal.domain.push import rules as push_rules
 from portal.domain.push import service as push
 from portal.tables import Message, MessageAttachment, OutboxEmail, OutboxPush, Reservation
 from tests.conftest import Database
-from tests.factories import enroll, make_activity, make_days, make_family, make_structure
+from tests.factories import (
+    enroll,
+    make_activity,
+    make_days,
+    make_family,
+    make_staff,
+    make_structure,
+)
 from tests.integration.notifications.conftest import BrowserKeys
-from tests.integration.staff.builders import make_staff
 
 BASE = "http://portail.test"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -20,14 +20,14 @@ from portal.domain.papers.rules import Category
 from portal.domain.staff.service import Actor
 from portal.tables import LedgerEntry
 from tests.conftest import Database
-from tests.integration.money.builders import (
+from tests.factories import (
     MoneySetup,
     add_tariff,
-    make_activity,
+    make_staff,
+    make_wallet_activity,
     money_setup,
     today,
 )
-from tests.integration.staff.builders import make_staff
 
 
 async def _actor(setup: MoneySetup) -> Actor:
@@ -79,7 +79,7 @@ async def test_statement_reconciles_with_the_ledger(db: Database) -> None:
         "Le régisseur",
     )
     month = Month.of(today()).shift(-1)
-    alsh = await make_activity(setup.structure, setup.wallet_type, "ALSH Mercredi")
+    alsh = await make_wallet_activity(setup.structure, setup.wallet_type, "ALSH Mercredi")
     paolo, amalia = (int(p.id) for p in setup.family.people)
     # Before the month: opening balance of 20,00 - 4,22.
     await record_manual_payment(
@@ -194,8 +194,10 @@ async def test_receipt_shows_the_payment(db: Database) -> None:
 async def test_tax_certificate_per_child_with_meals_apart(db: Database) -> None:
     setup = await money_setup()
     year = today().year - 1
-    alsh = await make_activity(setup.structure, setup.wallet_type, "Accueil périscolaire soir")
-    music = await make_activity(setup.structure, setup.wallet_type, "Cours de piano")
+    alsh = await make_wallet_activity(
+        setup.structure, setup.wallet_type, "Accueil périscolaire soir"
+    )
+    music = await make_wallet_activity(setup.structure, setup.wallet_type, "Cours de piano")
     paolo, amalia = (int(p.id) for p in setup.family.people)  # both born 04/05/2019
     await _debit(setup, date(year, 3, 2), 800, int(alsh.id), paolo)
     await _debit(setup, date(year, 3, 3), 800, int(alsh.id), paolo)

@@ -21,8 +21,7 @@ from portal.domain.money.service import post_consumptions
 from portal.domain.staff.service import Actor
 from portal.tables import AbsenceDeclaration, LedgerEntry, OutboxEmail, Reservation
 from tests.conftest import Database
-from tests.factories import FamilySetup, enroll, make_activity, make_days, make_family
-from tests.integration.staff.builders import make_staff
+from tests.factories import FamilySetup, enroll, make_activity, make_days, make_family, make_staff
 
 PARIS = ZoneInfo("Europe/Paris")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -13,8 +13,7 @@ from portal.domain.reminders.rules import TemplateError
 from portal.domain.staff.service import Actor
 from portal.tables import DebtReminder, OutboxEmail
 from tests.conftest import Database
-from tests.integration.money.builders import add_tariff, money_setup, today
-from tests.integration.staff.builders import make_staff
+from tests.factories import add_tariff, make_staff, money_setup, today
 
 BASE = "http://portail.test"
 

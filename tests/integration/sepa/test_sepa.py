@@ -20,8 +20,7 @@ from portal.domain.sepa.rules import DebitStatus, SepaError
 from portal.domain.staff.service import Actor
 from portal.tables import LedgerEntry, OutboxEmail, SepaDebit
 from tests.conftest import Database
-from tests.integration.money.builders import MoneySetup, money_setup, today
-from tests.integration.staff.builders import make_staff
+from tests.factories import MoneySetup, make_staff, money_setup, today
 
 CREDITOR_IBAN = "FR7630006000011234567890189"
 FAMILY_IBAN = "FR1420041010050500013M02606"

@@ -11,8 +11,16 @@ from portal.domain.staff.attendance import attendance_list
 from portal.domain.staff.service import NotFound
 from portal.tables import ActivityDay, AuditLog, Movement, Reservation
 from tests.conftest import Database
-from tests.factories import enroll, make_activity, make_days
-from tests.integration.staff.builders import actor, make_staff, make_world, reserve, today
+from tests.factories import (
+    actor,
+    enroll,
+    make_activity,
+    make_days,
+    make_staff,
+    make_world,
+    reserve,
+    today,
+)
 
 
 async def test_all_present_then_an_exception(db: Database) -> None:

@@ -6,13 +6,13 @@ from datetime import date
 
 import pytest
 
+from portal.domain.form_fields import FormError
 from portal.domain.staff import activities
-from portal.domain.staff.rules import Closure, FormError, Schedule
+from portal.domain.staff.schedule import Closure, Schedule
 from portal.domain.staff.service import NotFound
 from portal.tables import ActivityDay, AuditLog, Movement, OutboxEmail, Reservation
 from tests.conftest import Database
-from tests.factories import make_activity, make_days, make_structure
-from tests.integration.staff.builders import actor, make_staff, make_world
+from tests.factories import actor, make_activity, make_days, make_staff, make_structure, make_world
 
 # Wednesdays of May 2027 are 5, 12, 19 and 26; Thursday 6 May 2027 is Ascension Day.
 MAY_2027 = Schedule(date(2027, 5, 1), date(2027, 5, 31), frozenset({2, 3}))

@@ -10,7 +10,7 @@ from portal.domain.staff import decisions
 from portal.domain.staff.service import NotFound
 from portal.tables import ActivityDay, AuditLog, Movement, Reservation
 from tests.conftest import Database
-from tests.integration.staff.builders import actor, make_staff, make_world
+from tests.factories import actor, make_staff, make_world
 
 
 async def _day(day_id: int) -> ActivityDay:

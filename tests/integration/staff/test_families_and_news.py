@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from portal import clock
 from portal.domain.accounts.passwords import verify_password
+from portal.domain.news.rules import NewsValues
 from portal.domain.news.service import visible_news
 from portal.domain.staff import families, news
-from portal.domain.staff.rules import NewsValues
 from portal.tables import Account, AuditLog, Enrollment, Family, Person, Wallet
 from tests.conftest import Database
-from tests.integration.staff.builders import actor, make_staff, make_world
+from tests.factories import actor, make_staff, make_world
 
 GOOD = """famille;prenom;nom;naissance;tranche;emails;activites
 BERNARD Luc;Zoé;BERNARD;04/05/2019;B;luc.bernard@example.fr;ALSH 6-12 - Mercredi Journée

@@ -10,7 +10,7 @@ from portal.domain.journal import service
 from portal.domain.journal.service import Filters
 from portal.domain.staff import audit
 from tests.conftest import Database
-from tests.integration.staff.builders import TZ, actor, make_staff, make_world, today
+from tests.factories import TZ, actor, make_staff, make_world, today
 
 ZONE = clock.zone(TZ)
 

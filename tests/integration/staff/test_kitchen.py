@@ -11,7 +11,7 @@ from portal.domain.booking import deadlines
 from portal.domain.kitchen import service
 from portal.tables import ChildFile, OutboxEmail
 from tests.conftest import Database
-from tests.integration.staff.builders import actor, make_staff, make_world
+from tests.factories import actor, make_staff, make_world
 
 
 async def test_the_sheet_and_its_email_at_the_booking_deadline(db: Database) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from portal.domain.money import service as money
+from portal.domain.money.manual import ManualPayment
 from portal.domain.money.rules import Month
 from portal.domain.staff import attendance, payments
-from portal.domain.staff.rules import PaymentValues, Presence
+from portal.domain.staff.presence import Presence
 from portal.domain.staff.service import NotFound
 from portal.tables import AuditLog, LedgerEntry, Reservation
 from tests.conftest import Database
-from tests.integration.staff.builders import actor, make_staff, make_world, today
+from tests.factories import actor, make_staff, make_world, today
 
 
 async def _debits(reservation_id: int) -> int:
@@ -79,8 +80,8 @@ async def test_a_cheque_credits_the_wallet_once_and_shows_in_the_history(db: Dat
     agent = await make_staff("agent", world.structure)
     family_id = int(world.family.family.id)
     [wallet] = await payments.family_wallets(world.sid, family_id)
-    cheque = PaymentValues(
-        wallet.wallet_id, "CHEQUE", 5000, "1234567", "DUPONT Jean-Paul", "Banque Postale", today()
+    cheque = ManualPayment(
+        wallet.wallet_id, "CHEQUE", 5000, today(), "DUPONT Jean-Paul", "1234567", "Banque Postale"
     )
 
     assert await payments.record_payment(actor(agent), world.sid, family_id, cheque, "k" * 20)
@@ -101,7 +102,7 @@ async def test_a_payment_to_a_wallet_of_another_family_is_refused(db: Database) 
     elsewhere = await make_world("Mairie de Loinville", prefix="b")
     agent = await make_staff("agent", world.structure)
     [foreign] = await payments.family_wallets(elsewhere.sid, int(elsewhere.family.family.id))
-    cash = PaymentValues(foreign.wallet_id, "ESPECES", 1000, "", "X", "", today())
+    cash = ManualPayment(foreign.wallet_id, "ESPECES", 1000, today(), "X")
 
     with pytest.raises(NotFound):
         await payments.record_payment(

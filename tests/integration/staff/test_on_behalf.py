@@ -15,8 +15,7 @@ from portal.domain.staff import on_behalf
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import ActivityDay, AuditLog, Movement, Person, Reservation
 from tests.conftest import Database
-from tests.factories import make_days
-from tests.integration.staff.builders import World, actor, make_staff, make_world, today
+from tests.factories import World, actor, make_days, make_staff, make_world, today
 
 
 def after(entry: AuditLog) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from portal.domain.staff import overview
 from portal.tables import Movement, OutboxEmail
 from tests.conftest import Database
-from tests.integration.staff.builders import make_world, today
+from tests.factories import make_world, today
 
 
 async def _email(key: str, status: str = "sent") -> None:

@@ -10,7 +10,7 @@ from portal.domain.quotient import service
 from portal.domain.staff.service import NotFound
 from portal.tables import AuditLog, Family, FamilyContact
 from tests.conftest import Database
-from tests.integration.staff.builders import actor, make_staff, make_world, today
+from tests.factories import actor, make_staff, make_world, today
 
 
 async def test_bands_from_the_qf_then_an_override(db: Database) -> None:

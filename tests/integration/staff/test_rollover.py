@@ -10,8 +10,7 @@ import pytest
 from portal.domain.rollover import rules, service
 from portal.tables import Activity, ActivityDay, Enrollment, Tariff
 from tests.conftest import Database
-from tests.factories import enroll, make_activity, make_days, make_family
-from tests.integration.staff.builders import actor, make_staff
+from tests.factories import actor, enroll, make_activity, make_days, make_family, make_staff
 
 FIRST, LAST = date(2027, 9, 1), date(2028, 7, 7)
 

@@ -7,8 +7,7 @@ from datetime import date, time, timedelta
 from portal.domain.statistics import rules, service
 from portal.tables import Person, Reservation
 from tests.conftest import Database
-from tests.factories import enroll, make_activity, make_days
-from tests.integration.staff.builders import make_world, reserve, today
+from tests.factories import enroll, make_activity, make_days, make_world, reserve, today
 
 
 async def test_figures_match_the_register(db: Database) -> None:

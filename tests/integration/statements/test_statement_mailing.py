@@ -12,9 +12,7 @@ from portal.domain.staff.service import Actor
 from portal.domain.statements import service as statements
 from portal.tables import AuditLog, OutboxEmail, Wallet, WalletType
 from tests.conftest import Database
-from tests.factories import make_family
-from tests.integration.money.builders import TZ, MoneySetup, money_setup, today
-from tests.integration.staff.builders import make_staff
+from tests.factories import TZ, MoneySetup, make_family, make_staff, money_setup, today
 
 BASE = "http://portail.test"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from portal.domain.accounts import rules
-from portal.domain.staff.rules import initial_password
+from portal.domain.accounts.credentials import initial_password
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal.domain.accounts import credentials
 from portal.domain.accounts.rules import check_password
-from portal.domain.staff import rules
-from portal.domain.staff.rules import Closure, FormError, Schedule
+from portal.domain.form_fields import FormError
+from portal.domain.money import manual_form
+from portal.domain.news import rules as news_rules
+from portal.domain.staff import audit, families_csv, rules
+from portal.domain.staff import schedule as day_schedule
+from portal.domain.staff.presence import Presence
+from portal.domain.staff.schedule import Closure, Schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 ACTIVITY = {
@@ -77,7 +83,7 @@ def test_capacity_cannot_fall_below_accepted_places() -> None:
 
 
 def test_closures_are_read_line_by_line() -> None:
-    closures = rules.parse_closures(
+    closures = day_schedule.parse_closures(
         "24/12/2026\n\n21/12/2026 - 03/01/2027\ndu 2027-02-08 au 2027-02-19"
     )
     assert closures == [
@@ -86,7 +92,7 @@ def test_closures_are_read_line_by_line() -> None:
         Closure(date(2027, 2, 8), date(2027, 2, 19)),
     ]
     with pytest.raises(FormError) as caught:
-        rules.parse_closures("24/12/2026\n32/12/2026\n05/01/2027 - 01/01/2027")
+        day_schedule.parse_closures("24/12/2026\n32/12/2026\n05/01/2027 - 01/01/2027")
     assert [e.split(" :")[0] for e in caught.value.errors] == [
         "Fermetures, ligne 2", "Fermetures, ligne 3",
     ]  # fmt: skip
@@ -94,10 +100,12 @@ def test_closures_are_read_line_by_line() -> None:
 
 def test_plan_days_skips_public_holidays_on_any_weekday_and_closures() -> None:
     # Saturday 1 May 2027 (Fête du travail) and Saturday 8 May (Victoire 1945).
-    saturdays = rules.plan_days(Schedule(date(2027, 5, 1), date(2027, 5, 31), frozenset({5})))
+    saturdays = day_schedule.plan_days(
+        Schedule(date(2027, 5, 1), date(2027, 5, 31), frozenset({5}))
+    )
     assert saturdays.holidays == (date(2027, 5, 1), date(2027, 5, 8))
     assert saturdays.dates == (date(2027, 5, 15), date(2027, 5, 22), date(2027, 5, 29))
-    mondays = rules.plan_days(
+    mondays = day_schedule.plan_days(
         Schedule(date(2027, 5, 1), date(2027, 5, 31), frozenset({0}),
                  (Closure(date(2027, 5, 24), date(2027, 5, 30)),))
     )  # fmt: skip
@@ -115,7 +123,7 @@ def test_plan_days_partitions_the_chosen_weekdays(
     first: date, span: int, days: frozenset[int]
 ) -> None:
     schedule = Schedule(first, first + timedelta(days=span), days)
-    plan = rules.plan_days(schedule)
+    plan = day_schedule.plan_days(schedule)
     chosen = [
         first + timedelta(days=i)
         for i in range(span + 1)
@@ -127,13 +135,13 @@ def test_plan_days_partitions_the_chosen_weekdays(
 
 def test_schedule_form_limits() -> None:
     with pytest.raises(FormError) as caught:
-        rules.parse_schedule_form({"du": "2027-05-31", "au": "2027-05-01"}, [])
+        day_schedule.parse_schedule_form({"du": "2027-05-31", "au": "2027-05-01"}, [])
     assert caught.value.errors == [
         "La date de fin est avant la date de début.",
         "Cochez au moins un jour de la semaine.",
     ]
     with pytest.raises(FormError, match="au plus 400 jours"):
-        rules.parse_schedule_form({"du": "2027-01-01", "au": "2029-01-01"}, ["2"])
+        day_schedule.parse_schedule_form({"du": "2027-01-01", "au": "2029-01-01"}, ["2"])
 
 
 ACTIVITIES = {"Restauration Scolaire": 1, "ALSH 6-12 - Mercredi Journée": 2}
@@ -147,7 +155,7 @@ def test_csv_groups_lines_into_families_and_reads_french_excel() -> None:
         ";;;;;;;\n"
         "ROUX Marc;Léo;ROUX;01/02/2018;;;;roux.m\n"
     )
-    parsed = rules.parse_families_csv(text, ACTIVITIES, {"A", "B"})
+    parsed = families_csv.parse_families_csv(text, ACTIVITIES, {"A", "B"})
     assert parsed.ok, parsed.errors
     dupont, roux = parsed.families
     assert (dupont.name, dupont.band, dupont.emails) == ("DUPONT Jean", "B", ["jean@example.fr"])
@@ -166,7 +174,7 @@ def test_csv_errors_name_their_lines() -> None:
         "DUPONT Jean,Lina,DUPONT,,C,,\n"
         "DUPONT Jean,Paolo,DUPONT,04/05/2019,A,,\n"
     )
-    parsed = rules.parse_families_csv(text, ACTIVITIES, {"A", "B", "C"})
+    parsed = families_csv.parse_families_csv(text, ACTIVITIES, {"A", "B", "C"})
     assert not parsed.ok
     messages = [str(e) for e in parsed.errors]
     assert [e.line for e in parsed.errors] == [3, 4, 5]
@@ -188,19 +196,19 @@ def test_csv_errors_name_their_lines() -> None:
     ],
 )
 def test_csv_structure_errors(text: str, message: str) -> None:
-    parsed = rules.parse_families_csv(text, ACTIVITIES)
+    parsed = families_csv.parse_families_csv(text, ACTIVITIES)
     assert [str(e) for e in parsed.errors] == [message]
 
 
 def test_logins_are_ascii_and_unique() -> None:
-    assert rules.login_base("DUPONT Jean-Paul") == "dupont.jp"
-    assert rules.login_base("Éloïse N'GUYEN") == "eloise.ng"
-    assert rules.login_base("Li") == "li-famille"
-    assert rules.unique_login("dupont.jp", {"Dupont.JP", "dupont.jp2"}) == "dupont.jp3"
+    assert credentials.login_base("DUPONT Jean-Paul") == "dupont.jp"
+    assert credentials.login_base("Éloïse N'GUYEN") == "eloise.ng"
+    assert credentials.login_base("Li") == "li-famille"
+    assert credentials.unique_login("dupont.jp", {"Dupont.JP", "dupont.jp2"}) == "dupont.jp3"
 
 
 def test_initial_passwords_pass_the_password_policy() -> None:
-    passwords = {rules.initial_password() for _ in range(50)}
+    passwords = {credentials.initial_password() for _ in range(50)}
     assert len(passwords) == 50
     for password in passwords:
         check = check_password(password)
@@ -209,17 +217,17 @@ def test_initial_passwords_pass_the_password_policy() -> None:
 
 
 def test_news_form_and_state() -> None:
-    values = rules.parse_news_form(
+    values = news_rules.parse_news_form(
         {"titre": "Menu", "texte": "a\r\n\r\nb", "visible_du": "2026-12-01T08:00"}, PARIS
     )
     assert values.body == "a\n\nb"
     assert values.visible_from == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
-    assert rules.news_state(values.visible_from, None, values.visible_from - timedelta(1)) == (
+    assert news_rules.news_state(values.visible_from, None, values.visible_from - timedelta(1)) == (
         "Programmée"
     )
-    assert rules.news_state(None, values.visible_from, values.visible_from) == "Retirée"
+    assert news_rules.news_state(None, values.visible_from, values.visible_from) == "Retirée"
     with pytest.raises(FormError, match="fin d'affichage doit être après"):
-        rules.parse_news_form(
+        news_rules.parse_news_form(
             {"titre": "X", "texte": "Y", "visible_du": "2026-12-02T08:00",
              "visible_au": "2026-12-01T08:00"},
             PARIS,
@@ -228,7 +236,7 @@ def test_news_form_and_state() -> None:
 
 def test_payment_form() -> None:
     today = date(2026, 11, 20)
-    values = rules.parse_payment_form(
+    values = manual_form.parse_payment_form(
         {"porte_monnaie": "3", "mode": "cheque", "montant": "50,5", "piece": "0012",
          "payeur": "DUPONT", "banque": "CIC"},
         [3],
@@ -236,14 +244,14 @@ def test_payment_form() -> None:
     )  # fmt: skip
     assert (values.mode, values.amount_cents, values.entry_date) == ("CHEQUE", 5050, today)
     with pytest.raises(FormError) as caught:
-        rules.parse_payment_form(
+        manual_form.parse_payment_form(
             {"porte_monnaie": "4", "mode": "CHEQUE", "montant": "-5"}, [3], today
         )
     text = " ".join(caught.value.errors)
     assert "porte-monnaie" in text and "négatif" in text
     assert "numéro du chèque" in text and "payeur" in text
     with pytest.raises(FormError, match="futur"):
-        rules.parse_payment_form(
+        manual_form.parse_payment_form(
             {"porte_monnaie": "3", "mode": "ESPECES", "montant": "5", "payeur": "X",
              "date": "2026-11-21"},
             [3],
@@ -252,11 +260,11 @@ def test_payment_form() -> None:
 
 
 def test_presence_flags_round_trip() -> None:
-    for presence in rules.Presence:
-        assert rules.Presence.of(*presence.flags) is presence
+    for presence in Presence:
+        assert Presence.of(*presence.flags) is presence
 
 
 def test_jsonable_audit_values() -> None:
-    assert rules.jsonable({"d": date(2026, 1, 2), "t": time(8, 30), "s": {1}}) == {
+    assert audit.jsonable({"d": date(2026, 1, 2), "t": time(8, 30), "s": {1}}) == {
         "d": "2026-01-02", "t": "08:30:00", "s": [1],
     }  # fmt: skip

@@ -9,9 +9,8 @@ from portal.domain.channels import service as channels
 from portal.domain.channels.rules import Kind
 from portal.tables import Message, OutboxEmail, PushSubscription
 from tests.conftest import Database
-from tests.factories import PASSWORD, make_family
+from tests.factories import PASSWORD, STAFF_PASSWORD, make_family, make_staff
 from tests.integration.notifications.conftest import BrowserKeys
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff
 from tests.web.conftest import Browser, text
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -9,7 +9,7 @@ import pytest
 
 from portal.tables import StaffMember
 from tests.conftest import Database
-from tests.integration.staff.builders import (
+from tests.factories import (
     STAFF_PASSWORD,
     World,
     make_staff,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from portal.tables import AuditLog, Movement, Reservation
-from tests.factories import make_days
-from tests.integration.staff.builders import today
+from tests.factories import make_days, today
 from tests.web.conftest import Browser, LiveServer
 from tests.web.staff.conftest import Office
 from tests.web.staff.test_pages import HTMX, plain

@@ -16,8 +16,7 @@ from portal.tables import (
     Reservation,
     Structure,
 )
-from tests.factories import PASSWORD
-from tests.integration.staff.builders import STAFF_PASSWORD
+from tests.factories import PASSWORD, STAFF_PASSWORD
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import Office, pass_second_factor, staff_login
 

@@ -12,7 +12,7 @@ import pytest
 from portal import clock
 from portal.tables import Family, OutboxEmail
 from tests.conftest import Database
-from tests.integration.staff.builders import PER_DAY, add_pending, bulk_insert
+from tests.factories import PER_DAY, add_pending, bulk_insert
 from tests.web.conftest import Browser, text
 from tests.web.staff.conftest import Office
 

@@ -14,7 +14,7 @@ from portal.domain.staff.roles import ADMINISTRATION, LEGACY_ROLES, Role, allowe
 from portal.tables import LedgerEntry, StaffStructure
 from portal.web.staff import ROLES_OPT
 from tests.conftest import make_settings
-from tests.integration.staff.builders import make_staff
+from tests.factories import make_staff
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import Office, staff_login
 

@@ -14,7 +14,7 @@ from portal.demo import load_demo
 from portal.domain.staff import mfa
 from portal.tables import StaffMember, StaffRecoveryCode, StaffTotp
 from tests.conftest import Database, SmtpSink, make_settings
-from tests.integration.staff.builders import STAFF_PASSWORD, make_staff, next_totp_code
+from tests.factories import STAFF_PASSWORD, make_staff, next_totp_code
 from tests.web.conftest import Browser, LiveServer, text
 from tests.web.staff.conftest import pass_second_factor
 

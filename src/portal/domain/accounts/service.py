@@ -235,30 +235,17 @@ async def current_rules_document(structure_id: int) -> RulesDocument | None:
 
 async def pending_signatures(family_id: int) -> list[PendingSignature]:
     """Children of the family who have not signed the rules document in force."""
-    family = await Family.objects().where(Family.id == family_id).first()
-    if family is None:
-        raise NotFound(family_id)
-    document = await current_rules_document(family.structure)
-    if document is None:
-        return []
-    people = await Person.objects().where(Person.family == family_id).order_by(Person.first_name)
-    signed = {
-        r["person"]
-        for r in await RulesAcknowledgement.select(RulesAcknowledgement.person).where(
-            RulesAcknowledgement.document == document.id
-        )
-    }
     return [
         PendingSignature(
-            person_id=p.id,
-            person_name=f"{p.first_name} {p.last_name}",
-            document_id=document.id,
-            document_title=document.title,
-            document_version=document.version,
-            document_body=document.body,
+            person_id=sheet.person_id,
+            person_name=sheet.person_name,
+            document_id=sheet.document_id,
+            document_title=sheet.document_title,
+            document_version=sheet.document_version,
+            document_body=sheet.document_body,
         )
-        for p in people
-        if p.id not in signed
+        for sheet in await rules_sheets(family_id)
+        if not sheet.signed
     ]
 
 

@@ -36,9 +36,10 @@ from portal.domain.booking.scope import (
     BookingScope,
     load_scope,
 )
-from portal.domain.booking.states import DraftAction, ReservationStatus
+from portal.domain.booking.states import DraftAction
 from portal.domain.money import service as money
 from portal.domain.notifications.service import queue_promotion_emails
+from portal.domain.reservation_status import MovementKind, ReservationStatus
 from portal.tables import ActivityDay, Movement, Reservation
 
 log = logging.getLogger(__name__)
@@ -553,7 +554,7 @@ async def _book(
                 family=scope.family_id,
                 person=item.person_id,
                 activity_day=day.id,
-                status=status.value,
+                status=status,
                 arrival=item.arrival if activity.time_entry else None,
                 departure=item.departure if activity.time_entry else None,
                 quantity=r.quantity,
@@ -578,8 +579,8 @@ async def _book(
                 Movement(
                     family=scope.family_id,
                     reservation=row["id"],
-                    kind="book",
-                    outcome=outcome.value,
+                    kind=MovementKind.BOOK,
+                    outcome=outcome,
                     actor=scope.booker.value,
                     created_at=now,
                 )
@@ -649,13 +650,14 @@ async def _cancel(
     if not decision.allowed:
         return ItemResult(item, ItemOutcome.REJECTED, decisions.Remark.LATE.label), []
     claimed = await Reservation.raw(
-        "UPDATE reservation SET status = 'cancelled', waitlist_rank = NULL, "
+        "UPDATE reservation SET status = {}, waitlist_rank = NULL, "
         # Untransmitted again: the cancellation leaves with tonight's transmission.
         "transmitted_at = NULL, updated_at = {} "
         "WHERE id = {} AND status = {} RETURNING id",
+        ReservationStatus.CANCELLED,
         now,
         reservation["id"],
-        status.value,
+        status,
     )
     if not claimed:
         return ItemResult(item, ItemOutcome.UNCHANGED, "Réservation déjà annulée"), []
@@ -675,8 +677,8 @@ async def _cancel(
         Movement(
             family=scope.family_id,
             reservation=reservation["id"],
-            kind="cancel",
-            outcome="cancelled",
+            kind=MovementKind.CANCEL,
+            outcome=ReservationStatus.CANCELLED,
             actor=scope.booker.value,
             created_at=now,
         )
@@ -694,7 +696,9 @@ async def _close_waitlist_gap(day_id: int) -> None:
     """Renumber the waitlist 1..n in confirmation order (ascending, so no rank collides)."""
     rows = await Reservation.select(
         Reservation.id, Reservation.confirmed_at, Reservation.waitlist_rank
-    ).where((Reservation.activity_day == day_id) & (Reservation.status == "waitlisted"))
+    ).where(
+        (Reservation.activity_day == day_id) & (Reservation.status == ReservationStatus.WAITLISTED)
+    )
     ranks = decisions.waitlist_ranks(
         decisions.WaitlistEntry(r["id"], r["confirmed_at"]) for r in rows
     )
@@ -718,7 +722,9 @@ async def promote_waitlist(day_id: int, now: datetime, actor: str = "system") ->
         raise BookingError("Cette journée n'existe plus.")
     rows = await Reservation.select(
         Reservation.id, Reservation.confirmed_at, Reservation.family
-    ).where((Reservation.activity_day == day_id) & (Reservation.status == "waitlisted"))
+    ).where(
+        (Reservation.activity_day == day_id) & (Reservation.status == ReservationStatus.WAITLISTED)
+    )
     chosen = decisions.promotions(
         day.counters, [decisions.WaitlistEntry(r["id"], r["confirmed_at"]) for r in rows]
     )
@@ -740,7 +746,7 @@ async def promote_waitlist(day_id: int, now: datetime, actor: str = "system") ->
         raise CounterConflict(day_id)
     await Reservation.update(
         {
-            Reservation.status: "accepted",
+            Reservation.status: ReservationStatus.ACCEPTED,
             Reservation.waitlist_rank: None,
             Reservation.transmitted_at: None,
             Reservation.updated_at: now,
@@ -751,8 +757,8 @@ async def promote_waitlist(day_id: int, now: datetime, actor: str = "system") ->
             Movement(
                 family=family_of[reservation_id],
                 reservation=reservation_id,
-                kind="promotion",
-                outcome="accepted",
+                kind=MovementKind.PROMOTION,
+                outcome=ReservationStatus.ACCEPTED,
                 actor=actor,
                 created_at=now,
             )

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 
+# Wall clock to instant is the clock's (day generation and forms use it too).
+from portal.clock import local_instant as local_instant
 from portal.domain import french_dates
 from portal.domain.numbers import parse_count
 
@@ -184,30 +186,6 @@ def deadline_date(rule: DeadlineRule, day: date, subdiv: str | None = None) -> d
     assert rule.weekday is not None
     monday_of_previous_week = day - timedelta(days=day.weekday() + 7)
     return monday_of_previous_week + timedelta(days=rule.weekday)
-
-
-def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """First UTC instant at which the local wall clock in ``tz`` shows ``day at`` or later.
-
-    Plain times map to their only instant; a repeated time (DST end) to its first
-    occurrence; a skipped time (DST start) to the instant the clock jumps over it.
-    """
-    wall = datetime.combine(day, at)
-    first = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if first.astimezone(tz).replace(tzinfo=None) == wall:
-        return first
-    # Skipped: fold=1 reads the wall time with the offset after the jump, giving an instant
-    # before the jump; fold=0 gives one after it. Bisect to the jump, to the second.
-    low = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    high = first
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        middle = middle.replace(microsecond=0)
-        if middle.astimezone(tz).replace(tzinfo=None) >= wall:
-            high = middle
-        else:
-            low = middle
-    return high
 
 
 def deadline_at(rule: DeadlineRule, day: date, tz: ZoneInfo, subdiv: str | None = None) -> datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 
 from portal.domain.booking.states import ReservationStatus
 
@@ -30,7 +30,9 @@ class Remark(Enum):
         return str(self.value)
 
 
-class Outcome(Enum):
+class Outcome(StrEnum):
+    """What a booking request becomes (the reservation's status, or nothing recorded)."""
+
     ACCEPTED = "accepted"
     WAITLISTED = "waitlisted"
     PENDING = "pending"

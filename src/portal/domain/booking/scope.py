@@ -15,6 +15,8 @@ from portal.domain.booking import deadlines, eligibility, hours
 from portal.domain.booking.on_behalf import NO_OVERRIDE, Booker, Override
 from portal.domain.family_file import service as family_file
 from portal.domain.money import service as money
+from portal.domain.reservation_status import LIVE_STATUSES as LIVE_STATUSES
+from portal.domain.reservation_status import SHOWN_STATUSES as SHOWN_STATUSES
 from portal.tables import (
     Activity,
     Enrollment,
@@ -25,9 +27,6 @@ from portal.tables import (
     ScopeVersion,
     Structure,
 )
-
-LIVE_STATUSES = ("accepted", "waitlisted", "pending")
-SHOWN_STATUSES = ("accepted", "waitlisted", "pending", "refused")
 
 
 class BookingError(ValueError):

@@ -22,13 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum, StrEnum
 
-
-class ReservationStatus(StrEnum):
-    ACCEPTED = "accepted"
-    WAITLISTED = "waitlisted"
-    PENDING = "pending"
-    REFUSED = "refused"
-    CANCELLED = "cancelled"
+# The statuses are the register's vocabulary, below booking and money (both read them).
+from portal.domain.reservation_status import ReservationStatus as ReservationStatus
 
 
 class DraftAction(StrEnum):

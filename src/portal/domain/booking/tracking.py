@@ -20,6 +20,7 @@ from portal.domain.booking.states import (
     DraftAction,
 )
 from portal.domain.money.pricing import load_tariffs
+from portal.domain.reservation_status import WAITING_STATUSES, ReservationStatus
 from portal.tables import (
     Activity,
     Reservation,
@@ -72,7 +73,7 @@ class TrackingFilters:
     activity_id: int | None = None
     start: date | None = None
     end: date | None = None
-    statuses: tuple[str, ...] = SHOWN_STATUSES
+    statuses: tuple[ReservationStatus, ...] = SHOWN_STATUSES
     transmitted: bool | None = None  # None: both
 
 
@@ -85,25 +86,40 @@ class TrackingLine:
     arrival: time | None
     departure: time | None
     cost_cents: int | None
-    status: str
+    status: ReservationStatus
     waitlist_rank: int | None
     transmitted: bool
     by_structure: bool = False  # booked by a clerk on the family's behalf
 
     @property
     def state_label(self) -> str:
-        base = {
-            "accepted": "Acceptée",
-            "waitlisted": "Liste d'attente",
-            "pending": "En attente de réponse",
-            "refused": "Refusée",
-            "cancelled": "Annulée",
-        }[self.status]
-        if self.status == "waitlisted" and self.waitlist_rank:
+        base = _STATE_LABELS[self.status]
+        if self.status is ReservationStatus.WAITLISTED and self.waitlist_rank:
             base = f"{base} (rang {self.waitlist_rank})"
         if not self.transmitted:
             base = f"{base}, non transmise"
         return f"{base}, par la structure" if self.by_structure else base
+
+    @property
+    def badge(self) -> str:
+        """The badge variant of the state in the tracking table."""
+        return _STATE_BADGES[self.status]
+
+
+_STATE_LABELS = {
+    ReservationStatus.ACCEPTED: "Acceptée",
+    ReservationStatus.WAITLISTED: "Liste d'attente",
+    ReservationStatus.PENDING: "En attente de réponse",
+    ReservationStatus.REFUSED: "Refusée",
+    ReservationStatus.CANCELLED: "Annulée",
+}
+_STATE_BADGES = {
+    ReservationStatus.ACCEPTED: "success",
+    ReservationStatus.WAITLISTED: "warning",
+    ReservationStatus.PENDING: "info",
+    ReservationStatus.REFUSED: "error",
+    ReservationStatus.CANCELLED: "neutral",
+}
 
 
 @dataclass(frozen=True)
@@ -177,14 +193,14 @@ async def tracking(scope: BookingScope, filters: TrackingFilters) -> Tracking:
                 arrival=arrival,
                 departure=departure,
                 cost_cents=None if unit is None else unit * row["quantity"],
-                status=row["status"],
+                status=ReservationStatus(row["status"]),
                 waitlist_rank=row["waitlist_rank"],
                 transmitted=row["transmitted_at"] is not None,
                 by_structure=row["created_by"] == Booker.STAFF.value,
             )
         )
-    accepted = [line for line in lines if line.status == "accepted"]
-    pending = [line for line in lines if line.status in ("pending", "waitlisted")]
+    accepted = [line for line in lines if line.status is ReservationStatus.ACCEPTED]
+    pending = [line for line in lines if line.status in WAITING_STATUSES]
     return Tracking(
         lines=lines,
         accepted_count=len(accepted),

@@ -80,6 +80,15 @@ class DocumentStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class ChangeStatus(StrEnum):
+    """Where a parent's change of a child's file stands (stored as the value)."""
+
+    PENDING = "pending"
+    VALIDATED = "validated"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
 STATUS_LABELS = {
     DocumentStatus.MISSING: "À fournir",
     DocumentStatus.PENDING: "En cours de vérification",
@@ -98,6 +107,14 @@ STATUS_BADGES = {
 
 class FileError(ValueError):
     """A request on the file that cannot be taken (the message is French)."""
+
+
+def refusal_reason(accept: bool, reason: str) -> str:
+    """The reason of a staff decision, on one line; a refusal must give one (for the family)."""
+    reason = " ".join(reason.split())[:500]
+    if not accept and not reason:
+        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    return reason
 
 
 # --- uploads ---------------------------------------------------------------------------
@@ -176,7 +193,7 @@ def document_status(doc: Doc | None, today: date) -> DocumentStatus:
         if doc.valid_until is not None and doc.valid_until < today:
             return DocumentStatus.EXPIRED
         return DocumentStatus.VALID
-    if doc.status == "refused":
+    if doc.status == DocumentStatus.REFUSED:
         return DocumentStatus.REFUSED
     return DocumentStatus.PENDING
 

@@ -367,9 +367,9 @@ async def children_of(family_id: int) -> list[ChildView]:
             view.pickup_adults = _json_list(f.pickup_adults)
             view.emergency_contacts = _json_list(f.emergency_contacts)
         own = changes.get(p.id, [])
-        pending = [c for c in own if c["status"] == "pending"]
+        pending = [c for c in own if c["status"] == rules.ChangeStatus.PENDING]
         view.pending = _change(pending[-1]) if pending else None
-        refused = [c for c in own if c["status"] == "refused"]
+        refused = [c for c in own if c["status"] == rules.ChangeStatus.REFUSED]
         if refused and not pending and refused[-1]["id"] == own[-1]["id"]:
             view.last_refused = _change(refused[-1])
         children.append(view)
@@ -635,7 +635,8 @@ async def update_child(
         current = next(c for c in await children_of(family_id) if c.person_id == person_id)
         wanted = rules.diff(current.health_values(), update.validated)
         open_change = await PendingChange.objects().get(
-            (PendingChange.person == person_id) & (PendingChange.status == "pending")
+            (PendingChange.person == person_id)
+            & (PendingChange.status == rules.ChangeStatus.PENDING)
         )
         if open_change is not None:
             if wanted:
@@ -648,7 +649,10 @@ async def update_child(
                 ).where(PendingChange.id == open_change.id)
             else:  # back to the validated values: nothing left to check
                 await PendingChange.update(
-                    {PendingChange.status: "cancelled", PendingChange.decided_at: now}
+                    {
+                        PendingChange.status: rules.ChangeStatus.CANCELLED,
+                        PendingChange.decided_at: now,
+                    }
                 ).where(PendingChange.id == open_change.id)
         elif wanted:
             await PendingChange.insert(
@@ -656,7 +660,7 @@ async def update_child(
                     family=family_id,
                     person=person_id,
                     changes=wanted,
-                    status="pending",
+                    status=rules.ChangeStatus.PENDING,
                     account=account_id,
                     created_at=now,
                 )
@@ -746,7 +750,7 @@ async def upload_document(
                     size_bytes=len(content),
                     sha256=hashlib.sha256(content).hexdigest(),
                     storage_key=key,
-                    status="pending",
+                    status=rules.DocumentStatus.PENDING,
                     uploaded_by=account_id,
                     uploaded_at=clock.utcnow(),
                 )

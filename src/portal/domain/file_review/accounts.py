@@ -10,12 +10,12 @@ import asyncpg
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain.accounts.credentials import initial_password, login_base, unique_login
 from portal.domain.accounts.passwords import hash_password
 from portal.domain.family_file import rules as file_rules
 from portal.domain.family_file.rules import FileError
 from portal.domain.staff import audit
 from portal.domain.staff.families import Credentials, family_in
-from portal.domain.staff.rules import initial_password, login_base, unique_login
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import Account, AccountFamily, HouseholdAdult, Person
 

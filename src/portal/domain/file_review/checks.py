@@ -23,12 +23,14 @@ from portal.domain.file_review import health_access
 from portal.domain.notifications.service import family_addresses, portal_url, render_email
 from portal.domain.outbox.service import queue_email
 from portal.domain.push import service as push
+from portal.domain.reservation_status import ReservationStatus
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.tables import (
     AccountFamily,
     Activity,
     ActivityDay,
+    AuditLog,
     ChildFile,
     DocumentType,
     Family,
@@ -139,9 +141,7 @@ async def decide_document(
     base_url: str,
 ) -> Decision:
     """Validate (with its end date when the type has one) or refuse (with a reason)."""
-    reason = " ".join(reason.split())[:500]
-    if not accept and not reason:
-        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    reason = rules.refusal_reason(accept, reason)
     now = clock.utcnow()
     async with write_transaction():
         row = await FamilyDocument.objects().get(
@@ -157,7 +157,7 @@ async def decide_document(
             raise FileError(
                 f"« {doc_type.name} » : indiquez jusqu'à quand le document est valable."
             )
-        status = "valid" if accept else "refused"
+        status = rules.DocumentStatus.VALID if accept else rules.DocumentStatus.REFUSED
         await FamilyDocument.update(
             {
                 FamilyDocument.status: status,
@@ -201,15 +201,13 @@ async def decide_change(
     actor: Actor, structure_id: int, change_id: int, *, accept: bool, reason: str, base_url: str
 ) -> Decision:
     """Apply a parent's health/authorised-adults change, or refuse it with a reason."""
-    reason = " ".join(reason.split())[:500]
-    if not accept and not reason:
-        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    reason = rules.refusal_reason(accept, reason)
     now = clock.utcnow()
     async with write_transaction():
         row = await PendingChange.objects().get(
             (PendingChange.id == change_id)
             & (PendingChange.family._.structure == structure_id)
-            & (PendingChange.status == "pending")
+            & (PendingChange.status == rules.ChangeStatus.PENDING)
         )
         if row is None:
             raise NotFound(change_id)
@@ -229,7 +227,9 @@ async def decide_change(
             await ChildFile.update(values).where(ChildFile.person == row.person)
         await PendingChange.update(
             {
-                PendingChange.status: "validated" if accept else "refused",
+                PendingChange.status: rules.ChangeStatus.VALIDATED
+                if accept
+                else rules.ChangeStatus.REFUSED,
                 PendingChange.reason: "" if accept else reason,
                 PendingChange.decided_at: now,
                 PendingChange.decided_by: actor.staff_id,
@@ -361,7 +361,9 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
     in_structure = FamilyDocument.family._.structure == structure_id
     ids = list(families) or [0]
     to_check = await _documents(
-        in_structure & (FamilyDocument.status == "pending") & FamilyDocument.family.is_in(ids)
+        in_structure
+        & (FamilyDocument.status == rules.DocumentStatus.PENDING)
+        & FamilyDocument.family.is_in(ids)
     )
     expiring = await _documents(
         in_structure
@@ -391,7 +393,7 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
         )
         .where(
             (PendingChange.family._.structure == structure_id)
-            & (PendingChange.status == "pending")
+            & (PendingChange.status == rules.ChangeStatus.PENDING)
             & PendingChange.family.is_in(ids)
         )
         .order_by(PendingChange.created_at)
@@ -433,10 +435,17 @@ async def family_changes(structure_id: int, family_id: int) -> list[ChangeRow]:
     return [c for c in lists.changes if c.family_id == family_id]
 
 
-async def history(structure_id: int, family_id: int) -> list[dict[str, Any]]:
-    """The audit entries about this family's file (documents, changes, views)."""
-    from portal.tables import AuditLog
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One audit entry about a family's file, as its history lists it."""
 
+    created_at: datetime
+    staff_login: str
+    action: str
+
+
+async def history(structure_id: int, family_id: int) -> list[HistoryEntry]:
+    """The audit entries about this family's file (documents, changes, views)."""
     await _family_in(structure_id, family_id)
     people = [
         int(p["id"]) for p in await Person.select(Person.id).where(Person.family == family_id)
@@ -452,8 +461,13 @@ async def history(structure_id: int, family_id: int) -> list[dict[str, Any]]:
         | ((AuditLog.target_table == "child_file") & AuditLog.target_id.is_in(people or [0]))
         | ((AuditLog.target_table == "family_document") & AuditLog.target_id.is_in(docs or [0]))
     )
-    rows = await AuditLog.select().where(where).order_by(AuditLog.id, ascending=False).limit(100)
-    return list(rows)
+    rows = await (
+        AuditLog.select(AuditLog.created_at, AuditLog.staff_login, AuditLog.action)
+        .where(where)
+        .order_by(AuditLog.id, ascending=False)
+        .limit(100)
+    )
+    return [HistoryEntry(r["created_at"], str(r["staff_login"]), str(r["action"])) for r in rows]
 
 
 # --- search -------------------------------------------------------------------------------
@@ -592,7 +606,7 @@ async def health_list(
         .where(
             (Reservation.activity_day._.activity == activity_id)
             & (Reservation.activity_day._.day == day)
-            & (Reservation.status == "accepted")
+            & (Reservation.status == ReservationStatus.ACCEPTED)
         )
         .output(nested=False)
     )

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 import asyncpg
@@ -35,11 +36,26 @@ from portal.tables import (
     Person,
 )
 
+
+class RequestStatus(StrEnum):
+    """Where a family's enrolment request stands (stored as the value)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
 STATUS_LABELS = {
-    "pending": "En attente de réponse",
-    "accepted": "Acceptée",
-    "refused": "Refusée",
-    "cancelled": "Annulée",
+    RequestStatus.PENDING: "En attente de réponse",
+    RequestStatus.ACCEPTED: "Acceptée",
+    RequestStatus.REFUSED: "Refusée",
+    RequestStatus.CANCELLED: "Annulée",
+}
+_STATUS_BADGES = {
+    RequestStatus.PENDING: "info",
+    RequestStatus.ACCEPTED: "success",
+    RequestStatus.REFUSED: "error",
 }
 NotFound = family_file.NotFound
 
@@ -127,13 +143,21 @@ class RequestLine:
     activity_name: str
     period_start: date | None
     period_end: date | None
-    status: str
+    status: RequestStatus
     reason: str
     created_at: datetime
 
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def pending(self) -> bool:
+        return self.status is RequestStatus.PENDING
+
+    @property
+    def badge(self) -> str:
+        return _STATUS_BADGES.get(self.status, "neutral")
 
 
 async def _requests(where: Any) -> list[RequestLine]:
@@ -168,7 +192,7 @@ async def _requests(where: Any) -> list[RequestLine]:
             activity_name=str(r["activity.name"]),
             period_start=r["period_start"],
             period_end=r["period_end"],
-            status=str(r["status"]),
+            status=RequestStatus(r["status"]),
             reason=str(r["reason"] or ""),
             created_at=r["created_at"],
         )
@@ -258,7 +282,7 @@ async def request_enrolment(
             if await EnrolmentRequest.exists().where(
                 (EnrolmentRequest.person == person_id)
                 & (EnrolmentRequest.activity == activity_id)
-                & (EnrolmentRequest.status == "pending")
+                & (EnrolmentRequest.status == RequestStatus.PENDING)
             ):
                 raise FileError(
                     "Une demande est déjà en attente pour cet enfant et cette activité."
@@ -267,7 +291,7 @@ async def request_enrolment(
                 EnrolmentRequest(
                     family=family_id, person=person_id, activity=activity_id,
                     period_start=offer.period_start, period_end=offer.period_end,
-                    status="pending", account=account_id, created_at=clock.utcnow(),
+                    status=RequestStatus.PENDING, account=account_id, created_at=clock.utcnow(),
                 )
             ).returning(EnrolmentRequest.id)  # fmt: skip
     except (sqlite3.IntegrityError, asyncpg.UniqueViolationError):
@@ -282,12 +306,15 @@ async def cancel_request(family_id: int, request_id: int) -> None:
     async with write_transaction():
         updated = await (
             EnrolmentRequest.update(
-                {EnrolmentRequest.status: "cancelled", EnrolmentRequest.decided_at: clock.utcnow()}
+                {
+                    EnrolmentRequest.status: RequestStatus.CANCELLED,
+                    EnrolmentRequest.decided_at: clock.utcnow(),
+                }
             )
             .where(
                 (EnrolmentRequest.id == request_id)
                 & (EnrolmentRequest.family == family_id)
-                & (EnrolmentRequest.status == "pending")
+                & (EnrolmentRequest.status == RequestStatus.PENDING)
             )
             .returning(EnrolmentRequest.id)
         )
@@ -299,20 +326,18 @@ async def decide_request(
     actor: Actor, structure_id: int, request_id: int, *, accept: bool, reason: str, base_url: str
 ) -> RequestLine:
     """Accept (the child is enrolled and can book) or refuse with a reason; e-mailed."""
-    reason = " ".join(reason.split())[:500]
-    if not accept and not reason:
-        raise FileError("Indiquez le motif du refus : il est envoyé à la famille.")
+    reason = rules.refusal_reason(accept, reason)
     now = clock.utcnow()
     async with write_transaction():
         found = await _requests(
             (EnrolmentRequest.id == request_id)
             & (EnrolmentRequest.family._.structure == structure_id)
-            & (EnrolmentRequest.status == "pending")
+            & (EnrolmentRequest.status == RequestStatus.PENDING)
         )
         if not found:
             raise NotFound(request_id)
         line = found[0]
-        status = "accepted" if accept else "refused"
+        status = RequestStatus.ACCEPTED if accept else RequestStatus.REFUSED
         await EnrolmentRequest.update(
             {
                 EnrolmentRequest.status: status,

@@ -20,6 +20,7 @@ from portal.domain.french_dates import long_date
 from portal.domain.money import service as money
 from portal.domain.money_format import format_euros
 from portal.domain.news import service as news
+from portal.domain.reservation_status import MovementKind, ReservationStatus
 from portal.tables import ActivityDay, Movement, OnlinePayment, Reservation
 
 UPCOMING_PER_CHILD = 3
@@ -28,9 +29,9 @@ PAYMENT_PENDING_FOR = timedelta(hours=2)
 PAY_URL = "/paiement"
 RULES_URL = "/premiere-connexion/reglement"
 STATUS_LABELS = {
-    "accepted": "Réservé",
-    "waitlisted": "Liste d'attente",
-    "pending": "En attente de réponse",
+    ReservationStatus.ACCEPTED: "Réservé",
+    ReservationStatus.WAITLISTED: "Liste d'attente",
+    ReservationStatus.PENDING: "En attente de réponse",
 }
 
 
@@ -48,13 +49,23 @@ class WalletSummary:
 class Upcoming:
     day: date
     activity: str
-    status: str
+    status: ReservationStatus
     rank: int | None
 
     @property
     def label(self) -> str:
         text = STATUS_LABELS.get(self.status, self.status)
-        return f"{text} (rang {self.rank})" if self.status == "waitlisted" and self.rank else text
+        waitlisted = self.status is ReservationStatus.WAITLISTED
+        return f"{text} (rang {self.rank})" if waitlisted and self.rank else text
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status is ReservationStatus.ACCEPTED
+
+    @property
+    def badge(self) -> str:
+        """The badge variant beside a booking that is not confirmed yet."""
+        return "warning" if self.status is ReservationStatus.WAITLISTED else "info"
 
     @property
     def day_label(self) -> str:
@@ -112,7 +123,9 @@ async def _upcoming(scope: BookingScope, today: date) -> list[ChildUpcoming]:
             continue
         day = row["activity_day.day"]
         day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        booking = Upcoming(day, activity.name, str(row["status"]), row["waitlist_rank"])
+        booking = Upcoming(
+            day, activity.name, ReservationStatus(row["status"]), row["waitlist_rank"]
+        )
         by_person[int(row["person"])].append(((day, activity.start_time), booking))
     children = []
     for person in scope.people:
@@ -130,7 +143,7 @@ async def _promotions(scope: BookingScope, now: datetime) -> list[Waiting]:
         )
         .where(
             (Movement.family == scope.family_id)
-            & (Movement.kind == "promotion")
+            & (Movement.kind == MovementKind.PROMOTION)
             & (Movement.created_at >= now - RECENT_PROMOTIONS)
         )
         .order_by(Movement.created_at, ascending=False)
@@ -158,7 +171,7 @@ async def _waitlisted_count(family_id: int, today: date) -> int:
     return int(
         await Reservation.count().where(
             (Reservation.family == family_id)
-            & (Reservation.status == "waitlisted")
+            & (Reservation.status == ReservationStatus.WAITLISTED)
             & Reservation.activity_day.is_in(
                 ActivityDay.select(ActivityDay.id).where(ActivityDay.day >= today)
             )

@@ -15,13 +15,15 @@ from datetime import date, timedelta
 
 from portal.domain.french_dates import month_label
 from portal.domain.money_format import format_euros
+from portal.domain.reservation_status import WAITING_STATUSES, ReservationStatus
 
 CREDIT, DEBIT = "credit", "debit"
-ACCEPTED, PENDING, WAITLISTED = "accepted", "pending", "waitlisted"
 
 
 # Larger than any sensible family payment; keeps parsing away from giant integers.
 MAX_TYPED_CENTS = 100_000_000
+# A tariff band's code (quotient familial): A, B, QF1...
+TARIFF_BAND = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 
 
 class AmountError(ValueError):
@@ -107,10 +109,14 @@ class Billable:
     reservation_id: int
     wallet_id: int
     day: date
-    status: str
+    status: ReservationStatus
     quantity: int
     absence_justified: bool
     unit_price_cents: int | None  # None: no tariff in force that day
+
+    def __post_init__(self) -> None:
+        # Accept the plain strings read back from the database.
+        object.__setattr__(self, "status", ReservationStatus(self.status))
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ class Debit:
 
 def is_billable(item: Billable) -> bool:
     return (
-        item.status == ACCEPTED
+        item.status is ReservationStatus.ACCEPTED
         and not item.absence_justified
         and item.unit_price_cents is not None
         and item.unit_price_cents > 0
@@ -145,18 +151,18 @@ def consumption_debits(items: Iterable[Billable], until: date) -> list[Debit]:
     ]
 
 
-def counted_statuses(confirmed: bool, waiting: bool) -> frozenset[str]:
+def counted_statuses(confirmed: bool, waiting: bool) -> frozenset[ReservationStatus]:
     """Reservation statuses that the estimate counts ("Confirmées", "En attente")."""
-    statuses: set[str] = set()
+    statuses: set[ReservationStatus] = set()
     if confirmed:
-        statuses.add(ACCEPTED)
+        statuses.add(ReservationStatus.ACCEPTED)
     if waiting:
-        statuses.update({PENDING, WAITLISTED})
+        statuses.update(WAITING_STATUSES)
     return frozenset(statuses)
 
 
 def estimated_costs(
-    items: Iterable[Billable], until: date, statuses: frozenset[str]
+    items: Iterable[Billable], until: date, statuses: frozenset[ReservationStatus]
 ) -> dict[int, int]:
     """Cost per wallet of the reservations not yet debited, days up to ``until`` included.
 

@@ -27,6 +27,7 @@ from portal.domain.booking.eligibility import (
 from portal.domain.money import rules
 from portal.domain.money.pricing import TariffBook, load_tariffs
 from portal.domain.money.rules import Billable, Month, Totals
+from portal.domain.reservation_status import ReservationStatus
 from portal.tables import (
     Activity,
     Family,
@@ -72,17 +73,34 @@ class WalletBalance:
     block_threshold_cents: int | None
 
 
-async def _family_row(family_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FamilyRow:
+    """A family with what the money and payment services need of it and its structure."""
+
+    id: int
+    name: str
+    file_complete: bool
+    structure_id: int
+    structure_name: str
+    timezone: str
+    debt_block_cents: int | None
+    payment_backend: str
+    payment_options: object
+
+
+async def family_row(family_id: int) -> FamilyRow:
+    """The family and its structure; NotFound when there is no such family."""
     row = (
         await Family.select(
             Family.id,
             Family.name,
-            Family.tariff_band,
             Family.file_complete,
             Family.structure.id,
             Family.structure.name,
             Family.structure.timezone,
             Family.structure.debt_block_cents,
+            Family.structure.payment_backend,
+            Family.structure.payment_options,
         )
         .where(Family.id == family_id)
         .output(nested=False)
@@ -90,7 +108,17 @@ async def _family_row(family_id: int) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound(family_id)
-    return row
+    return FamilyRow(
+        id=int(row["id"]),
+        name=str(row["name"]),
+        file_complete=bool(row["file_complete"]),
+        structure_id=int(row["structure.id"]),
+        structure_name=str(row["structure.name"]),
+        timezone=str(row["structure.timezone"] or ""),
+        debt_block_cents=row["structure.debt_block_cents"],
+        payment_backend=str(row["structure.payment_backend"] or ""),
+        payment_options=row["structure.payment_options"],
+    )
 
 
 async def ensure_wallets(
@@ -100,12 +128,12 @@ async def ensure_wallets(
 
     Without ``wallet_type_ids``: every wallet type of the family's structure.
     """
-    family = await _family_row(family_id)
+    family = await family_row(family_id)
     if wallet_type_ids is None:
         wanted = {
             int(r["id"])
             for r in await WalletType.select(WalletType.id).where(
-                WalletType.structure == family["structure.id"]
+                WalletType.structure == family.structure_id
             )
         }
     else:
@@ -172,11 +200,9 @@ async def wallet_balances(family_id: int, *, create_missing: bool = True) -> lis
 
 async def family_standing(family_id: int) -> FamilyStanding:
     """Balances, thresholds and file state, as the booking eligibility rules take them."""
-    family = await _family_row(family_id)
+    family = await family_row(family_id)
     wallets = await wallet_balances(family_id)
-    return standing_from(
-        wallets, bool(family["file_complete"]), family["structure.debt_block_cents"]
-    )
+    return standing_from(wallets, family.file_complete, family.debt_block_cents)
 
 
 def standing_from(
@@ -275,7 +301,7 @@ def _candidates(
                     reservation_id=int(r["id"]),
                     wallet_id=wallets.get((family_id, wallet_type), 0),
                     day=day,
-                    status=str(r["status"]),
+                    status=ReservationStatus(r["status"]),
                     quantity=int(r["quantity"] or 0),
                     absence_justified=bool(r["absence_justified"]),
                     unit_price_cents=tariffs.price(
@@ -288,7 +314,7 @@ def _candidates(
 
 
 async def unbilled_reservations(
-    family_id: int, until: date, statuses: frozenset[str]
+    family_id: int, until: date, statuses: frozenset[ReservationStatus]
 ) -> list[Billable]:
     """The family's reservations with the given statuses, days up to ``until``, that have no
     ledger entry yet, priced at the tariff of their day."""
@@ -357,23 +383,23 @@ async def payment_overview(
     family_id: int, until: date, *, confirmed: bool = True, waiting: bool = True
 ) -> PaymentOverview:
     """ "Paiement et solde": balance, estimated cost and new balance per wallet, debt blocks."""
-    family = await _family_row(family_id)
+    family = await family_row(family_id)
     balances = await wallet_balances(family_id)
     items = await unbilled_reservations(
         family_id, until, rules.counted_statuses(confirmed, waiting)
     )
     costs = rules.estimated_costs(items, until, rules.counted_statuses(confirmed, waiting))
     standing = FamilyStanding(
-        file_complete=bool(family["file_complete"]),
+        file_complete=family.file_complete,
         wallets=tuple(
             WalletStanding(w.wallet_id, w.name, w.balance_cents, w.block_threshold_cents)
             for w in balances
         ),
-        global_threshold_cents=family["structure.debt_block_cents"],
+        global_threshold_cents=family.debt_block_cents,
     )
     return PaymentOverview(
-        family_name=str(family["name"]),
-        structure_name=str(family["structure.name"]),
+        family_name=family.name,
+        structure_name=family.structure_name,
         until=until,
         confirmed=confirmed,
         waiting=waiting,
@@ -411,7 +437,7 @@ async def post_consumptions(structure_id: int, until: date) -> int:
             Reservation.select(*_reservation_columns())
             .where(
                 (Reservation.activity_day._.activity._.structure == structure_id)
-                & (Reservation.status == rules.ACCEPTED)
+                & (Reservation.status == ReservationStatus.ACCEPTED)
                 & (Reservation.absence_justified.eq(False))
                 & (Reservation.activity_day.day <= until)
                 & _not_in_ledger()
@@ -510,7 +536,7 @@ async def _post_reversals(structure_id: int) -> int:
         & (LedgerEntry.reservation._.activity_day._.activity._.structure == structure_id)
         & (
             (LedgerEntry.reservation._.absence_justified.eq(True))
-            | (LedgerEntry.reservation._.status != rules.ACCEPTED)
+            | (LedgerEntry.reservation._.status != ReservationStatus.ACCEPTED)
         )
         & LedgerEntry.reservation.not_in(
             LedgerEntry.select(LedgerEntry.reservation).where(
@@ -610,7 +636,7 @@ async def history(
     activity_id: int | None = None,
 ) -> History:
     """Consumptions (with filters) and payments of one month of the family's ledger."""
-    family = await _family_row(family_id)
+    family = await family_row(family_id)
     first, last = (day, day) if day else (month.first_day, month.last_day)
     where = (
         (LedgerEntry.family == family_id)
@@ -692,7 +718,7 @@ async def history(
     )
     activities = await (
         Activity.select(Activity.id, Activity.name)
-        .where(Activity.structure == family["structure.id"])
+        .where(Activity.structure == family.structure_id)
         .order_by(Activity.position)
         .order_by(Activity.name)
     )

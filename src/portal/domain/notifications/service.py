@@ -16,6 +16,7 @@ from portal.domain.channels import service as channels
 from portal.domain.channels.rules import Kind
 from portal.domain.outbox.service import queue_email
 from portal.domain.push import service as push
+from portal.domain.reservation_status import MovementKind
 from portal.domain.transmission import rules
 from portal.settings import Settings
 from portal.tables import Movement
@@ -116,7 +117,7 @@ async def queue_promotion_emails(
             Movement.reservation._.activity_day.day,
             Movement.reservation._.activity_day._.activity.name,
         )
-        .where(Movement.id.is_in(list(movement_ids)) & (Movement.kind == rules.PROMOTION))
+        .where(Movement.id.is_in(list(movement_ids)) & (Movement.kind == MovementKind.PROMOTION))
         .order_by(Movement.id)
         .output(nested=False)
     )

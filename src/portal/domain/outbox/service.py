@@ -8,7 +8,7 @@ import os
 import socket
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -185,7 +185,32 @@ async def recover_stuck(now: datetime | None = None) -> int:
     return len(back) + len(given_up)
 
 
-async def claim(email_id: int, now: datetime | None = None) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class ClaimedEmail:
+    """An outbox row taken for sending (pending -> sending), with what the relay sends."""
+
+    id: int
+    dedupe_key: str
+    to_addresses: str
+    subject: str
+    body_text: str
+    body_html: str
+    attempts: int
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> ClaimedEmail:
+        return cls(
+            id=int(row["id"]),
+            dedupe_key=str(row["dedupe_key"]),
+            to_addresses=str(row["to_addresses"]),
+            subject=str(row["subject"]),
+            body_text=str(row["body_text"]),
+            body_html=str(row["body_html"] or ""),
+            attempts=int(row["attempts"]),
+        )
+
+
+async def claim(email_id: int, now: datetime | None = None) -> ClaimedEmail | None:
     """Take one due pending row for sending; None when another relay was faster.
 
     The conditional UPDATE (pending -> sending) is the lock: two relays cannot both win.
@@ -215,13 +240,13 @@ async def claim(email_id: int, now: datetime | None = None) -> dict[str, Any] | 
             OutboxEmail.attempts,
         )
     )
-    return dict(rows[0]) if rows else None
+    return ClaimedEmail.of(rows[0]) if rows else None
 
 
 _CLAIMED_COLUMNS = "id, dedupe_key, to_addresses, subject, body_text, body_html, attempts"
 
 
-async def claim_batch(limit: int, now: datetime | None = None) -> list[dict[str, Any]]:
+async def claim_batch(limit: int, now: datetime | None = None) -> list[ClaimedEmail]:
     """Take up to `limit` due pending rows for sending in one UPDATE ... RETURNING.
 
     As in `claim`, the condition pending -> sending is the lock; on PostgreSQL the
@@ -243,7 +268,7 @@ async def claim_batch(limit: int, now: datetime | None = None) -> list[dict[str,
         now,
         limit,
     )
-    return sorted((dict(r) for r in rows), key=lambda r: int(r["id"]))
+    return sorted((ClaimedEmail.of(r) for r in rows), key=lambda r: r.id)
 
 
 def _scrubbed(dedupe_key: str) -> dict[Any, Any]:
@@ -252,37 +277,37 @@ def _scrubbed(dedupe_key: str) -> dict[Any, Any]:
     return {OutboxEmail.body_text: rules.SCRUBBED_BODY, OutboxEmail.body_html: ""}
 
 
-async def _settle_sent(row: dict[str, Any]) -> None:
+async def _settle_sent(row: ClaimedEmail) -> None:
     await OutboxEmail.update(
         {
             OutboxEmail.status: rules.SENT,
             OutboxEmail.sent_at: clock.utcnow(),
             OutboxEmail.last_error: "",
-            **_scrubbed(row["dedupe_key"]),
+            **_scrubbed(row.dedupe_key),
         }
-    ).where((OutboxEmail.id == row["id"]) & (OutboxEmail.status == rules.SENDING))
+    ).where((OutboxEmail.id == row.id) & (OutboxEmail.status == rules.SENDING))
 
 
-async def _settle_failed(row: dict[str, Any], error: str) -> str:
-    status, next_attempt_at = rules.after_failure(int(row["attempts"]), clock.utcnow())
+async def _settle_failed(row: ClaimedEmail, error: str) -> str:
+    status, next_attempt_at = rules.after_failure(row.attempts, clock.utcnow())
     await OutboxEmail.update(
         {
             OutboxEmail.status: status,
             OutboxEmail.next_attempt_at: next_attempt_at,
             OutboxEmail.last_error: error,
-            **(_scrubbed(row["dedupe_key"]) if status == rules.FAILED else {}),
+            **(_scrubbed(row.dedupe_key) if status == rules.FAILED else {}),
         }
-    ).where((OutboxEmail.id == row["id"]) & (OutboxEmail.status == rules.SENDING))
+    ).where((OutboxEmail.id == row.id) & (OutboxEmail.status == rules.SENDING))
     return status
 
 
-async def _settle_all_sent(rows: list[dict[str, Any]]) -> None:
+async def _settle_all_sent(rows: list[ClaimedEmail]) -> None:
     """Record many sent rows at once (their secret bodies scrubbed)."""
     if not rows:
         return
     now = clock.utcnow()
-    plain = [int(r["id"]) for r in rows if not rules.holds_secret(r["dedupe_key"])]
-    secret = [int(r["id"]) for r in rows if rules.holds_secret(r["dedupe_key"])]
+    plain = [r.id for r in rows if not rules.holds_secret(r.dedupe_key)]
+    secret = [r.id for r in rows if rules.holds_secret(r.dedupe_key)]
     scrubbed: dict[Any, Any] = {
         OutboxEmail.body_text: rules.SCRUBBED_BODY,
         OutboxEmail.body_html: "",
@@ -300,22 +325,22 @@ async def _settle_all_sent(rows: list[dict[str, Any]]) -> None:
             ).where(OutboxEmail.id.is_in(ids) & (OutboxEmail.status == rules.SENDING))
 
 
-def _mail_of(row: dict[str, Any]) -> Mail:
+def _mail_of(row: ClaimedEmail) -> Mail:
     return Mail(
-        to=rules.split_addresses(row["to_addresses"]),
-        subject=row["subject"],
-        text=row["body_text"],
-        html=row["body_html"],
+        to=rules.split_addresses(row.to_addresses),
+        subject=row.subject,
+        text=row.body_text,
+        html=row.body_html,
     )
 
 
 async def _send_batch(
-    sessions: list[MailSession], rows: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], MailError]]]:
+    sessions: list[MailSession], rows: list[ClaimedEmail]
+) -> tuple[list[ClaimedEmail], list[tuple[ClaimedEmail, MailError]]]:
     """Send claimed rows over the open sessions in parallel; (sent, failed)."""
     waiting = deque(rows)
-    sent: list[dict[str, Any]] = []
-    failed: list[tuple[dict[str, Any], MailError]] = []
+    sent: list[ClaimedEmail] = []
+    failed: list[tuple[ClaimedEmail, MailError]] = []
 
     async def drain(session: MailSession) -> None:
         while waiting:
@@ -361,8 +386,8 @@ async def relay_due(
                 status = await _settle_failed(row, rules.describe_error(exc))
                 log.warning(
                     "outbox : e-mail %s non remis (essai %s) : %s",
-                    row["dedupe_key"],
-                    row["attempts"],
+                    row.dedupe_key,
+                    row.attempts,
                     exc,
                 )
                 counts[status] += 1

@@ -24,6 +24,7 @@ from portal.domain.papers.rules import (
     Statement,
     TaxCertificate,
 )
+from portal.domain.reservation_status import ReservationStatus
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.tables import (
@@ -536,7 +537,7 @@ async def attendance_paper(
         .where(
             (Reservation.family == family_id)
             & (Reservation.person == person_id)
-            & (Reservation.status == "accepted")
+            & (Reservation.status == ReservationStatus.ACCEPTED)
             & (Reservation.absent.eq(False))
             & (Reservation.activity_day.day >= first_day)
             & (Reservation.activity_day.day <= until)

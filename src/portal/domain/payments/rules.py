@@ -12,6 +12,8 @@ import eopayment
 
 CREATED, PAID, REFUSED, ABANDONED, ERROR = "created", "paid", "refused", "abandoned", "error"
 WAITING = "waiting"  # an answer that changes nothing yet (never stored)
+# The ledger label of what a paid online payment credits to each wallet.
+ONLINE_CREDIT_LABEL = "Paiement CB en ligne"
 FINAL_STATUSES = frozenset({PAID, REFUSED, ABANDONED, ERROR})
 
 STATUS_LABELS = {

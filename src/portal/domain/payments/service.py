@@ -39,7 +39,7 @@ from portal.domain.payments.backends import (
 from portal.domain.push import service as push
 from portal.mail import Mail
 from portal.settings import Settings
-from portal.tables import Family, LedgerEntry, OnlinePayment, Wallet
+from portal.tables import LedgerEntry, OnlinePayment, Wallet
 
 log = logging.getLogger(__name__)
 
@@ -104,30 +104,11 @@ def backend_for(kind: str, options: dict[str, Any], settings: Settings, site_url
     return make_backend(kind, options, secret_key=settings.secret_key, site_url=site_url)
 
 
-async def _structure_of_family(family_id: int) -> dict[str, Any]:
-    row = (
-        await Family.select(
-            Family.name,
-            Family.structure.id,
-            Family.structure.name,
-            Family.structure.timezone,
-            Family.structure.payment_backend,
-            Family.structure.payment_options,
-        )
-        .where(Family.id == family_id)
-        .output(nested=False)
-        .first()
-    )
-    if row is None:
-        raise NotFound(family_id)
-    return row
-
-
 async def payment_settings(family_id: int, settings: Settings) -> tuple[str, str, bool]:
     """(backend kind, label shown to parents, available) for the family's structure."""
-    row = await _structure_of_family(family_id)
-    kind = str(row["structure.payment_backend"] or rules.SANDBOX)
-    options = _json(row["structure.payment_options"])
+    family = await money.family_row(family_id)
+    kind = family.payment_backend or rules.SANDBOX
+    options = _json(family.payment_options)
     try:
         backend = backend_for(kind, options, settings, settings.base_url)
     except BackendError:
@@ -146,9 +127,9 @@ async def start_payment(
     settings: Settings,
 ) -> StartedPayment:
     """Record a payment (status "created") and ask the platform where to send the parent."""
-    structure = await _structure_of_family(family_id)
-    kind = str(structure["structure.payment_backend"] or rules.SANDBOX)
-    options = _json(structure["structure.payment_options"])
+    family = await money.family_row(family_id)
+    kind = family.payment_backend or rules.SANDBOX
+    options = _json(family.payment_options)
     if kind in (rules.SANDBOX, "dummy") and not sandbox_allowed(settings, options):
         raise PaymentError(
             "Le paiement en ligne n'est pas encore ouvert pour cette structure : "
@@ -157,7 +138,7 @@ async def start_payment(
     try:
         backend = backend_for(kind, options, settings, urls.site_url)
     except BackendError as exc:
-        log.error("structure %s : %s", structure["structure.id"], exc)
+        log.error("structure %s : %s", family.structure_id, exc)
         raise PaymentError(
             "Le paiement en ligne est mal configuré : contactez nos services."
         ) from exc
@@ -199,7 +180,7 @@ async def start_payment(
         amount_cents=total,
         email=addresses[0],
         reference=reference,
-        subject=f"{structure['structure.name']} famille {structure['name']}",
+        subject=f"{family.structure_name} famille {family.name}",
         return_url=urls.return_url(payment_id),
         notify_url=urls.notify_url(payment_id),
     )
@@ -394,7 +375,7 @@ async def _credit_wallets(payment: dict[str, Any], reference: str, now: datetime
             kind=money_rules.CREDIT,
             amount_cents=cents,
             entry_date=day,
-            label="Paiement CB en ligne",
+            label=rules.ONLINE_CREDIT_LABEL,
             payment_mode="CB",
             piece_number=reference[:60],
             payer_name=str(payment["family.name"])[:200],

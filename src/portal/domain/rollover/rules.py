@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from portal.domain.staff.rules import Closure
+from portal.domain.staff.schedule import Closure
 
 ZONES = ("A", "B", "C")
 

@@ -16,7 +16,7 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.rollover import rules
 from portal.domain.staff import audit
-from portal.domain.staff.rules import Schedule, plan_days
+from portal.domain.staff.schedule import Schedule, plan_days
 from portal.domain.staff.service import Actor
 from portal.tables import (
     Activity,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain.accounts.credentials import initial_password
 from portal.domain.accounts.passwords import hash_password_async
 from portal.domain.staff import audit
 from portal.domain.staff.roles import (
@@ -22,7 +23,6 @@ from portal.domain.staff.roles import (
     format_roles,
     parse_roles,
 )
-from portal.domain.staff.rules import initial_password
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import StaffMember, StaffStructure, StaffTotp, Structure
 

@@ -15,16 +15,10 @@ from typing import Any
 from portal import clock
 from portal.db import write_transaction
 from portal.domain.booking.apply import promote_waitlist
+from portal.domain.form_fields import FormError
 from portal.domain.staff import audit
-from portal.domain.staff.rules import (
-    ActivityValues,
-    FormError,
-    Schedule,
-    TariffValues,
-    capacity_error,
-    plan_days,
-    waitlist_error,
-)
+from portal.domain.staff.rules import ActivityValues, TariffValues, capacity_error, waitlist_error
+from portal.domain.staff.schedule import Schedule, plan_days
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import (
     Activity,

@@ -11,8 +11,9 @@ from datetime import date, time
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain.reservation_status import ReservationStatus
 from portal.domain.staff import audit
-from portal.domain.staff.rules import Presence
+from portal.domain.staff.presence import Presence
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import ActivityDay, Reservation
 
@@ -74,7 +75,10 @@ async def attendance_list(structure_id: int, activity_id: int, day: date) -> Att
         return AttendanceList(None, day, False, None, [])
     rows = await (
         Reservation.select(*_COLUMNS)
-        .where((Reservation.activity_day == day_row.id) & (Reservation.status == "accepted"))
+        .where(
+            (Reservation.activity_day == day_row.id)
+            & (Reservation.status == ReservationStatus.ACCEPTED)
+        )
         .output(nested=False)
     )
     lines = sorted((_line(r) for r in rows), key=lambda line: line.person.casefold())
@@ -96,7 +100,7 @@ async def mark(
             .output(nested=False)
             .first()
         )
-        if row is None or row["status"] != "accepted":
+        if row is None or row["status"] != ReservationStatus.ACCEPTED:
             raise NotFound(f"réservation {reservation_id}")
         before = _line(row).presence
         if before is not presence:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, time
 from typing import Any
 
 from portal import clock
-from portal.domain.staff.rules import jsonable
 from portal.domain.staff.service import Actor
 from portal.tables import AuditLog
 
@@ -43,3 +43,16 @@ def changed(
     """Only the fields that differ, for a readable entry."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def jsonable(value: object) -> object:
+    """Values for the audit log's JSON: dates and times as ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

@@ -2,7 +2,7 @@
 
 Accepting takes a place with the booking service's conditional UPDATE
 (``accepted_count < capacity``); refusing a waitlisted request closes the rank gap. Each
-decision is a Movement(kind="decision", actor="staff") for the family's next report.
+decision is a Movement(kind=MovementKind.DECISION, actor="staff") for the family's next report.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from typing import Any
 from portal import clock
 from portal.db import write_transaction
 from portal.domain.booking.apply import _close_waitlist_gap as close_waitlist_gap
+from portal.domain.reservation_status import WAITING_STATUSES, MovementKind, ReservationStatus
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import ActivityDay, Movement, Reservation
-
-WAITING = ("pending", "waitlisted")
 
 
 class DecisionError(ValueError):
@@ -28,7 +27,7 @@ class DecisionError(ValueError):
 @dataclass(frozen=True)
 class WaitingRequest:
     reservation_id: int
-    status: str
+    status: ReservationStatus
     rank: int | None
     person: str
     family: str
@@ -38,9 +37,18 @@ class WaitingRequest:
 
     @property
     def status_label(self) -> str:
-        if self.status == "waitlisted":
+        if self.status is ReservationStatus.WAITLISTED:
             return f"Liste d'attente (rang {self.rank})" if self.rank else "Liste d'attente"
         return "En attente de décision"
+
+    @property
+    def glyph(self) -> str:
+        """Beside the state's words: states are never told by colour alone."""
+        return "◐" if self.status is ReservationStatus.WAITLISTED else "?"
+
+    @property
+    def badge(self) -> str:
+        return "warning" if self.status is ReservationStatus.WAITLISTED else "info"
 
 
 @dataclass
@@ -68,7 +76,7 @@ def _waiting_where(
     day_id: int | None,
 ) -> Any:
     where = (Reservation.activity_day._.activity._.structure == structure_id) & (
-        Reservation.status.is_in(list(WAITING))
+        Reservation.status.is_in(list(WAITING_STATUSES))
     )
     if activity_id is not None:
         where &= Reservation.activity_day._.activity == activity_id
@@ -171,7 +179,7 @@ async def waiting_requests(
         group.requests.append(
             WaitingRequest(
                 reservation_id=int(r["id"]),
-                status=str(r["status"]),
+                status=ReservationStatus(r["status"]),
                 rank=r["waitlist_rank"],
                 person=f"{r['person.first_name']} {r['person.last_name']}",
                 family=str(r["family.name"]),
@@ -182,7 +190,12 @@ async def waiting_requests(
         )
     for group in groups.values():
         group.requests.sort(
-            key=lambda q: (q.status != "pending", q.rank or 0, q.confirmed_at, q.reservation_id)
+            key=lambda q: (
+                q.status is not ReservationStatus.PENDING,
+                q.rank or 0,
+                q.confirmed_at,
+                q.reservation_id,
+            )
         )
     return [groups[d] for d in sorted(groups, key=lambda d: order[d])]
 
@@ -191,7 +204,7 @@ async def waiting_requests(
 class Decided:
     reservation_id: int
     day_id: int
-    outcome: str  # accepted or refused
+    outcome: ReservationStatus  # accepted or refused
     movement_id: int
     message: str
 
@@ -233,11 +246,11 @@ async def decide(
         )
         if row is None:
             raise NotFound(f"réservation {reservation_id}")
-        status = str(row["status"])
-        if status not in WAITING:
+        status = ReservationStatus(row["status"])
+        if status not in WAITING_STATUSES:
             raise DecisionError("Cette demande a déjà été traitée : rechargez la page.")
         day_id = int(row["activity_day.id"])
-        outcome = "accepted" if accept else "refused"
+        outcome = ReservationStatus.ACCEPTED if accept else ReservationStatus.REFUSED
         added_place = None
         if accept and extra_place:
             raised = await ActivityDay.raw(
@@ -249,7 +262,7 @@ async def decide(
         if accept:
             counters = (
                 "accepted_count = accepted_count + 1, waitlisted_count = waitlisted_count - 1"
-                if status == "waitlisted"
+                if status is ReservationStatus.WAITLISTED
                 else "accepted_count = accepted_count + 1"
             )
             taken = await ActivityDay.raw(
@@ -263,7 +276,7 @@ async def decide(
                     f"pour {row['activity_day.capacity']} place(s)) : augmentez la capacité "
                     "de la journée ou refusez la demande."
                 )
-        elif status == "waitlisted":
+        elif status is ReservationStatus.WAITLISTED:
             await ActivityDay.raw(
                 "UPDATE activity_day SET waitlisted_count = waitlisted_count - 1 WHERE id = {}",
                 day_id,
@@ -279,13 +292,13 @@ async def decide(
         )
         if not claimed:  # decided by someone else meanwhile: undo the counters
             raise DecisionError("Cette demande a déjà été traitée : rechargez la page.")
-        if status == "waitlisted":
+        if status is ReservationStatus.WAITLISTED:
             await close_waitlist_gap(day_id)
         inserted = await Movement.insert(
             Movement(
                 family=int(row["family"]),
                 reservation=reservation_id,
-                kind="decision",
+                kind=MovementKind.DECISION,
                 outcome=outcome,
                 actor="staff",
                 created_at=now,

@@ -18,16 +18,14 @@ from piccolo.custom_types import Combinable
 
 from portal import clock
 from portal.db import is_sqlite, write_transaction
+from portal.domain.accounts.credentials import initial_password, login_base, unique_login
 from portal.domain.accounts.passwords import hash_password_async
 from portal.domain.staff import audit
-from portal.domain.staff.rules import (
+from portal.domain.staff.families_csv import (
     CsvImport,
     ImportedFamily,
     LineError,
-    initial_password,
-    login_base,
     parse_families_csv,
-    unique_login,
 )
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import (

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain.news.rules import NewsValues
 from portal.domain.staff import audit
-from portal.domain.staff.rules import NewsValues
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import NewsItem
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from portal import clock
 from portal.db import is_sqlite, write_transaction
+from portal.domain.reservation_status import WAITING_STATUSES, ReservationStatus
 from portal.domain.staff import audit
 from portal.domain.staff.service import Actor
 from portal.domain.transmission import service as transmission
@@ -87,15 +88,16 @@ async def dashboard(
         )
     # Counted by the database: one row per (activity, status), whatever the number of
     # requests.
-    counts: dict[tuple[int, str], int] = {
-        (int(r["activity"]), str(r["status"])): int(r["n"])
+    counts: dict[tuple[int, ReservationStatus], int] = {
+        (int(r["activity"]), ReservationStatus(r["status"])): int(r["n"])
         for r in await Reservation.raw(
             "SELECT d.activity, r.status, COUNT(*) AS n FROM reservation r"
             " JOIN activity_day d ON d.id = r.activity_day"
             " JOIN activity a ON a.id = d.activity"
-            " WHERE a.structure = {} AND r.status IN ('pending', 'waitlisted') AND d.day >= {}"
+            " WHERE a.structure = {} AND r.status IN ({}, {}) AND d.day >= {}"
             " GROUP BY d.activity, r.status",
             structure_id,
+            *WAITING_STATUSES,
             today,
         )
     }
@@ -103,11 +105,11 @@ async def dashboard(
         WaitingLine(
             int(a["id"]),
             str(a["name"]),
-            counts.get((int(a["id"]), "pending"), 0),
-            counts.get((int(a["id"]), "waitlisted"), 0),
+            counts.get((int(a["id"]), ReservationStatus.PENDING), 0),
+            counts.get((int(a["id"]), ReservationStatus.WAITLISTED), 0),
         )
         for a in activities
-        if counts.get((int(a["id"]), "pending")) or counts.get((int(a["id"]), "waitlisted"))
+        if any(counts.get((int(a["id"]), status)) for status in WAITING_STATUSES)
     ]
     failed = await count_outbox(structure_id, is_admin, status="failed")
     return Dashboard(today, today_lines, waiting, last_transmission_at, failed)

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from portal.db import write_transaction
+from portal.domain.form_fields import FormError
 from portal.domain.money import service as money
 from portal.domain.money.manual import (
     MANUAL_MODES,
@@ -16,7 +17,6 @@ from portal.domain.money.manual import (
 )
 from portal.domain.staff import audit
 from portal.domain.staff.families import family_in
-from portal.domain.staff.rules import FormError, PaymentValues
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import LedgerEntry
 
@@ -38,7 +38,7 @@ async def family_wallets(structure_id: int, family_id: int) -> list[WalletChoice
 
 
 async def record_payment(
-    actor: Actor, structure_id: int, family_id: int, values: PaymentValues, form_key: str
+    actor: Actor, structure_id: int, family_id: int, values: ManualPayment, form_key: str
 ) -> bool:
     """Credit the wallet once per form (``form_key``); False when it was already recorded."""
     wallets = {w.wallet_id for w in await family_wallets(structure_id, family_id)}
@@ -47,16 +47,7 @@ async def record_payment(
     async with write_transaction():
         try:
             entry_id = await record_manual_payment(
-                ManualPayment(
-                    wallet_id=values.wallet_id,
-                    mode=values.mode,
-                    amount_cents=values.amount_cents,
-                    entry_date=values.entry_date,
-                    payer_name=values.payer_name,
-                    piece_number=values.piece_number,
-                    bank_name=values.bank_name,
-                ),
-                dedupe_key=f"manual:{structure_id}:{form_key}",
+                values, dedupe_key=f"manual:{structure_id}:{form_key}"
             )
         except ManualPaymentError as exc:
             raise FormError([str(exc)]) from None

@@ -11,15 +11,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from portal.domain.french_dates import short_day
-
-BOOK, CANCEL, DECISION, PROMOTION = "book", "cancel", "decision", "promotion"
-ACCEPTED, WAITLISTED, PENDING, REFUSED, CANCELLED = (
-    "accepted",
-    "waitlisted",
-    "pending",
-    "refused",
-    "cancelled",
-)
+from portal.domain.reservation_status import MovementKind, ReservationStatus
 
 DEFAULT_NIGHTLY_TIME = time(2, 0)
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -80,8 +72,8 @@ class ReportMovement:
 
     movement_id: int
     reservation_id: int
-    kind: str
-    outcome: str
+    kind: MovementKind
+    outcome: ReservationStatus
     person_first_name: str
     person_last_name: str
     activity_id: int
@@ -93,6 +85,11 @@ class ReportMovement:
     @property
     def by_structure(self) -> bool:
         return self.actor == STAFF_ACTOR
+
+    def __post_init__(self) -> None:
+        # Accept the plain strings read back from the database.
+        object.__setattr__(self, "kind", MovementKind(self.kind))
+        object.__setattr__(self, "outcome", ReservationStatus(self.outcome))
 
 
 # The movement actor of a clerk booking on the family's behalf (domain.booking.on_behalf).
@@ -137,24 +134,39 @@ class FamilyReport:
 
 
 # Order of the count lines, and of the sections (the seed's, pending last).
-_COUNT_ORDER = (ACCEPTED, PENDING, WAITLISTED, CANCELLED, REFUSED)
-_SECTION_ORDER = (WAITLISTED, ACCEPTED, REFUSED, CANCELLED, PENDING)
+_COUNT_ORDER = (
+    ReservationStatus.ACCEPTED,
+    ReservationStatus.PENDING,
+    ReservationStatus.WAITLISTED,
+    ReservationStatus.CANCELLED,
+    ReservationStatus.REFUSED,
+)
+_SECTION_ORDER = (
+    ReservationStatus.WAITLISTED,
+    ReservationStatus.ACCEPTED,
+    ReservationStatus.REFUSED,
+    ReservationStatus.CANCELLED,
+    ReservationStatus.PENDING,
+)
 SECTION_TITLES = {
-    WAITLISTED: "RESERVATIONS MISES EN LISTE D'ATTENTE",
-    ACCEPTED: "RESERVATIONS ACCEPTEES",
-    REFUSED: "RESERVATIONS REFUSEES",
-    CANCELLED: "RESERVATIONS ANNULEES",
-    PENDING: "RESERVATIONS EN ATTENTE DE TRAITEMENT",
+    ReservationStatus.WAITLISTED: "RESERVATIONS MISES EN LISTE D'ATTENTE",
+    ReservationStatus.ACCEPTED: "RESERVATIONS ACCEPTEES",
+    ReservationStatus.REFUSED: "RESERVATIONS REFUSEES",
+    ReservationStatus.CANCELLED: "RESERVATIONS ANNULEES",
+    ReservationStatus.PENDING: "RESERVATIONS EN ATTENTE DE TRAITEMENT",
 }
 _OUTCOME_WORDS = {
-    ACCEPTED: ("a été acceptée", "ont été acceptées"),
-    PENDING: (
+    ReservationStatus.ACCEPTED: ("a été acceptée", "ont été acceptées"),
+    ReservationStatus.PENDING: (
         "est en attente de traitement par nos services",
         "sont en attente de traitement par nos services",
     ),
-    WAITLISTED: ("a été mise en liste d'attente", "ont été mises en liste d'attente"),
-    CANCELLED: ("a été annulée", "ont été annulées"),
-    REFUSED: ("a été refusée", "ont été refusées"),
+    ReservationStatus.WAITLISTED: (
+        "a été mise en liste d'attente",
+        "ont été mises en liste d'attente",
+    ),
+    ReservationStatus.CANCELLED: ("a été annulée", "ont été annulées"),
+    ReservationStatus.REFUSED: ("a été refusée", "ont été refusées"),
 }
 
 
@@ -174,7 +186,7 @@ def cancellations_line(count: int) -> str:
     return "1 demande d'annulation" if count == 1 else f"{count} demandes d'annulation"
 
 
-def outcome_line(outcome: str, count: int) -> str:
+def outcome_line(outcome: ReservationStatus, count: int) -> str:
     singular, plural = _OUTCOME_WORDS[outcome]
     if count == 1:
         return f"1 réservation {singular}"
@@ -195,17 +207,19 @@ def build_family_report(movements: Sequence[ReportMovement]) -> FamilyReport:
     """
     ordered = sorted(movements, key=lambda m: m.movement_id)
     kinds = Counter(m.kind for m in ordered)
-    requests = kinds[BOOK] + kinds[CANCEL]
+    requests = kinds[MovementKind.BOOK] + kinds[MovementKind.CANCEL]
     latest: dict[int, ReportMovement] = {}
     for movement in ordered:
         latest[movement.reservation_id] = movement
     outcomes = Counter(m.outcome for m in latest.values())
     details = []
-    if kinds[BOOK]:
-        details.append(new_requests_line(kinds[BOOK]))
-    if kinds[CANCEL]:
-        details.append(cancellations_line(kinds[CANCEL]))
-    by_structure = sum(1 for m in ordered if m.by_structure and m.kind in (BOOK, CANCEL))
+    if kinds[MovementKind.BOOK]:
+        details.append(new_requests_line(kinds[MovementKind.BOOK]))
+    if kinds[MovementKind.CANCEL]:
+        details.append(cancellations_line(kinds[MovementKind.CANCEL]))
+    by_structure = sum(
+        1 for m in ordered if m.by_structure and m.kind in (MovementKind.BOOK, MovementKind.CANCEL)
+    )
     if by_structure:
         details.append(
             "1 demande faite pour vous par la structure"
@@ -281,9 +295,9 @@ def _hh_mm(at: time | None) -> str:
     return at.strftime("%H:%M") if at else ""
 
 
-def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | time | None, ...]]:
-    """The same rows as ``export_rows``, typed (dates and times) for the XLSX file."""
-    ordered = sorted(
+def _export_order(attendances: Iterable[Attendance]) -> list[Attendance]:
+    """Per activity (its position, then name) and day, children in alphabetical order."""
+    return sorted(
         attendances,
         key=lambda a: (
             a.activity_position,
@@ -293,6 +307,10 @@ def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | t
             a.person_first_name.lower(),
         ),
     )
+
+
+def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | time | None, ...]]:
+    """The same rows as ``export_rows``, typed (dates and times) for the XLSX file."""
     return [
         (
             a.activity_name,
@@ -303,22 +321,12 @@ def export_cells(attendances: Iterable[Attendance]) -> list[tuple[str | date | t
             a.arrival,
             a.departure,
         )
-        for a in ordered
+        for a in _export_order(attendances)
     ]
 
 
 def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
     """CSV rows per activity and day, children in alphabetical order."""
-    ordered = sorted(
-        attendances,
-        key=lambda a: (
-            a.activity_position,
-            a.activity_name,
-            a.day,
-            a.person_last_name.lower(),
-            a.person_first_name.lower(),
-        ),
-    )
     return [
         (
             a.activity_name,
@@ -329,5 +337,5 @@ def export_rows(attendances: Iterable[Attendance]) -> list[tuple[str, ...]]:
             _hh_mm(a.arrival),
             _hh_mm(a.departure),
         )
-        for a in ordered
+        for a in _export_order(attendances)
     ]

@@ -32,6 +32,7 @@ from portal.domain.notifications.service import family_addresses, report_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
 from portal.domain.paging.rules import count_label
 from portal.domain.push.service import PushNote, queue_notes
+from portal.domain.reservation_status import ReservationStatus
 from portal.domain.transmission import rules
 from portal.settings import Settings
 from portal.tables import Movement, Reservation, Structure
@@ -167,7 +168,7 @@ async def write_export(settings: Settings, structure: Structure, now: datetime) 
         " JOIN activity a ON a.id = d.activity"
         " WHERE a.structure = {} AND r.status = {} AND d.day >= {}",
         structure.id,
-        rules.ACCEPTED,
+        ReservationStatus.ACCEPTED,
         night,
     )
     attendances = [

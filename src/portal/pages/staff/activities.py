@@ -8,13 +8,15 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain import form_fields as fields
 from portal.domain.booking import deadline_form, deadlines
+from portal.domain.form_fields import FormError
 from portal.domain.french_dates import month_label, parse_month, short_date
 from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as service
 from portal.domain.staff import rules
+from portal.domain.staff import schedule as day_schedule
 from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
-from portal.domain.staff.rules import FormError
 from portal.domain.staff.service import NotFound
 from portal.tables import Activity
 from portal.web.forms import MultiForm
@@ -62,7 +64,7 @@ def activity_form(activity: Activity | None, ctx: StaffPage) -> dict[str, Any]:
         if activity.waitlist_capacity is None
         else str(activity.waitlist_capacity),
         "decision": activity.needs_decision,
-        "ouverture": rules.local_input(activity.booking_opens_at, ctx.tz),
+        "ouverture": fields.local_input(activity.booking_opens_at, ctx.tz),
         "delai_reservation": activity.booking_deadline,
         "delai_annulation": activity.cancellation_deadline,
         "saisie_horaires": activity.time_entry,
@@ -75,9 +77,9 @@ def activity_form(activity: Activity | None, ctx: StaffPage) -> dict[str, Any]:
 
 
 def submitted_form(data: dict[str, Any]) -> dict[str, Any]:
-    form: dict[str, Any] = {k: rules.field_text(data, k, 4000) for k in NEW_ACTIVITY}
+    form: dict[str, Any] = {k: fields.field_text(data, k, 4000) for k in NEW_ACTIVITY}
     for flag in FLAGS:
-        form[flag] = rules.field_flag(data, flag)
+        form[flag] = fields.field_flag(data, flag)
     return form
 
 
@@ -130,7 +132,7 @@ async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, 
         "weekdays": deadline_form.WEEKDAYS,
         "errors": [],
         "form": activity_form(activity, ctx),
-        "weekday_labels": rules.WEEKDAY_LABELS,
+        "weekday_labels": day_schedule.WEEKDAY_LABELS,
     }
     if activity is not None:
         context["tariffs"] = await service.tariffs(activity.id)
@@ -223,7 +225,7 @@ async def set_tariff(
         context.update(
             tariff_errors=exc.errors,
             tariff_form={
-                k: rules.field_text(data, k, 30) for k in ("tranche", "prix", "a_partir_du")
+                k: fields.field_text(data, k, 30) for k in ("tranche", "prix", "a_partir_du")
             },
         )
         return render(
@@ -265,7 +267,7 @@ async def _days_context(ctx: StaffPage, activity: Activity, mois: str | None) ->
         "previous_month": shift_month(year, month, -1),
         "next_month": next_month,
         "short_date": short_date,
-        "weekday_labels": rules.WEEKDAY_LABELS,
+        "weekday_labels": day_schedule.WEEKDAY_LABELS,
         "generation": {
             "du": f"{next_month}-01",
             "au": "",
@@ -298,13 +300,13 @@ async def generate_days(
     activity = await _activity(ctx, aid)
     weekdays = values(data, "jours")
     try:
-        schedule = rules.parse_schedule_form(data, weekdays)
+        schedule = day_schedule.parse_schedule_form(data, weekdays)
     except FormError as exc:
-        context = await _days_context(ctx, activity, rules.field_text(data, "mois", 7) or None)
+        context = await _days_context(ctx, activity, fields.field_text(data, "mois", 7) or None)
         context["errors"] = exc.errors
         context["generation"] = {
-            "du": rules.field_text(data, "du", 12), "au": rules.field_text(data, "au", 12),
-            "jours": weekdays, "fermetures": rules.field_text(data, "fermetures", 4000),
+            "du": fields.field_text(data, "du", 12), "au": fields.field_text(data, "au", 12),
+            "jours": weekdays, "fermetures": fields.field_text(data, "fermetures", 4000),
         }  # fmt: skip
         return render(
             request, ctx, "pages/staff/days.html", title=f"Journées · {activity.name}",
@@ -335,7 +337,7 @@ async def set_day_open(
     data: MultiForm,
 ) -> Redirect:  # fmt: skip
     _, back = await _day_back(ctx, did)
-    is_open = rules.field_flag(data, "ouvert")
+    is_open = fields.field_flag(data, "ouvert")
     await service.set_day_open(ctx.actor, ctx.sid, did, is_open)
     flash(request, "Journée ouverte aux demandes." if is_open else "Journée fermée aux demandes.")
     return see_other(back)
@@ -348,9 +350,9 @@ async def set_day_capacity(
 ) -> Template | Redirect:  # fmt: skip
     activity_id, back = await _day_back(ctx, did)
     try:
-        capacity = rules.parse_count(rules.field_text(data, "capacite", 6), "La capacité")
-        waitlist = rules.parse_count(
-            rules.field_text(data, "liste_attente", 6), "La liste d'attente"
+        capacity = fields.parse_count(fields.field_text(data, "capacite", 6), "La capacité")
+        waitlist = fields.parse_count(
+            fields.field_text(data, "liste_attente", 6), "La liste d'attente"
         )
         promoted = await service.set_day_capacity(ctx.actor, ctx.sid, did, capacity, waitlist)
     except (FormError, ValueError) as exc:

@@ -14,14 +14,15 @@ from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain.form_fields import FormError
 from portal.domain.french_dates import long_date as french_date
 from portal.domain.french_dates import short_date
 from portal.domain.numbers import parse_count
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import activities as activity_service
 from portal.domain.staff import attendance, decisions
+from portal.domain.staff.presence import Presence
 from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
-from portal.domain.staff.rules import FormError, Presence
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other

@@ -15,10 +15,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain import form_fields
 from portal.domain.family_file import service as family_file
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as service
-from portal.domain.staff import rules
+from portal.domain.staff import families_csv
 from portal.domain.staff.roles import ANY_STAFF, OPERATIONS
 from portal.domain.staff.service import NotFound
 from portal.web.forms import MultiForm
@@ -42,7 +43,7 @@ async def families_context(
         "paging": paging,
         "list_url": list_url,
         "query": query,
-        "columns": rules.CSV_COLUMNS,
+        "columns": families_csv.CSV_COLUMNS,
         "errors": [],
         "import_errors": [],
         "content": "",
@@ -129,7 +130,7 @@ async def set_file_complete(
     data: MultiForm,
 ) -> Redirect:  # fmt: skip
     detail = await _family(ctx, fid)
-    complete = rules.field_flag(data, "complet")
+    complete = form_fields.field_flag(data, "complet")
     await service.set_file_complete(ctx.actor, ctx.sid, fid, complete)
     flash(
         request,

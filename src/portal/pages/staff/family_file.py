@@ -4,6 +4,7 @@ kitchen/leaders list of allergies and PAI. Reads of health data are audited."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -165,33 +166,53 @@ async def _error_page(
     )  # fmt: skip
 
 
+async def _decide(
+    request: Request[Any, Any, Any],
+    ctx: StaffPage,
+    data: MultiForm,
+    decide: Callable[[bool], Awaitable[service.Decision]],
+    *,
+    what: tuple[str, str],
+    done: tuple[str, str],
+    errors: Sequence[str] = (),
+) -> Template | Redirect:
+    """Validate or refuse (``what``: "le document", "Ce document"); a 404 when it is not
+    the structure's, the family's file with the error when the decision cannot be taken."""
+    decision = _text(data, "decision")
+    family_id = parse_count(_text(data, "famille")) or 0
+    try:
+        if decision not in ("valider", "refuser"):
+            raise FileError(f"Choisissez de valider ou de refuser {what[0]}.")
+        if errors:
+            raise FileError(errors[0])
+        outcome = await decide(decision == "valider")
+    except service.NotFound:
+        raise not_found(what[1]) from None
+    except FileError as exc:
+        if not family_id:
+            raise not_found(what[1]) from None
+        return await _error_page(request, ctx, family_id, str(exc))
+    flash(request, done[0] if decision == "valider" else done[1])
+    return see_other(_back(request, ctx, outcome.family_id))
+
+
 @post("/gestion/s/{sid:int}/documents/{doc_id:int}/decision", opt=allow(OPERATIONS))
 async def decide_document(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], doc_id: FromPath[int],
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     settings: Settings = request.app.state.settings
-    decision = _text(data, "decision")
     errors: list[str] = []
     valid_until = parse_date(_text(data, "valable_jusqu"), "Valable jusqu'au", errors)
-    family_id = parse_count(_text(data, "famille")) or 0
-    try:
-        if decision not in ("valider", "refuser"):
-            raise FileError("Choisissez de valider ou de refuser le document.")
-        if errors:
-            raise FileError(errors[0])
-        outcome = await service.decide_document(
-            ctx.actor, ctx.sid, doc_id, accept=decision == "valider",
-            reason=_text(data, "motif"), valid_until=valid_until, base_url=settings.base_url,
-        )  # fmt: skip
-    except service.NotFound:
-        raise not_found("Ce document") from None
-    except FileError as exc:
-        if not family_id:
-            raise not_found("Ce document") from None
-        return await _error_page(request, ctx, family_id, str(exc))
-    flash(request, "Document validé." if decision == "valider" else "Document refusé.")
-    return see_other(_back(request, ctx, outcome.family_id))
+    return await _decide(
+        request, ctx, data,
+        lambda accept: service.decide_document(
+            ctx.actor, ctx.sid, doc_id, accept=accept, reason=_text(data, "motif"),
+            valid_until=valid_until, base_url=settings.base_url,
+        ),
+        what=("le document", "Ce document"), done=("Document validé.", "Document refusé."),
+        errors=errors,
+    )  # fmt: skip
 
 
 @post("/gestion/s/{sid:int}/modifications/{cid:int}/decision", opt=allow(OPERATIONS))
@@ -201,23 +222,15 @@ async def decide_change(
 ) -> Template | Redirect:  # fmt: skip
     await _require_health(ctx)
     settings: Settings = request.app.state.settings
-    decision = _text(data, "decision")
-    family_id = parse_count(_text(data, "famille")) or 0
-    try:
-        if decision not in ("valider", "refuser"):
-            raise FileError("Choisissez de valider ou de refuser la modification.")
-        outcome = await service.decide_change(
-            ctx.actor, ctx.sid, cid, accept=decision == "valider", reason=_text(data, "motif"),
+    return await _decide(
+        request, ctx, data,
+        lambda accept: service.decide_change(
+            ctx.actor, ctx.sid, cid, accept=accept, reason=_text(data, "motif"),
             base_url=settings.base_url,
-        )  # fmt: skip
-    except service.NotFound:
-        raise not_found("Cette modification") from None
-    except FileError as exc:
-        if not family_id:
-            raise not_found("Cette modification") from None
-        return await _error_page(request, ctx, family_id, str(exc))
-    flash(request, "Modification validée." if decision == "valider" else "Modification refusée.")
-    return see_other(_back(request, ctx, outcome.family_id))
+        ),
+        what=("la modification", "Cette modification"),
+        done=("Modification validée.", "Modification refusée."),
+    )  # fmt: skip
 
 
 @get("/gestion/s/{sid:int}/recherche", opt=allow(ANY_STAFF))

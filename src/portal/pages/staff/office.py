@@ -12,14 +12,17 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal import clock
+from portal.domain import form_fields as fields
+from portal.domain.form_fields import FormError
+from portal.domain.money import manual_form
 from portal.domain.money.manual import MANUAL_MODES
 from portal.domain.money_format import format_euros
+from portal.domain.news import rules as news_rules
 from portal.domain.paging.rules import Paging, page_number
 from portal.domain.staff import families as family_service
 from portal.domain.staff import news as news_service
-from portal.domain.staff import overview, payments, rules
+from portal.domain.staff import overview, payments
 from portal.domain.staff.roles import ANY_STAFF, MONEY, MONEY_READ, OPERATIONS, OPERATIONS_READ
-from portal.domain.staff.rules import FormError
 from portal.domain.staff.service import NotFound
 from portal.tables import Family, NewsItem
 from portal.web.forms import MultiForm, int_or_none
@@ -87,9 +90,9 @@ async def record_payment(
     data: MultiForm,
 ) -> Template | Redirect:  # fmt: skip
     context = await payments_context(ctx, str(fid), None)
-    key = rules.field_text(data, "cle", 40)
+    key = fields.field_text(data, "cle", 40)
     try:
-        parsed = rules.parse_payment_form(
+        parsed = manual_form.parse_payment_form(
             data, [w.wallet_id for w in context["wallets"]], ctx.today
         )
         if len(key) < 16:
@@ -98,7 +101,7 @@ async def record_payment(
     except FormError as exc:
         context["errors"] = exc.errors
         context["form"] = {
-            k: rules.field_text(data, k, 200)
+            k: fields.field_text(data, k, 200)
             for k in ("porte_monnaie", "mode", "montant", "piece", "payeur", "banque", "date")
         } | {"cle": key or secrets.token_urlsafe(16)}
         return render(
@@ -132,8 +135,8 @@ def news_form(item: NewsItem | None, ctx: StaffPage) -> dict[str, str]:
     return {
         "titre": item.title,
         "texte": item.body,
-        "visible_du": rules.local_input(item.visible_from, ctx.tz),
-        "visible_au": rules.local_input(item.visible_to, ctx.tz),
+        "visible_du": fields.local_input(item.visible_from, ctx.tz),
+        "visible_au": fields.local_input(item.visible_to, ctx.tz),
     }
 
 
@@ -143,7 +146,7 @@ async def news_context(ctx: StaffPage, item: NewsItem | None = None) -> dict[str
         "item": item,
         "form": news_form(item, ctx),
         "errors": [],
-        "state": lambda n: rules.news_state(n.visible_from, n.visible_to, clock.utcnow()),
+        "state": lambda n: news_rules.news_state(n.visible_from, n.visible_to, clock.utcnow()),
         "local": lambda value: french_datetime(value, ctx.tz),
     }
 
@@ -178,12 +181,12 @@ async def _save_news(
     request: Request[Any, Any, Any], ctx: StaffPage, data: dict[str, Any], item: NewsItem | None
 ) -> Template | Redirect:
     try:
-        parsed = rules.parse_news_form(data, ctx.tz)
+        parsed = news_rules.parse_news_form(data, ctx.tz)
     except FormError as exc:
         context = await news_context(ctx, item)
         context["errors"] = exc.errors
         context["form"] = {
-            k: rules.field_text(data, k, 20_000)
+            k: fields.field_text(data, k, 20_000)
             for k in ("titre", "texte", "visible_du", "visible_au")
         }
         return render(

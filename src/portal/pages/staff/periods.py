@@ -15,10 +15,10 @@ from portal.domain.booking.opening import PeriodMode
 from portal.domain.exports.tabular import csv_text
 from portal.domain.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from portal.domain.exports.xlsx import xlsx_in_thread
+from portal.domain.form_fields import local_input, parse_date, parse_local_datetime
 from portal.domain.periods import allocate, report, rules
 from portal.domain.periods import service as periods
 from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
-from portal.domain.staff.rules import local_input, parse_date, parse_local_datetime
 from portal.settings import Settings
 from portal.web.forms import MultiForm, int_or_none
 from portal.web.render import flash, see_other
