@@ -147,7 +147,10 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
     family = next((f for f in families if f.family_id == wanted), families[0])
     session["family_id"] = family.family_id
     layout = layout_for(account, family, families)
-    unread = await messages.unread_for_family(family.family_id)
+    # The menu's unread count is drawn by whole pages only: an htmx fragment (a tap, the
+    # board of another month) has no menu, and a tap is the opening rush's hottest request.
+    full_page = not request.headers.get("hx-request") or request.headers.get("hx-boosted")
+    unread = await messages.unread_for_family(family.family_id) if full_page else 0
     for item in layout["nav"]:
         item["badge"] = unread if item["key"] == "messages" else 0
     return ParentContext(account, family, families, layout)
