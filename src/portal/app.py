@@ -371,6 +371,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff.ROUTES,
             admin_mount(settings),
             *booking.ROUTES,
+            *booking_partials.ROUTES,
             *tracking.ROUTES,
             # family file ("Mon dossier", documents, staff checks)
             *family_file.ROUTES,
