@@ -72,6 +72,7 @@ from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
 from portal.pages.staff import statements as staff_statements
+from portal.partials import booking as booking_partials
 from portal.resources import manifest_path, static_dir
 from portal.settings import Settings
 from portal.tasks.runtime import BackgroundRuntime
