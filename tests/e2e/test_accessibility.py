@@ -344,7 +344,7 @@ async def test_sandbox_card_payment_unblocks_martin(journey: Journey) -> None:
     assert "Votre paiement est accepté" in await page.locator("main").inner_text()
     await audit.check("paiement-accepte")
     await _open_nav(journey, "Historiques")
-    assert "CB" in await page.locator("main").inner_text()
+    assert "Carte bancaire" in await page.locator("main").inner_text()
     await audit.check("historiques-avec-paiement")
     await _open_nav(journey, "Réservations")
     assert "Réservations impossibles" not in await page.locator("main").inner_text()
