@@ -18,6 +18,15 @@ class ReservationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A status in the parents' and the staff's words (Suivi, exports).
+STATUS_LABELS = {
+    ReservationStatus.ACCEPTED: "Acceptée",
+    ReservationStatus.WAITLISTED: "Liste d'attente",
+    ReservationStatus.PENDING: "En attente de réponse",
+    ReservationStatus.REFUSED: "Refusée",
+    ReservationStatus.CANCELLED: "Annulée",
+}
+
 # Reservations that hold or claim a place, and those a parent still sees (tracking, cancel).
 LIVE_STATUSES = (
     ReservationStatus.ACCEPTED,

@@ -112,3 +112,32 @@ async def test_staff_lists_export_what_their_filters_show(
     rows = list(load_workbook(io.BytesIO(money.content)).active.iter_rows(values_only=True))
     assert len(rows) == 2
     assert rows[1][3] == "Espèces" and rows[1][5] == "'=HYPERLINK()" and rows[1][7] == 20
+
+
+async def test_bookings_of_a_day_or_a_period_are_exported(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    base = f"/gestion/s/{office.mine.sid}"
+    day = office.mine.full_day.day
+    activity = office.mine.activity.id
+    page = await agent.get(f"{base}/presences?activite={activity}&jour={day}")
+    assert f'action="{base}/reservations/export"' in page.text
+    csv = await agent.get(f"{base}/reservations/export?du={day}&au={day}&format=csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Date;Activité;Enfant;Famille;État;Rang;Arrivée;Départ;Réservé par"
+    # The same day's attendance list counts its accepted children; waiting ones come too.
+    accepted = [line for line in lines[1:] if ";Acceptée;" in line]
+    assert len(accepted) == 2
+    xlsx = await agent.get(
+        f"{base}/reservations/export?du={day}&au={day}&activite={activity}&format=xlsx"
+    )
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] == "Date" and len(rows) == len(lines)
+    assert all(row[1] == office.mine.activity.name for row in rows[1:])
+    # Another structure's activity is not ours to list.
+    theirs = await agent.get(
+        f"{base}/reservations/export?activite={office.theirs.activity.id}&format=csv"
+    )
+    assert theirs.status_code == 404
+    assert (await agent.get(f"{base}/reservations/export?format=pdf")).status_code == 400

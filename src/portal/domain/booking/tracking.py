@@ -20,7 +20,7 @@ from portal.domain.booking.states import (
     DraftAction,
 )
 from portal.domain.money.pricing import load_tariffs
-from portal.domain.reservation_status import WAITING_STATUSES, ReservationStatus
+from portal.domain.reservation_status import STATUS_LABELS, WAITING_STATUSES, ReservationStatus
 from portal.tables import (
     Activity,
     Reservation,
@@ -106,13 +106,7 @@ class TrackingLine:
         return _STATE_BADGES[self.status]
 
 
-_STATE_LABELS = {
-    ReservationStatus.ACCEPTED: "Acceptée",
-    ReservationStatus.WAITLISTED: "Liste d'attente",
-    ReservationStatus.PENDING: "En attente de réponse",
-    ReservationStatus.REFUSED: "Refusée",
-    ReservationStatus.CANCELLED: "Annulée",
-}
+_STATE_LABELS = STATUS_LABELS
 _STATE_BADGES = {
     ReservationStatus.ACCEPTED: "success",
     ReservationStatus.WAITLISTED: "warning",

@@ -10,10 +10,11 @@ from portal.clock import as_date
 from portal.domain.exports.tabular import Amount, Table
 from portal.domain.money import rules as money_rules
 from portal.domain.money.service import PAYMENT_MODES
+from portal.domain.reservation_status import LIVE_STATUSES, STATUS_LABELS, ReservationStatus
 from portal.domain.staff import families as family_service
 from portal.domain.staff.attendance import AttendanceList
 from portal.domain.staff.decisions import DayRequests
-from portal.tables import LedgerEntry
+from portal.tables import LedgerEntry, Reservation
 
 # Beyond this, an export is a job for the database, not for a browser download.
 MAX_ROWS = 50_000
@@ -96,6 +97,45 @@ async def payments_table(structure_id: int, first: date, last: date) -> Table:
             (as_date(r["entry_date"]), r["family.name"], r["wallet.wallet_type.name"],
              PAYMENT_MODES.get(str(r["payment_mode"]), str(r["payment_mode"])),
              r["piece_number"], r["payer_name"], r["bank_name"], Amount(int(r["amount_cents"])))
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+async def bookings_table(
+    structure_id: int, first: date, last: date, activity_id: int | None
+) -> Table:
+    """The live bookings (accepted, waitlisted, awaiting a decision) of the structure's
+    activities between two days, by day, activity and child: the list a clerk hands to a
+    team or checks against a paper register."""
+    statuses = [status.value for status in LIVE_STATUSES]
+    where = (
+        "a.structure = {} AND d.day >= {} AND d.day <= {}"
+        f" AND r.status IN ({', '.join(['{}'] * len(statuses))})"
+    )
+    args: list[object] = [structure_id, first, last, *statuses]
+    if activity_id is not None:
+        where += " AND a.id = {}"
+        args.append(activity_id)
+    rows = await Reservation.raw(
+        # Only placeholders are formatted in: every value is a bound parameter.
+        "SELECT d.day, a.name AS activity, p.last_name, p.first_name, f.name AS family,"  # noqa: S608
+        " r.status, r.waitlist_rank, r.arrival, r.departure, r.created_by"
+        " FROM reservation r JOIN activity_day d ON d.id = r.activity_day"
+        " JOIN activity a ON a.id = d.activity JOIN person p ON p.id = r.person"
+        f" JOIN family f ON f.id = r.family WHERE {where}"
+        " ORDER BY d.day, a.name, p.last_name, p.first_name, r.id"
+        f" LIMIT {MAX_ROWS}",
+        *args,
+    )
+    return Table(
+        ("Date", "Activité", "Enfant", "Famille", "État", "Rang", "Arrivée", "Départ",
+         "Réservé par"),
+        [
+            (as_date(r["day"]), r["activity"], f"{r['last_name']} {r['first_name']}",
+             r["family"], STATUS_LABELS[ReservationStatus(r["status"])], r["waitlist_rank"],
+             r["arrival"], r["departure"],
+             "la structure" if r["created_by"] == "staff" else "la famille")
             for r in rows
         ],
     )  # fmt: skip

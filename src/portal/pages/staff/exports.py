@@ -155,4 +155,24 @@ async def export_payments(
     return await table_response(table, name, format, "Règlements")
 
 
-ROUTES += [export_families, export_attendance, export_decisions, export_payments]
+@get("/gestion/s/{sid:int}/reservations/export", opt=allow(OPERATIONS_READ))
+async def export_bookings(
+    ctx: Staff, sid: FromPath[int], du: FromQuery[str | None] = None,
+    au: FromQuery[str | None] = None, activite: FromQuery[str | None] = None,
+    format: FromQuery[str] = "csv",
+) -> Response[bytes]:  # fmt: skip
+    first = parse_day(du) or ctx.today
+    last = parse_day(au) or first
+    if last < first:
+        first, last = last, first
+    activity_id = int_or_none(activite)
+    if activite not in (None, "") and activity_id not in {
+        a.id for a in await activity_service.activities(ctx.sid)
+    }:
+        raise not_found("Cette activité")
+    table = await list_exports.bookings_table(ctx.sid, first, last, activity_id)
+    name = f"reservations-{first.isoformat()}-{last.isoformat()}"
+    return await table_response(table, name, format, "Réservations")
+
+
+ROUTES += [export_families, export_attendance, export_decisions, export_payments, export_bookings]
