@@ -110,6 +110,7 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/gestion/s/{sid}/presences/export?activite={aid}&format=csv", {}),
     ("GET", "/gestion/s/{sid}/decisions/export?activite={aid}&format=xlsx", {}),
     ("GET", "/gestion/s/{sid}/reglements/export?format=csv", {}),
+    ("GET", "/gestion/s/{sid}/reservations/export?activite={aid}&format=csv", {}),
     # booking periods
     ("GET", "/gestion/s/{sid}/periodes", {}),
     ("POST", "/gestion/s/{sid}/periodes", PERIOD_FORM),
