@@ -1,7 +1,9 @@
 """Réservations: the month calendar, the day list, time entry, recap, result, copy.
 
-Every handler here is a full page (works without JavaScript); partials/booking.py serves
-the same regions as fragments for htmx, from the same context functions.
+Every handler here is a full page (works without JavaScript). One URL per resource: the
+calendar, a tap and a day's list answer htmx (web/htmx.py: ``HX-Request``, not boosted)
+with their fragment instead, from the same context functions; the staff desk's handlers
+(pages/staff/booking.py) do the same with their own desk.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from portal.web.basket import load_basket, save_basket
 from portal.web.booking_desk import BookingDesk, parent_desk
 from portal.web.context import Parent
 from portal.web.forms import Form, MultiForm, int_or_none
+from portal.web.htmx import fragment, varies, wants_fragment
 from portal.web.render import flash, page, see_other
 
 ALL = "tous"
@@ -208,15 +211,29 @@ async def booking_page(
     activite: FromQuery[str | None] = None,
     mois: FromQuery[str | None] = None,
 ) -> Template:
+    desk = parent_desk(parent)
     async with read_snapshot():  # one connection for the page's reads
-        context = await calendar_context(request, parent_desk(parent), personne, activite, mois)
-    return page(
-        request,
-        "pages/booking/index.html",
-        parent,
-        page_title="Réservations",
-        nav_active="reservations",
-        **context,
+        context = await calendar_context(request, desk, personne, activite, mois)
+    if wants_fragment(request):
+        return board_fragment(desk, context)
+    return varies(
+        page(
+            request,
+            "pages/booking/index.html",
+            parent,
+            page_title="Réservations",
+            nav_active="reservations",
+            **context,
+        )
+    )
+
+
+def board_fragment(desk: BookingDesk, context: dict[str, Any]) -> Template:
+    """The board for htmx: selectors and calendar, the basket bar out of band."""
+    return fragment(
+        "partials/booking/board_fragment.html",
+        context,
+        push_url=f"{desk.url}?" + context["selection"].query(),
     )
 
 
@@ -304,8 +321,20 @@ def back_from_times(desk: BookingDesk, selection: Selection, from_day: date | No
 
 
 @post("/reservations/basculer")
-async def tap(request: Request[Any, Any, Any], parent: Parent, data: MultiForm) -> Redirect:
-    return await tap_and_return(request, parent_desk(parent), data)
+async def tap(
+    request: Request[Any, Any, Any], parent: Parent, data: MultiForm
+) -> Redirect | Template | Response[str]:
+    return await tap_answer(request, parent_desk(parent), data)
+
+
+async def tap_answer(
+    request: Request[Any, Any, Any], desk: BookingDesk, data: dict[str, Any]
+) -> Redirect | Template | Response[str]:
+    """A tap or a quick tool: htmx gets what changed, a plain form post the next page."""
+    if wants_fragment(request):
+        async with read_snapshot():  # a tap reads the register and writes only the session
+            return await tap_fragment(request, desk, data)
+    return await tap_and_return(request, desk, data)
 
 
 async def tap_and_return(
@@ -375,14 +404,29 @@ async def day_page(
     personne: FromQuery[str | None] = None,
     mois: FromQuery[str | None] = None,
 ) -> Template:
-    context = await day_context(request, parent_desk(parent), day_text, personne, mois)
-    return page(
-        request,
-        "pages/booking/day.html",
-        parent,
-        page_title=f"Réservations du {context['day_label']}",
-        nav_active="reservations",
-        **context,
+    desk = parent_desk(parent)
+    context = await day_context(request, desk, day_text, personne, mois)
+    if wants_fragment(request):
+        return day_fragment(desk, context)
+    return varies(
+        page(
+            request,
+            "pages/booking/day.html",
+            parent,
+            page_title=f"Réservations du {context['day_label']}",
+            nav_active="reservations",
+            **context,
+        )
+    )
+
+
+def day_fragment(desk: BookingDesk, context: dict[str, Any]) -> Template:
+    """A day's list for htmx, the basket bar out of band."""
+    query = urlencode({"personne": context["selection"].person_id})
+    return fragment(
+        "partials/booking/day_fragment.html",
+        context,
+        push_url=f"{desk.url}/jour/{context['day'].isoformat()}?{query}",
     )
 
 
@@ -789,12 +833,7 @@ async def submit_copy(
     return context, status
 
 
-# --- htmx fragments (served by portal.partials.booking and the staff desk) --------------
-
-
-def fragment(template: str, context: dict[str, Any], push_url: str | None = None) -> Template:
-    headers = {"HX-Push-Url": push_url} if push_url else {}
-    return Template(template_name=template, context={**context, "oob": True}, headers=headers)
+# --- a tap through htmx ----------------------------------------------------------------
 
 
 async def tap_fragment(

@@ -1,6 +1,6 @@
 """Where a booking calendar is used from: the parent's own pages, or a clerk's for a family.
 
-The booking pages and fragments (portal.pages.booking) take a desk instead of the parent:
+The booking pages and their fragments (portal.pages.booking) take a desk instead of the parent:
 it says which family's basket and scope they show, under which URLs, in which layout, and
 who books (the parent, or the structure with the override its clerk chose). The templates
 read the URLs from the desk's context, so both sides share one set of templates.
@@ -16,14 +16,12 @@ from portal.domain.booking.scope import BookingScope, load_scope
 from portal.web.context import ParentContext
 
 PARENT_URL = "/reservations"
-PARENT_PARTIALS = "/partials/reservations"
 
 
 @dataclass(frozen=True)
 class BookingDesk:
     family_id: int
-    url: str  # the calendar page; every booking page is below it
-    partials: str  # the htmx fragments
+    url: str  # the calendar page; every booking page is below it (htmx: web/htmx.py)
     booker: Booker = Booker.PARENT
     override: Override = NO_OVERRIDE
     override_reason: str = ""
@@ -43,20 +41,18 @@ class BookingDesk:
     def template_context(self) -> dict[str, Any]:
         return {
             "book_url": self.url,
-            "book_partials": self.partials,
             "booking_base": self.base_template,
             "desk": self,
         }
 
 
 def parent_desk(parent: ParentContext) -> BookingDesk:
-    return BookingDesk(family_id=parent.family_id, url=PARENT_URL, partials=PARENT_PARTIALS)
+    return BookingDesk(family_id=parent.family_id, url=PARENT_URL)
 
 
 # Defaults of the templates (Jinja globals): the parent's URLs when a context has none.
 TEMPLATE_DEFAULTS = {
     "book_url": PARENT_URL,
-    "book_partials": PARENT_PARTIALS,
     "booking_base": "base.html",
     "desk": None,
 }

@@ -39,7 +39,7 @@ ACTIVE_SECONDS = 120
 REFRESH_SECONDS = 10
 TICKET_COOKIE = "portal_queue"
 SESSION_COOKIE = "portal_session"
-GATED_PREFIXES = ("/reservations", "/partials/reservations")
+GATED_PREFIXES = ("/reservations",)
 WINDOW_CHECK_SECONDS = 60
 
 

@@ -53,9 +53,7 @@ async def test_second_parent_waits_then_gets_in(db: Database, small_live: LiveSe
         ticket = second.cookies.get("portal_queue")
         assert ticket and read_ticket(small_live.settings.secret_key, ticket) == 1
         # htmx fragments of a waiting parent send the browser to the full page.
-        fragment = await second.get(
-            "/partials/reservations/tableau", headers={"hx-request": "true"}
-        )
+        fragment = await second.get("/reservations", headers={"hx-request": "true"})
         assert fragment.headers["hx-redirect"] == "/reservations"
         # The first parent keeps going; pages outside booking are not gated.
         assert (await first.get("/reservations")).status_code == 200

@@ -41,7 +41,7 @@ async def test_a_clerk_books_a_late_day_for_a_family_with_an_override(
     # The same tap through htmx: the parent's fragment, under the staff URL.
     await agent.get(url)
     tapped = await agent.post(
-        f"{url}/fragments/basculer",
+        f"{url}/basculer",
         data={**form, "_csrf_token": agent.last_csrf or ""},
         headers=HTMX,
     )
@@ -76,3 +76,29 @@ async def test_another_structure_family_is_not_found(
     assert (
         await agent.get(f"/gestion/s/{other_sid}/familles/{theirs}/reservations")
     ).status_code == 404
+
+
+async def test_the_desk_urls_give_htmx_the_fragment_and_a_browser_the_page(
+    live: LiveServer, agent: Browser, office: Office
+) -> None:
+    world = office.mine
+    fid = int(world.other.family.id)
+    url = f"/gestion/s/{world.sid}/familles/{fid}/reservations"
+    [day] = await make_days(world.activity, today())
+    lea = world.other.people[0]
+    query = f"personne={lea.id}&activite={world.activity.id}&mois={day.day:%Y-%m}"
+
+    whole = await agent.get(f"{url}?{query}")
+    board = await agent.get(f"{url}?{query}", headers=HTMX)
+    assert "<html" in whole.text and "<html" not in board.text
+    assert 'id="booking"' in board.text and f'hx-get="{url}?personne={lea.id}' in board.text
+    assert board.headers["hx-push-url"] == f"{url}?{query}"
+    assert "HX-Request" in whole.headers["vary"] and "HX-Request" in board.headers["vary"]
+
+    day_url = f"{url}/jour/{day.day.isoformat()}?personne={lea.id}"
+    day_page = await agent.get(day_url)
+    day_fragment = await agent.get(day_url, headers=HTMX)
+    assert "<html" in day_page.text and "<html" not in day_fragment.text
+    assert day_fragment.headers["hx-push-url"] == day_url
+    # The twins under /fragments are gone: one URL per resource.
+    assert (await agent.get(f"{url}/fragments/tableau?{query}", headers=HTMX)).status_code == 404

@@ -1,10 +1,11 @@
 """Réserver pour une famille: the parent's calendar and basket, used by a clerk.
 
-Every page and fragment is the parent's (portal.pages.booking)
-through a staff `BookingDesk`: the family of the URL (checked against the structure), the
-clerk's own basket for that family in the staff session, the structure as booker, and
-the override of deadlines and capacity that the clerk chose, with its reason, for this
-family (kept in the session until the basket is confirmed).
+Every page and fragment is the parent's (portal.pages.booking), on the same URLs as the
+pages (htmx gets the fragment: web/htmx.py), through a staff `BookingDesk`: the family of
+the URL (checked against the structure), the clerk's own basket for that family in the
+staff session, the structure as booker, and the override of deadlines and capacity that
+the clerk chose, with its reason, for this family (kept in the session until the basket
+is confirmed).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from portal.pages import booking as parent_pages
 from portal.web.basket import load_basket, save_basket
 from portal.web.booking_desk import BookingDesk
 from portal.web.forms import Form, MultiForm
+from portal.web.htmx import varies, wants_fragment
 from portal.web.render import flash, see_other
 from portal.web.staff import allow
 
@@ -73,7 +75,6 @@ async def staff_desk(request: Request[Any, Any, Any], ctx: StaffPage, fid: int) 
     return BookingDesk(
         family_id=fid,
         url=url,
-        partials=f"{url}/fragments",
         booker=Booker.STAFF,
         override=choice.override,
         override_reason=choice.reason,
@@ -108,15 +109,17 @@ async def calendar_page(
     desk = await staff_desk(request, ctx, fid)
     async with read_snapshot():
         context = await parent_pages.calendar_context(request, desk, personne, activite, mois)
-    return _page(request, ctx, desk, "pages/booking/index.html", "Réservations", context)
+    if wants_fragment(request):
+        return parent_pages.board_fragment(desk, context)
+    return varies(_page(request, ctx, desk, "pages/booking/index.html", "Réservations", context))
 
 
 @post(ROOT + "/basculer", opt=allow(OPERATIONS))
 async def tap(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
     data: MultiForm,
-) -> Redirect:  # fmt: skip
-    return await parent_pages.tap_and_return(request, await staff_desk(request, ctx, fid), data)
+) -> Redirect | Template | Response[str]:  # fmt: skip
+    return await parent_pages.tap_answer(request, await staff_desk(request, ctx, fid), data)
 
 
 @get(ROOT + "/jour/{day_text:str}", opt=allow(OPERATIONS))
@@ -127,7 +130,11 @@ async def day_page(
 ) -> Template:  # fmt: skip
     desk = await staff_desk(request, ctx, fid)
     context = await parent_pages.day_context(request, desk, day_text, personne, mois)
-    return _page(request, ctx, desk, "pages/booking/day.html", context["day_label"], context)
+    if wants_fragment(request):
+        return parent_pages.day_fragment(desk, context)
+    return varies(
+        _page(request, ctx, desk, "pages/booking/day.html", context["day_label"], context)
+    )
 
 
 @get(ROOT + "/horaires", opt=allow(OPERATIONS))
@@ -253,51 +260,6 @@ async def set_override(
     return see_other(desk.url)
 
 
-# --- htmx fragments (the parent's, from the same context functions) -------------------
-
-
-@get(ROOT + "/fragments/tableau", opt=allow(OPERATIONS))
-async def board_fragment(
-    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
-    personne: FromQuery[str | None] = None, activite: FromQuery[str | None] = None,
-    mois: FromQuery[str | None] = None,
-) -> Template:  # fmt: skip
-    desk = await staff_desk(request, ctx, fid)
-    async with read_snapshot():
-        context = await parent_pages.calendar_context(request, desk, personne, activite, mois)
-    return parent_pages.fragment(
-        "partials/booking/board_fragment.html",
-        context,
-        push_url=f"{desk.url}?" + context["selection"].query(),
-    )
-
-
-@post(ROOT + "/fragments/basculer", opt=allow(OPERATIONS))
-async def tap_fragment(
-    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
-    data: MultiForm,
-) -> Template | Response[str]:  # fmt: skip
-    desk = await staff_desk(request, ctx, fid)
-    async with read_snapshot():
-        return await parent_pages.tap_fragment(request, desk, data)
-
-
-@get(ROOT + "/fragments/jour/{day_text:str}", opt=allow(OPERATIONS))
-async def day_fragment(
-    request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], fid: FromPath[int],
-    day_text: FromPath[str], personne: FromQuery[str | None] = None,
-    mois: FromQuery[str | None] = None,
-) -> Template:  # fmt: skip
-    desk = await staff_desk(request, ctx, fid)
-    context = await parent_pages.day_context(request, desk, day_text, personne, mois)
-    person = context["selection"].person_id
-    return parent_pages.fragment(
-        "partials/booking/day_fragment.html",
-        context,
-        push_url=f"{desk.url}/jour/{context['day'].isoformat()}?personne={person}",
-    )
-
-
 ROUTES = [
     calendar_page,
     tap,
@@ -311,7 +273,4 @@ ROUTES = [
     copy_page,
     copy_submit,
     set_override,
-    board_fragment,
-    tap_fragment,
-    day_fragment,
 ]

@@ -1,0 +1,39 @@
+"""One URL per resource: the booking page and its day list answer htmx with the fragment."""
+
+from __future__ import annotations
+
+from tests.conftest import Database
+from tests.factories import PASSWORD, enroll, make_activity, make_days, make_family
+from tests.web.conftest import Browser, text
+from tests.web.test_booking import month_of, next_weekday
+
+HTMX = {"hx-request": "true"}
+
+
+async def test_the_page_url_gives_the_fragment_to_htmx_and_the_page_to_a_browser(
+    db: Database, browser: Browser
+) -> None:
+    setup = await make_family(login="dupont", children=("Paolo",))
+    day = next_weekday(2, 3)
+    activity = await make_activity(setup.structure)
+    await make_days(activity, day)
+    await enroll(setup.people, activity)
+    await browser.login("dupont", PASSWORD)
+    query = f"personne={setup.people[0].id}&activite={activity.id}&mois={month_of(day)}"
+
+    whole = await browser.get(f"/reservations?{query}")
+    board = await browser.get(f"/reservations?{query}", headers=HTMX)
+    boosted = await browser.get(f"/reservations?{query}", headers=HTMX | {"hx-boosted": "true"})
+
+    assert "<html" in text(whole) and "<html" in text(boosted)
+    assert "<html" not in text(board) and 'id="booking"' in text(board)
+    assert 'id="basket-bar" hx-swap-oob="true"' in text(board)
+    assert board.headers["hx-push-url"] == f"/reservations?{query}"
+    assert "HX-Request" in board.headers["vary"]
+
+    day_url = f"/reservations/jour/{day.isoformat()}?personne={setup.people[0].id}"
+    day_page = await browser.get(day_url)
+    day_fragment = await browser.get(day_url, headers=HTMX)
+    assert "<html" in text(day_page)
+    assert "<html" not in text(day_fragment) and activity.name in text(day_fragment)
+    assert day_fragment.headers["hx-push-url"] == day_url
