@@ -72,7 +72,6 @@ from portal.pages.staff import regie as staff_regie
 from portal.pages.staff import reminders as staff_reminders
 from portal.pages.staff import sepa as staff_sepa
 from portal.pages.staff import statements as staff_statements
-from portal.partials import booking as booking_partials
 from portal.resources import manifest_path, static_dir
 from portal.settings import Settings
 from portal.tasks.runtime import BackgroundRuntime
@@ -372,7 +371,6 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             *staff.ROUTES,
             admin_mount(settings),
             *booking.ROUTES,
-            *booking_partials.ROUTES,
             *tracking.ROUTES,
             # family file ("Mon dossier", documents, staff checks)
             *family_file.ROUTES,

@@ -370,8 +370,9 @@ async def test_calendar_states_tools_names_and_day_order(journey: Journey) -> No
     page = journey.page
     await journey.login("dupont", "Demo-Dupont-2026")
     await _board(journey, "activite=tous")
-    # 8 aggregate states, each its own glyph and look (the legend draws them like the days).
-    assert await _distinct_states(page, ".calendar-legend .calendar__swatch") == 10
+    # The aggregate states, « absence signalée » included, each its own glyph and look (the
+    # legend draws them like the days).
+    assert await _distinct_states(page, ".calendar-legend .calendar__swatch") == 11
     names = await page.evaluate(HEARD, "a.calendar__day")
     assert names
     for name in names:
@@ -397,7 +398,7 @@ async def test_calendar_states_tools_names_and_day_order(journey: Journey) -> No
     await page.select_option("#activity-select", label="Restauration Scolaire")
     await page.wait_for_selector(".calendar__week-toggle")
     await journey.settled()
-    assert await _distinct_states(page, ".calendar-legend .calendar__swatch") == 10
+    assert await _distinct_states(page, ".calendar-legend .calendar__swatch") == 11
     tools = await page.locator(".calendar__week-toggle").evaluate_all(
         "(bs) => bs.map((b) => b.getAttribute('aria-label'))"
     )

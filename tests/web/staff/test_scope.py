@@ -156,9 +156,6 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/gestion/s/{sid}/familles/{fid}/reservations/importer", {}),
     ("POST", "/gestion/s/{sid}/familles/{fid}/reservations/importer", {}),
     ("POST", "/gestion/s/{sid}/familles/{fid}/reservations/derogation", {"delais": "1"}),
-    ("GET", "/gestion/s/{sid}/familles/{fid}/reservations/fragments/tableau", {}),
-    ("POST", "/gestion/s/{sid}/familles/{fid}/reservations/fragments/basculer", TAP_FORM),
-    ("GET", "/gestion/s/{sid}/familles/{fid}/reservations/fragments/jour/{day}", {}),
     # attendance tools
     ("GET", "/gestion/s/{sid}/presences/horaires?activite={aid}&jour={past_day}", {}),
     ("POST", "/gestion/s/{sid}/presences/horaires", SHEET),
