@@ -847,7 +847,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
         f"{counts['families']} familles, {counts['persons']} personnes, "
         f"{counts['reservations']} réservations, {counts['ledger']} écritures. "
         f"Mercredis libres pour les 3-6 ans : {', '.join(f'{d:%d/%m}' for d in free) or 'aucun'}. "
-        "Comptes : dupont, martin, durand ; agents : gestion, admin."
+        "Comptes : dupont, martin, durand ; personnel : gestion, regie, direction, admin."
     )
 
 
