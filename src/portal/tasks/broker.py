@@ -37,6 +37,16 @@ class _HostLoop(EventLoopThread):
     def start(self, *, timeout: float | None = None) -> None:  # pragma: no cover - unused
         return None
 
+    def run_coroutine(self, coro: Any) -> Any:
+        # The host loop may be stopped while a worker thread picks a message (between two
+        # test runs of the loop, or at shutdown): close the actor's coroutine rather than
+        # drop it unawaited; the message fails and is retried, and the minute sweep
+        # enqueues due work again (the database is the source of truth).
+        if self.loop.is_closed() or not self.loop.is_running():
+            coro.close()
+            raise RuntimeError("La boucle d'événements de l'hôte ne tourne pas.")
+        return super().run_coroutine(coro)
+
     def stop(self) -> None:
         return None
 
