@@ -34,6 +34,13 @@ def as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+def as_time(value: object) -> time | None:
+    """A time of day read back by raw SQL from either engine (a time, or ISO text)."""
+    if value is None or isinstance(value, time):
+        return value
+    return time.fromisoformat(str(value))
+
+
 def as_utc(value: object) -> datetime | None:
     """An instant read back by raw SQL from either engine (a datetime, or ISO text)."""
     if value is None:

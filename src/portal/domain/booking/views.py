@@ -162,8 +162,8 @@ async def load_day_rows(
             waitlisted_count=int(r["waitlisted_count"]),
             status=r["status"],
             waitlist_rank=r["waitlist_rank"],
-            arrival=_as_time(r["arrival"]),
-            departure=_as_time(r["departure"]),
+            arrival=clock.as_time(r["arrival"]),
+            departure=clock.as_time(r["departure"]),
             absence_declared=bool(r["absence_declared"]),
         )
         for r in rows
@@ -175,12 +175,6 @@ async def load_day_rows(
         await opening.waiting_days(person_id, [d.activity_day_id for d in days]) if periods else {}
     )
     return DayRows(days, tuple(periods), waiting)
-
-
-def _as_time(value: time | str | None) -> time | None:
-    if value is None or isinstance(value, time):
-        return value
-    return time.fromisoformat(value)
 
 
 def views_of_rows(

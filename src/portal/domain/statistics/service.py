@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from portal import clock
@@ -45,14 +45,8 @@ _LEDGER = (
 )
 
 
-def _time(value: Any) -> time | None:
-    if value is None or isinstance(value, time):
-        return value
-    return time.fromisoformat(str(value))
-
-
 def _attendance(row: dict[str, Any]) -> rules.Attendance:
-    arrival, departure = _time(row["arrival"]), _time(row["departure"])
+    arrival, departure = clock.as_time(row["arrival"]), clock.as_time(row["departure"])
     booked = hours.TimeRange(arrival, departure).minutes if arrival and departure else None
     return rules.Attendance(
         activity_id=int(row["activity_id"]),
