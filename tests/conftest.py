@@ -24,7 +24,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from portal import clock
-from portal.db import make_engine, use_engine
+from portal.db import make_engine, start_pool, use_engine
 from portal.migrate import migrate
 from portal.settings import Settings
 from portal.tables import ALL_TABLES
@@ -98,8 +98,8 @@ async def _prepare(kind: str, tmp_root: Path) -> Database:
     settings = make_settings(tmp_root, url)
     engine = make_engine(settings)
     await migrate(engine)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=30)
+    # The pool as `portal serve` runs it (db.start_pool), a little wider for the tests.
+    await start_pool(engine, max_size=30)
     database = Database(kind, engine, url)
     _migrated[kind] = database
     return database

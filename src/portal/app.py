@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from datetime import date, datetime
@@ -108,8 +109,9 @@ def _asset_version() -> str:
     return digest.hexdigest()[:10]
 
 
-def _configure_jinja(engine: JinjaTemplateEngine) -> None:
+def _configure_jinja(engine: JinjaTemplateEngine, settings: Settings) -> None:
     env: Environment = engine.engine
+    env.auto_reload = settings.template_reload
     env.globals["htmx_file"] = _htmx_file()
     env.globals["asset_version"] = _asset_version()
     env.filters["euros"] = _euros
@@ -420,7 +422,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,
-            engine_callback=_configure_jinja,
+            engine_callback=functools.partial(_configure_jinja, settings=settings),
         ),
         plugins=[HTMXPlugin()],
         exception_handlers={

@@ -278,9 +278,17 @@ def describe_db_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
-async def start_pool(engine: Engine[Any]) -> None:
+async def _keep_session_state(connection: Any) -> None:
+    """Nothing to undo when a connection goes back to the pool: the portal never changes
+    session state (no SET outside a transaction, no LISTEN, no advisory lock, no cursor
+    kept), and asyncpg still rolls back an unfinished transaction before calling this.
+    Its default reset is one more round trip ("RESET ALL; UNLISTEN *; ...") after every
+    query or transaction, which a tap pays twice."""
+
+
+async def start_pool(engine: Engine[Any], *, max_size: int = 20) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=20)
+        await engine.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session_state)
 
 
 async def close_pool(engine: Engine[Any]) -> None:

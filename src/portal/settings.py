@@ -112,6 +112,10 @@ class Settings:
     # Parents active on the booking pages (last 2 minutes) before new arrivals wait in the
     # waiting room (PORTAL_WAITING_ROOM_CAPACITY; 0: no waiting room). See README.
     waiting_room_capacity: int = 300
+    # Templates read again when their file changes (PORTAL_TEMPLATE_RELOAD=1, for whoever
+    # edits them). Off by default: Jinja then checks the file's date at every include, and
+    # the month board includes its cell template once per day.
+    template_reload: bool = False
     # Web push (VAPID, RFC 8292): the server's private key (PORTAL_VAPID_PRIVATE_KEY, PEM
     # or raw base64url; empty: generated into <var dir>/vapid_private.pem) and the contact
     # the push services may write to (PORTAL_VAPID_SUBJECT, a mailto: or https: URL).
@@ -197,6 +201,7 @@ class Settings:
             reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
             keepalive_seconds=_int(env, "PORTAL_KEEPALIVE_SECONDS", 75),
             waiting_room_capacity=_int(env, "PORTAL_WAITING_ROOM_CAPACITY", 300),
+            template_reload=_bool(env, "PORTAL_TEMPLATE_RELOAD", False),
             vapid_private_key=env.get("PORTAL_VAPID_PRIVATE_KEY") or "",
             vapid_subject=env.get("PORTAL_VAPID_SUBJECT") or "",
             cookie_secure=base_url.startswith("https://"),

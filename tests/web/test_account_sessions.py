@@ -19,6 +19,7 @@ from portal import clock
 from portal.domain.accounts.service import _token_hash
 from portal.domain.staff import families
 from portal.tables import AccountFamily, PasswordResetToken
+from portal.web.sessions import mark_seen
 from tests.conftest import REDIS_URL, Database, SmtpSink, make_settings, require_service
 from tests.factories import PASSWORD, STAFF_PASSWORD, actor, make_family, make_staff
 from tests.web.conftest import Browser, LiveServer, text
@@ -168,3 +169,25 @@ async def test_staff_password_change_ends_other_staff_sessions_and_admin_access(
         assert "Vos autres sessions ont été fermées." in text(await desk.get("/gestion/profil"))
         assert (await laptop.get("/gestion")).status_code == 303
         assert (await laptop.get("/admin/")).headers["location"].startswith("/gestion/connexion")
+
+
+async def test_an_unchanged_session_is_not_written_back(db: Database, server: LiveServer) -> None:
+    await make_family(login="dupont")
+    async with _browser(server, FIREFOX) as home:
+        assert (await home.login("dupont", PASSWORD)).status_code == 303
+        await home.get("/")
+        # Reading pages within the minute changes nothing in the session: no store write,
+        # no cookie sent again (seen_at moves once a minute, see web/sessions.py).
+        again = await home.get("/profil")
+        assert again.status_code == 200
+        assert "portal_session" not in again.headers.get("set-cookie", "")
+        # The stored session is still the one in use.
+        assert "Firefox sur Linux — cet appareil" in _words(text(again))
+
+
+def test_the_last_activity_moves_once_a_minute() -> None:
+    session: dict[str, float] = {"seen_at": 1000.0}
+    mark_seen(session, 1059.0)
+    assert session["seen_at"] == 1000.0
+    mark_seen(session, 1060.0)
+    assert session["seen_at"] == 1060.0

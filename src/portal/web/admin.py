@@ -64,6 +64,7 @@ from portal.tables import (
     StaffRecoveryCode,
     StaffTotp,
 )
+from portal.web.sessions import mark_seen
 from portal.web.staff import MFA_URL, staff_from_session
 
 log = logging.getLogger(__name__)
@@ -306,7 +307,7 @@ def admin_mount(settings: Settings) -> ASGIRouteHandler:
             await _send_simple(send, 303, "", {"location": MFA_URL})
             return
         assert isinstance(session, dict)
-        session["seen_at"] = time.time()
+        mark_seen(session, time.time())
         if scope.get("path", "") in ("", "/") and not scope.get("raw_path", b"").endswith(b"/"):
             await _send_simple(send, 308, "", {"location": "/admin/"})
             return

@@ -12,12 +12,12 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 
-from portal.db import read_snapshot
 from portal.domain.accounts import service as accounts
 from portal.domain.accounts.service import FamilyChoice
 from portal.domain.messages import service as messages
 from portal.settings import Settings
 from portal.tables import Account
+from portal.web.sessions import mark_seen
 
 NAV = [
     ("accueil", "Accueil", "/"),
@@ -118,10 +118,7 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
             request.clear_session()
         raise LoginRequired(_login_url(request))
     try:
-        # One connection for both reads (on SQLite a query alone opens its own).
-        async with read_snapshot():
-            account = await accounts.get_account(int(account_id))
-            families = await accounts.account_families(account.id)
+        account, families = await accounts.account_and_families(int(account_id))
     except accounts.NotFound:
         request.clear_session()
         raise LoginRequired("/connexion") from None
@@ -129,7 +126,7 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
         # The password changed (or was reset) since this session began.
         request.clear_session()
         raise LoginRequired("/connexion?etat=session-fermee")
-    session["seen_at"] = now
+    mark_seen(session, now)
     step = accounts.onboarding_step(account)
     if step and not request.route_handler.opt.get("onboarding"):
         raise RedirectTo(

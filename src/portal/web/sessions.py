@@ -31,6 +31,11 @@ from portal.domain.accounts.rules import describe_device
 ROTATE_FLAG = "portal.rotate_session"
 NEW_ID = "portal.new_session_id"
 LOADED_FLAG = "portal.session_loaded"
+LOADED_DATA = "portal.session_loaded_data"
+# The last activity is recorded to the minute: a session whose data did not change is not
+# written back (no store write, no cookie), so that a parent reading pages costs one store
+# read per request; the idle limit is in minutes anyway.
+SEEN_STEP_SECONDS = 60
 INDEX_PREFIX = "index"
 # Kept in the index per account; older entries fall off (their sessions still expire).
 INDEX_LIMIT = 50
@@ -39,6 +44,12 @@ INDEX_LIMIT = 50
 def request_session_rotation(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """Ask for a new session id on the way out (the old id's data is deleted)."""
     connection.scope["state"][ROTATE_FLAG] = True
+
+
+def mark_seen(session: dict[str, Any], now: float) -> None:
+    """Record the session's last activity, at most once a minute (see SEEN_STEP_SECONDS)."""
+    if now - float(session.get("seen_at", 0)) >= SEEN_STEP_SECONDS:
+        session["seen_at"] = now
 
 
 def start_session(
@@ -230,6 +241,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         data = await super().load_from_connection(connection)
         if data:
             connection.scope["state"][LOADED_FLAG] = True
+            connection.scope["state"][LOADED_DATA] = self.serialize_data(data)
         return data
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -253,6 +265,14 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             state[NEW_ID] = self.generate_session_id()
             state[ROTATE_FLAG] = False
             rotated = True
+        elif (
+            state.get(LOADED_FLAG)
+            and isinstance(scope_session, dict)
+            and self.serialize_data(scope_session) == state.get(LOADED_DATA)
+        ):
+            # Unchanged: the stored copy and the browser's cookie are still right (both are
+            # refreshed within a minute of activity, when seen_at moves).
+            return
         elif state.get(LOADED_FLAG) and scope_session is not Empty:
             # Ended elsewhere (another device's "Déconnecter", a password change) while this
             # request ran: do not write it back to life.

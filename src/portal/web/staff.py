@@ -39,6 +39,7 @@ from portal.domain.staff.service import Actor
 from portal.settings import Settings
 from portal.tables import StaffMember, Structure
 from portal.web.context import RedirectTo, session_expired
+from portal.web.sessions import mark_seen
 
 Member = NamedDependency[StaffMember]
 
@@ -119,7 +120,7 @@ async def load_staff(request: Request[Any, Any, Any]) -> StaffMember:
         if request.session.get("staff_id"):
             request.clear_session()
         raise RedirectTo(LOGIN_URL)
-    request.session["seen_at"] = now
+    mark_seen(request.session, now)
     if (
         member.is_admin
         and not request.session.get("mfa")

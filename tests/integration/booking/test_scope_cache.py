@@ -10,9 +10,12 @@ import pytest
 
 from portal import clock
 from portal.domain.booking.apply import apply_basket
+from portal.domain.booking.opening import PeriodMode
 from portal.domain.booking.scope import BookingScope, load_scope
 from portal.tables import (
     Activity,
+    BookingPeriod,
+    BookingPeriodActivity,
     Family,
     LedgerEntry,
     Person,
@@ -33,6 +36,7 @@ from tests.factories import (
     make_family,
 )
 from tests.integration.booking.test_apply import NOW, WEDNESDAY, book
+from tests.integration.periods.test_periods import make_period
 
 
 async def _setup() -> tuple[FamilySetup, Activity]:
@@ -104,17 +108,34 @@ async def an_activity_change(setup: FamilySetup, activity: Activity) -> None:
     await Activity.update({Activity.name: "Accueil du mercredi"}).where(Activity.id == activity.id)
 
 
+async def a_booking_period(setup: FamilySetup, activity: Activity) -> None:
+    await make_period(setup.structure.id, activity.id, PeriodMode.LOTTERY)
+
+
+async def a_period_allocated(setup: FamilySetup, activity: Activity) -> None:
+    await BookingPeriod.update({BookingPeriod.allocated_at: clock.utcnow()}).where(
+        BookingPeriod.structure == setup.structure.id
+    )
+
+
+async def an_activity_left_out_of_a_period(setup: FamilySetup, activity: Activity) -> None:
+    await BookingPeriodActivity.delete().where(BookingPeriodActivity.activity == activity.id)
+
+
 @pytest.mark.parametrize(
     "write",
     [
         a_payment, a_booking, a_staff_decision, a_file_change, a_child_renamed,
-        a_rules_signature, an_activity_change,
+        a_rules_signature, an_activity_change, a_booking_period, a_period_allocated,
+        an_activity_left_out_of_a_period,
     ],
 )  # fmt: skip
 async def test_every_kind_of_write_invalidates(db: Database, write: Write) -> None:
     setup, activity = await _setup()
     if write is a_rules_signature:
         await add_rules_document(setup.structure)
+    if write in (a_period_allocated, an_activity_left_out_of_a_period):
+        await a_booking_period(setup, activity)
     before = await load_scope(setup.family.id)
     version_rows = await ScopeVersion.count()
     await write(setup, activity)
@@ -137,6 +158,18 @@ async def test_scope_shows_the_written_state(db: Database) -> None:
     assert [w.balance_cents for w in scope.standing.wallets] == [-9000]
     assert {p.first_name for p in scope.people} == {"Paola", "Amalia"}
     assert scope.activities[activity.id].name == "Accueil du mercredi"
+
+
+async def test_scope_carries_the_structures_periods(db: Database) -> None:
+    setup, activity = await _setup()
+    assert (await load_scope(setup.family.id)).periods == ()
+    await a_booking_period(setup, activity)
+    [period] = (await load_scope(setup.family.id)).periods
+    assert period.activity_ids == {activity.id} and not period.allocated
+    await a_period_allocated(setup, activity)
+    assert (await load_scope(setup.family.id)).periods[0].allocated
+    await an_activity_left_out_of_a_period(setup, activity)
+    assert (await load_scope(setup.family.id)).periods[0].activity_ids == set()
 
 
 async def test_a_rules_document_coming_into_force_lapses_the_cache(db: Database) -> None:

@@ -262,8 +262,8 @@ async def _route_periods(
     bookings = [r for r in ready if r.item.action is DraftAction.BOOK]
     if not bookings:
         return ready, withdrawn
-    periods = await opening.periods_covering(
-        scope.structure_id,
+    periods = opening.periods_covering(
+        scope.periods,
         {r.item.activity_id for r in bookings},
         min(r.item.day for r in bookings),
         max(r.item.day for r in bookings),

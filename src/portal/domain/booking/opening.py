@@ -122,37 +122,37 @@ def find(periods: Sequence[OpeningPeriod], activity_id: int, day: date) -> Openi
     return None
 
 
-async def periods_covering(
-    structure_id: int, activity_ids: Iterable[int], start: date, end: date
-) -> list[OpeningPeriod]:
-    """The structure's periods over these activities that meet [start, end]."""
-    ids = sorted(set(activity_ids))
-    if not ids:
-        return []
+async def structure_periods(structure_id: int) -> tuple[OpeningPeriod, ...]:
+    """Every booking period of the structure, earliest opening first. The booking scope
+    keeps them (a structure has a few a year): a tap then filters them in memory, and the
+    structure's data version, bumped by triggers on the periods and their activities,
+    tells when to read them again."""
     rows = await (
         BookingPeriod.select()
-        .where(
-            (BookingPeriod.structure == structure_id)
-            & (BookingPeriod.first_day <= end)
-            & (BookingPeriod.last_day >= start)
-        )
+        .where(BookingPeriod.structure == structure_id)
         .order_by(BookingPeriod.opens_at)
         .order_by(BookingPeriod.id)
     )
     if not rows:
-        return []
+        return ()
     links = await BookingPeriodActivity.select(
         BookingPeriodActivity.period, BookingPeriodActivity.activity
     ).where(BookingPeriodActivity.period.is_in([r["id"] for r in rows]))
     activities: dict[int, set[int]] = {}
     for link in links:
         activities.setdefault(int(link["period"]), set()).add(int(link["activity"]))
-    wanted = set(ids)
+    return tuple(period_of_row(row, activities.get(int(row["id"]), set())) for row in rows)
+
+
+def periods_covering(
+    periods: Iterable[OpeningPeriod], activity_ids: Iterable[int], start: date, end: date
+) -> list[OpeningPeriod]:
+    """The periods over these activities that meet [start, end], in the given order."""
+    wanted = set(activity_ids)
     return [
         period
-        for row in rows
-        if (period := period_of_row(row, activities.get(int(row["id"]), set()))).activity_ids
-        & wanted
+        for period in periods
+        if period.first_day <= end and period.last_day >= start and period.activity_ids & wanted
     ]
 
 

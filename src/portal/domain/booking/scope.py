@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from portal import clock
 from portal.db import current_engine, read_snapshot
 from portal.domain.accounts.service import current_rules_document
-from portal.domain.booking import deadlines, eligibility, hours
+from portal.domain.booking import deadlines, eligibility, hours, opening
 from portal.domain.booking.on_behalf import NO_OVERRIDE, Booker, Override
 from portal.domain.family_file import service as family_file
 from portal.domain.money import service as money
@@ -92,6 +92,8 @@ class BookingScope:
     signed: set[int]  # persons who acknowledged the rules in force
     standing: eligibility.FamilyStanding
     wallet_of_type: dict[int, int] = field(default_factory=dict)  # wallet type -> wallet id
+    # The structure's booking periods (opening.structure_periods), earliest opening first.
+    periods: tuple[opening.OpeningPeriod, ...] = ()
     # Who books through this scope, and what a clerk chose to override (on_behalf).
     booker: Booker = Booker.PARENT
     override: Override = NO_OVERRIDE
@@ -303,6 +305,7 @@ async def _load_scope(family_id: int, now: datetime) -> tuple[BookingScope, date
         signed=signed,
         standing=standing,
         wallet_of_type={w.wallet_type_id: w.wallet_id for w in balances},
+        periods=await opening.structure_periods(structure.id),
     )
     # The file state is of today: the copy lapses at the structure's midnight too.
     local = now.astimezone(scope.tz)

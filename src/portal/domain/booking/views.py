@@ -170,7 +170,7 @@ async def load_day_rows(
     )
     if not days:
         return DayRows(())
-    periods = await opening.periods_covering(scope.structure_id, activity_ids, start, end)
+    periods = opening.periods_covering(scope.periods, activity_ids, start, end)
     waiting = (
         await opening.waiting_days(person_id, [d.activity_day_id for d in days]) if periods else {}
     )
