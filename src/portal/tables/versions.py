@@ -1,8 +1,9 @@
 """Data versions: a number per family and per structure that database triggers change on
 every write to what a family's booking scope is made of (people, enrolments, rules
-signatures, money, bookings; activities, rules documents and wallet types of the
-structure, and its booking periods). A cache of that scope checks the two numbers with one cheap query, and no
-code path can forget to invalidate it (see migrations/portal_2026_12_01t20_47_* and portal_2026_12_07t04_00_*)."""
+signatures, money, bookings; activities, rules documents, wallet types and booking periods
+of the structure). A cache of that scope checks the two numbers with one cheap query, and
+no code path can forget to invalidate it (see migrations/portal_2026_12_01t20_47_* and
+portal_2026_12_07t04_00_*)."""
 
 from __future__ import annotations
 
