@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -51,6 +50,19 @@ STATIC_HEADERS = {
 }
 
 
+def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple(
+        (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    )
+
+
+# Encoded once: the middleware runs on every response, and looking each name up through
+# MutableScopeHeaders decoded the whole header list again for every name.
+_PORTAL_RAW = _raw(STATIC_HEADERS)
+_ADMIN_RAW = _raw({**STATIC_HEADERS, "content-security-policy": ADMIN_CONTENT_SECURITY_POLICY})
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 def _is_https(scope: Scope) -> bool:
     if scope.get("scheme") == "https":
         return True
@@ -71,20 +83,18 @@ def security_headers(app: ASGIApp) -> ASGIApp:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in STATIC_HEADERS.items():
-                    if is_admin and name == "content-security-policy":
-                        value = ADMIN_CONTENT_SECURITY_POLICY
-                    if name not in headers:
-                        headers[name] = value
+                raw = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in raw}
+                raw += [h for h in (_ADMIN_RAW if is_admin else _PORTAL_RAW) if h[0] not in present]
                 if https:
-                    headers["strict-transport-security"] = "max-age=31536000; includeSubDomains"
-                if "cache-control" not in headers and not scope["path"].startswith("/static/"):
+                    raw = [h for h in raw if h[0].lower() != _HSTS[0]] + [_HSTS]
+                if b"cache-control" not in present and not scope["path"].startswith("/static/"):
                     # Personal pages must not linger in shared or back-forward caches; the
                     # public ones that ask for it are kept and revalidated (ETag, 304).
                     handler = scope.get("route_handler")
                     revalidate = handler is not None and handler.opt.get("revalidate")
-                    headers["cache-control"] = "no-cache" if revalidate else "no-store"
+                    raw.append((b"cache-control", b"no-cache" if revalidate else b"no-store"))
+                message["headers"] = raw
             await send(message)
 
         await app(scope, receive, send_with_headers)
