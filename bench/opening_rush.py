@@ -80,37 +80,45 @@ def free_port() -> int:
 # --- building the families (bulk SQL) ------------------------------------------------------
 
 
-def booking_days(count: int) -> list[date]:
+def booking_days(count: int, months_later: int = 0) -> list[date]:
     """``count`` weekdays of one month far enough ahead to be bookable."""
     start = (datetime.now(UTC).date() + timedelta(days=10)).replace(day=1)
-    start = (start + timedelta(days=32)).replace(day=1)
+    for _ in range(1 + months_later):
+        start = (start + timedelta(days=32)).replace(day=1)
     _, last = calendar.monthrange(start.year, start.month)
     days = [start.replace(day=d) for d in range(1, last + 1)]
     return [d for d in days if d.weekday() < 5][:count]
 
 
-async def build(families: int, days: list[date], capacity: int, waitlist: int) -> dict[str, Any]:
+async def build(
+    families: int, days: list[date], burst_days: list[date], capacity: int, waitlist: int
+) -> dict[str, Any]:
     chunk = 500
     structure = Structure(name="Mairie de Bench", slug="bench")
     await structure.save()
     wallet_type = WalletType(structure=structure.id, name="Services Scolaires et ALSH")
     await wallet_type.save()
-    activity = Activity(
-        structure=structure.id, wallet_type=wallet_type.id, name="ALSH Vacances",
-        start_time=time(8, 30), end_time=time(17, 30), capacity=capacity,
-        waitlist_capacity=waitlist, booking_deadline="days:1@10:00",
-        cancellation_deadline="days:1@10:00",
-    )  # fmt: skip
-    await activity.save()
-    await Tariff(
-        activity=activity.id, band="A", unit_price_cents=1280, valid_from=date(2020, 1, 1)
-    ).save()
-    await ActivityDay.insert(
-        *[
-            ActivityDay(activity=activity.id, day=d, capacity=capacity, waitlist_capacity=waitlist)
-            for d in days
-        ]
-    )
+    activities = []
+    for name, activity_days in (("ALSH Vacances", days), ("ALSH Vacances suivantes", burst_days)):
+        activity = Activity(
+            structure=structure.id, wallet_type=wallet_type.id, name=name,
+            start_time=time(8, 30), end_time=time(17, 30), capacity=capacity,
+            waitlist_capacity=waitlist, booking_deadline="days:1@10:00",
+            cancellation_deadline="days:1@10:00",
+        )  # fmt: skip
+        await activity.save()
+        await Tariff(
+            activity=activity.id, band="A", unit_price_cents=1280, valid_from=date(2020, 1, 1)
+        ).save()
+        await ActivityDay.insert(
+            *[
+                ActivityDay(
+                    activity=activity.id, day=d, capacity=capacity, waitlist_capacity=waitlist
+                )
+                for d in activity_days
+            ]
+        )
+        activities.append(activity)
     password_hash = hash_password(PASSWORD)
     now = datetime.now(UTC)
     for start in range(0, families, chunk):
@@ -149,9 +157,15 @@ async def build(families: int, days: list[date], capacity: int, waitlist: int) -
                 for n, f in zip(numbers, family_rows, strict=True)
             ]
         ).returning(Person.id)
-        await Enrollment.insert(*[Enrollment(person=p["id"], activity=activity.id) for p in people])
+        await Enrollment.insert(
+            *[Enrollment(person=p["id"], activity=a.id) for p in people for a in activities]
+        )
     persons = await Person.select(Person.id).order_by(Person.id)
-    return {"activity": int(activity.id), "people": [int(p["id"]) for p in persons]}
+    return {
+        "activity": int(activities[0].id),
+        "burst_activity": int(activities[1].id),
+        "people": [int(p["id"]) for p in persons],
+    }
 
 
 async def invariants() -> dict[str, Any]:
@@ -196,6 +210,19 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / TICKS
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (their CPU is the database's)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def pinned(command: list[str], cpu: int | None) -> list[str]:
@@ -436,6 +463,109 @@ async def rush(
     return figures, clock.perf_counter() - started
 
 
+@dataclass
+class Burst:
+    """The confirm burst: baskets made beforehand, then every parent confirms at once."""
+
+    families: int = 0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+    cpu: float = 0.0
+    database_cpu: float = 0.0
+    client_cpu: float = 0.0
+
+
+async def prepared_basket(
+    base: str, n: int, person: int, activity: int, days: list[date]
+) -> tuple[httpx.AsyncClient, str] | None:
+    """Log family n in and fill its basket with the days (not measured); the client and the
+    recap's CSRF token, ready to confirm."""
+    address = {"x-forwarded-for": f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"}
+    client = httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False, headers=address)
+    try:
+        page = await client.get("/connexion")
+        logged = await client.post(
+            "/connexion",
+            data={"identifier": f"bench{n}", "password": PASSWORD, "_csrf_token": csrf_of(page)},
+            headers={"referer": f"{base}/connexion"},
+        )
+        if logged.status_code != 303:
+            raise httpx.HTTPError(f"connexion {logged.status_code}")
+        month = f"{days[0].year:04d}-{days[0].month:02d}"
+        query = f"personne={person}&activite={activity}&mois={month}"
+        token = csrf_of(await client.get(f"/reservations?{query}"))
+        headers = {"referer": f"{base}/reservations?{query}", "hx-request": "true"}
+        for day in days:
+            form = {
+                "personne": str(person), "activite": str(activity), "mois": month,
+                "cible": f"jour:{day.isoformat()}", "_csrf_token": token,
+            }  # fmt: skip
+            await client.post("/reservations/basculer", data=form, headers=headers)
+        recap = await client.get("/reservations/recapitulatif")
+        return client, csrf_of(recap)
+    except httpx.HTTPError:
+        await client.aclose()
+        return None
+
+
+async def confirm_burst(
+    base: str,
+    built: dict[str, Any],
+    days: list[date],
+    pids: list[int],
+    database: list[int],
+    args: argparse.Namespace,
+) -> Burst:
+    """The opening's own moment for the confirm path: B families have their basket ready
+    and confirm at the same instant (C at a time); confirms/s is B over the time from the
+    release to the last answer, and the web processes' CPU over that window is the
+    confirms' alone."""
+    burst = Burst()
+    count = min(args.burst, len(built["people"]))
+    gate = asyncio.Semaphore(args.concurrency)
+
+    async def prepare(n: int) -> tuple[httpx.AsyncClient, str] | None:
+        async with gate:
+            return await prepared_basket(base, n, built["people"][n], built["burst_activity"], days)
+
+    ready = [r for r in await asyncio.gather(*(prepare(n) for n in range(count))) if r]
+    burst.families = len(ready)
+    go = asyncio.Event()
+
+    async def confirm(client: httpx.AsyncClient, token: str) -> None:
+        await go.wait()
+        async with gate:
+            started = clock.perf_counter()
+            try:
+                answer = await client.post(
+                    "/reservations/valider",
+                    data={"_csrf_token": token},
+                    headers={"referer": f"{base}/reservations/recapitulatif"},
+                )
+            except httpx.HTTPError as exc:
+                burst.failures[type(exc).__name__] += 1
+                return
+            burst.latencies.append(clock.perf_counter() - started)
+            burst.statuses[answer.status_code] += 1
+
+    tasks = [asyncio.create_task(confirm(client, token)) for client, token in ready]
+    await asyncio.sleep(0.5)  # every task waits on the event
+    cpu_before, database_before = cpu_seconds(pids), cpu_seconds(database)
+    client_before = clock.process_time()
+    started = clock.perf_counter()
+    go.set()
+    await asyncio.gather(*tasks)
+    burst.elapsed = clock.perf_counter() - started
+    burst.cpu = cpu_seconds(pids) - cpu_before
+    burst.database_cpu = cpu_seconds(database) - database_before
+    burst.client_cpu = clock.process_time() - client_before
+    for client, _ in ready:
+        await client.aclose()
+    return burst
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -487,6 +617,7 @@ async def _run_setup(
     processes: list[subprocess.Popen[bytes]],
 ) -> dict[str, Any]:
     days = booking_days(args.taps)
+    burst_days = booking_days(args.taps, months_later=1)
     capacity = max(1, int(args.families * args.capacity_ratio))
     waitlist = max(0, int(args.families * 0.2))
     settings = Settings.from_env({"PORTAL_DATABASE_URL": url, "PORTAL_VAR_DIR": str(tmp)})
@@ -496,7 +627,7 @@ async def _run_setup(
     if setup == "pg":
         await engine.start_connection_pool(min_size=1, max_size=4)  # type: ignore[attr-defined]
     started = clock.perf_counter()
-    built = await build(args.families, days, capacity, waitlist)
+    built = await build(args.families, days, burst_days, capacity, waitlist)
     print(
         f"  {args.families} families built in {clock.perf_counter() - started:.1f} s; "
         f"{len(days)} days of {capacity} places + {waitlist} on the waitlist"
@@ -534,6 +665,10 @@ async def _run_setup(
     figures, elapsed = await rush(base, built, days, args)
     cpu = cpu_seconds(server_pids) - cpu_before
     load_after = Path("/proc/loadavg").read_text().split()[:3]
+    burst = None
+    if args.burst:
+        database = postgres_pids() if setup == "pg" else []
+        burst = await confirm_burst(base, built, burst_days, server_pids, database, args)
     checks = await invariants()
     probe = await cpu_probe(f"http://{HOST}:{ports[0]}", env, built, days, processes[0].pid, args)
     board = bare = 0.0
@@ -544,7 +679,7 @@ async def _run_setup(
     return {
         "setup": setup, "figures": figures, "elapsed": elapsed, "cpu": cpu,
         "workers": workers, "checks": checks, "board_rps": board, "bare_rps": bare,
-        "load": (load_before, load_after), "probe": probe,
+        "load": (load_before, load_after), "probe": probe, "burst": burst,
     }  # fmt: skip
 
 
@@ -688,6 +823,25 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> str:
         f"- reservations: {result['checks']['statuses']}",
         f"- invariants: {'hold' if not result['checks']['problems'] else result['checks']['problems']}",  # noqa: E501
     ]
+    burst: Burst | None = result["burst"]
+    if burst and burst.latencies:
+        lat = burst.latencies
+        errors = {s: c for s, c in burst.statuses.items() if s != 303} | dict(burst.failures)
+        lines.append(
+            f"- confirm burst: {burst.families} baskets of {args.taps} days confirmed at once "
+            f"({args.concurrency} at a time): {len(lat) / burst.elapsed:.1f} confirms/s "
+            f"({len(lat) / burst.elapsed / result['workers']:.1f} per web process), "
+            f"p50/p95/p99 {percentile(lat, 0.5) * 1000:.0f}/{percentile(lat, 0.95) * 1000:.0f}/"
+            f"{percentile(lat, 0.99) * 1000:.0f} ms, server CPU "
+            f"{burst.cpu * 1000 / len(lat):.1f} ms per confirm ("
+            + (
+                f"PostgreSQL {burst.database_cpu * 1000 / len(lat):.1f} ms, "
+                if result["setup"] == "pg"
+                else ""
+            )
+            + f"this load generator {burst.client_cpu * 1000 / len(lat):.1f} ms), "
+            f"errors: {errors or 'none'}"
+        )
     if result["probe"]:
         lines.append(
             "- server CPU per request, one at a time on one process: "
@@ -724,6 +878,8 @@ def main() -> None:
     parser.add_argument("--wrk-seconds", type=int, default=5, help="0: no wrk baselines")
     parser.add_argument("--probe-count", type=int, default=100,
                         help="requests per kind for the CPU probe")  # fmt: skip
+    parser.add_argument("--burst", type=int, default=200,
+                        help="families in the confirm burst (0: none)")  # fmt: skip
     parser.add_argument("--setups", default="pg,sqlite")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                         help="pin each web process to one core (taskset)")  # fmt: skip
@@ -741,6 +897,8 @@ def main() -> None:
         parser.error(f"--concurrency: 1..{MAX_CONCURRENCY}")
     if not 1 <= args.taps <= 20:
         parser.error("--taps: 1..20")
+    if not 0 <= args.burst <= MAX_FAMILIES:
+        parser.error(f"--burst: 0..{MAX_FAMILIES}")
     for url in (args.postgres, args.redis):
         host = url.split("@")[-1].split("/")[2 if "@" not in url else 0].split(":")[0]
         if host not in ("127.0.0.1", "localhost"):
