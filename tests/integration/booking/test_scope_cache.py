@@ -160,6 +160,18 @@ async def test_scope_shows_the_written_state(db: Database) -> None:
     assert scope.activities[activity.id].name == "Accueil du mercredi"
 
 
+async def test_the_structures_part_is_read_once_for_its_families(db: Database) -> None:
+    setup, activity = await _setup()
+    neighbour = await make_family(login="voisin", structure=setup.structure)
+    await enroll(neighbour.people, activity)
+    first, second = await load_scope(setup.family.id), await load_scope(neighbour.family.id)
+    assert first.activities is second.activities
+    await an_activity_change(setup, activity)
+    first, second = await load_scope(setup.family.id), await load_scope(neighbour.family.id)
+    assert first.activities is second.activities
+    assert second.activities[activity.id].name == "Accueil du mercredi"
+
+
 async def test_scope_carries_the_structures_periods(db: Database) -> None:
     setup, activity = await _setup()
     assert (await load_scope(setup.family.id)).periods == ()

@@ -14,6 +14,7 @@ from portal.domain.accounts.service import current_rules_document
 from portal.domain.booking import deadlines, eligibility, hours, opening
 from portal.domain.booking.on_behalf import NO_OVERRIDE, Booker, Override
 from portal.domain.family_file import service as family_file
+from portal.domain.family_file.rules import FileRules
 from portal.domain.money import service as money
 from portal.domain.reservation_status import LIVE_STATUSES as LIVE_STATUSES
 from portal.domain.reservation_status import SHOWN_STATUSES as SHOWN_STATUSES
@@ -151,17 +152,44 @@ def _parse_rule(text: str) -> deadlines.DeadlineRule | None:
 
 # --- the scope cache ----------------------------------------------------------------
 #
-# A parent's every tap needs the scope; rebuilding it is eight queries. It is kept per
-# process and family, with the two data versions (the family's and its structure's) it was
-# read at: database triggers change them on every write to what the scope is made of (see
-# portal.tables.versions), so one cheap query tells whether the copy is still right. It
-# also lapses when a rules document scheduled for later comes into force, and at midnight
-# (the family file's state is of a day).
+# A parent's every tap needs the scope; rebuilding it is about twenty queries. It is kept
+# per process and family, with the two data versions (the family's and its structure's) it
+# was read at: database triggers change them on every write to what the scope is made of
+# (see portal.tables.versions), so one cheap query tells whether the copy is still right.
+# It also lapses when a rules document scheduled for later comes into force, and at
+# midnight (the family file's state is of a day).
+#
+# What belongs to the structure (its activities, rules document, booking periods and file
+# rules) is the same for each of its families: it is kept once per structure, under the
+# structure's version, so that on opening day a thousand families' first pages do not read
+# it a thousand times.
+
+
+@dataclass(frozen=True)
+class _StructurePart:
+    structure_id: int
+    timezone: str
+    debt_block_cents: int | None
+    activities: dict[int, ActivityInfo]
+    rules_document_id: int | None
+    next_rules_change: datetime | None
+    periods: tuple[opening.OpeningPeriod, ...]
+    file_rules: FileRules
+
+    def fresh_at(self, now: datetime) -> bool:
+        return self.next_rules_change is None or now < self.next_rules_change
+
+
+@dataclass(frozen=True)
+class _CachedStructure:
+    version: int
+    part: _StructurePart
+    loaded_at: datetime
 
 
 @dataclass(frozen=True)
 class _Cached:
-    versions: tuple[int, int]
+    versions: tuple[int, int, int]  # the family's, its structure's, the structure id
     scope: BookingScope
     loaded_at: datetime
     expires_at: datetime | None
@@ -169,26 +197,30 @@ class _Cached:
 
 _CACHE: OrderedDict[tuple[int, int], _Cached] = OrderedDict()
 CACHE_SIZE = 5000
+_STRUCTURES: dict[tuple[int, int], _CachedStructure] = {}
+STRUCTURE_CACHE_SIZE = 500
 
 
 def clear_scope_cache() -> None:
     _CACHE.clear()
+    _STRUCTURES.clear()
 
 
-async def _versions(family_id: int) -> tuple[int, int] | None:
-    """The family's and its structure's data versions (0 before any write), one query."""
+async def _versions(family_id: int) -> tuple[int, int, int] | None:
+    """The family's and its structure's data versions (0 before any write), and the
+    structure's id, in one query."""
     rows = await ScopeVersion.raw(
         "SELECT (SELECT version FROM scope_version WHERE kind = 'f' AND owner = family.id) AS f, "
-        "(SELECT version FROM scope_version WHERE kind = 's' AND owner = family.structure) AS s "
-        "FROM family WHERE family.id = {}",
+        "(SELECT version FROM scope_version WHERE kind = 's' AND owner = family.structure) AS s, "
+        "family.structure AS structure FROM family WHERE family.id = {}",
         family_id,
     )
     if not rows:
         return None
-    return int(rows[0]["f"] or 0), int(rows[0]["s"] or 0)
+    return int(rows[0]["f"] or 0), int(rows[0]["s"] or 0), int(rows[0]["structure"])
 
 
-def _fresh(cached: _Cached | None, versions: tuple[int, int] | None, now: datetime) -> bool:
+def _fresh(cached: _Cached | None, versions: tuple[int, int, int] | None, now: datetime) -> bool:
     return (
         cached is not None
         and cached.versions == versions
@@ -213,12 +245,30 @@ async def load_scope(family_id: int) -> BookingScope:
         if versions is None:
             raise BookingError("Famille inconnue.")
         now = clock.utcnow()
-        scope, expires_at = await _load_scope(family_id, now)
+        structure = await _structure_part(versions[2], versions[1], now)
+        scope, expires_at = await _load_scope(family_id, structure, now)
     _CACHE[key] = _Cached(versions, scope, now, expires_at)
     _CACHE.move_to_end(key)
     while len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return scope
+
+
+async def _structure_part(structure_id: int, version: int, now: datetime) -> _StructurePart:
+    key = (id(current_engine()), structure_id)
+    cached = _STRUCTURES.get(key)
+    if (
+        cached is not None
+        and cached.version == version
+        and cached.loaded_at <= now
+        and cached.part.fresh_at(now)
+    ):
+        return cached.part
+    part = await _load_structure_part(structure_id, now)
+    if len(_STRUCTURES) >= STRUCTURE_CACHE_SIZE:
+        _STRUCTURES.clear()
+    _STRUCTURES[key] = _CachedStructure(version, part, now)
+    return part
 
 
 async def _next_rules_change(structure_id: int, now: datetime) -> datetime | None:
@@ -231,16 +281,10 @@ async def _next_rules_change(structure_id: int, now: datetime) -> datetime | Non
     return row["in_force_from"] if row else None
 
 
-async def _load_scope(family_id: int, now: datetime) -> tuple[BookingScope, datetime | None]:
-    family = await Family.objects().get(Family.id == family_id)
-    if family is None:
+async def _load_structure_part(structure_id: int, now: datetime) -> _StructurePart:
+    structure = await Structure.objects().get(Structure.id == structure_id)
+    if structure is None:
         raise BookingError("Famille inconnue.")
-    structure = await Structure.objects().get(Structure.id == family.structure)
-    assert structure is not None
-    people_rows = (
-        await Person.objects().where(Person.family == family_id).order_by(Person.birth_date)
-    )
-    people = [PersonInfo(p.id, p.first_name, p.last_name) for p in people_rows]
     activity_rows = await (
         Activity.objects()
         .where((Activity.structure == structure.id) & (Activity.active == True))  # noqa: E712
@@ -267,6 +311,34 @@ async def _load_scope(family_id: int, now: datetime) -> tuple[BookingScope, date
         )
         for a in activity_rows
     }
+    document = await current_rules_document(structure.id)
+    return _StructurePart(
+        structure_id=structure.id,
+        timezone=structure.timezone,
+        debt_block_cents=structure.debt_block_cents,
+        activities=activities,
+        rules_document_id=document.id if document is not None else None,
+        next_rules_change=await _next_rules_change(structure.id, now),
+        periods=await opening.structure_periods(structure.id),
+        file_rules=await family_file.file_rules(structure.id),
+    )
+
+
+async def _load_scope(
+    family_id: int, structure: _StructurePart, now: datetime
+) -> tuple[BookingScope, datetime | None]:
+    # Raw SQL for the family's own rows: this part is read again after each of its writes.
+    families = await Family.raw("SELECT name, tariff_band FROM family WHERE id = {}", family_id)
+    if not families:
+        raise BookingError("Famille inconnue.")
+    people = [
+        PersonInfo(int(p["id"]), p["first_name"], p["last_name"])
+        for p in await Person.raw(
+            "SELECT id, first_name, last_name FROM person WHERE family = {} ORDER BY birth_date",
+            family_id,
+        )
+    ]
+    activities = structure.activities
     order = {activity_id: index for index, activity_id in enumerate(activities)}
     enrolled: dict[int, list[int]] = defaultdict(list)
     person_ids = [p.id for p in people]
@@ -278,37 +350,40 @@ async def _load_scope(family_id: int, now: datetime) -> tuple[BookingScope, date
                 enrolled[row["person"]].append(row["activity"])
     for activity_ids in enrolled.values():
         activity_ids.sort(key=lambda a: order[a])
-    document = await current_rules_document(structure.id)
-    signed: set[int] = set(person_ids) if document is None else set()
-    if document is not None and person_ids:
+    document_id = structure.rules_document_id
+    signed: set[int] = set(person_ids) if document_id is None else set()
+    if document_id is not None and person_ids:
         signed = {
             r["person"]
             for r in await RulesAcknowledgement.select(RulesAcknowledgement.person).where(
-                (RulesAcknowledgement.document == document.id)
+                (RulesAcknowledgement.document == document_id)
                 & RulesAcknowledgement.person.is_in(person_ids)
             )
         }
     balances = await money.wallet_balances(family_id, create_missing=False)
-    file = await family_file.file_state(family_id, clock.local_today(structure.timezone))
+    tz = ZoneInfo(structure.timezone)
+    today = now.astimezone(tz).date()
+    file = (await family_file.file_states_under(structure.file_rules, [family_id], today))[
+        family_id
+    ]
     standing = money.standing_from(
         balances, file.complete, structure.debt_block_cents, [m.text for m in file.missing]
     )
     scope = BookingScope(
         family_id=family_id,
-        family_name=family.name,
-        tariff_band=family.tariff_band,
-        structure_id=structure.id,
-        tz=ZoneInfo(structure.timezone),
+        family_name=families[0]["name"],
+        tariff_band=families[0]["tariff_band"],
+        structure_id=structure.structure_id,
+        tz=tz,
         people=people,
         activities=activities,
         enrolled=dict(enrolled),
         signed=signed,
         standing=standing,
         wallet_of_type={w.wallet_type_id: w.wallet_id for w in balances},
-        periods=await opening.structure_periods(structure.id),
+        periods=structure.periods,
     )
     # The file state is of today: the copy lapses at the structure's midnight too.
-    local = now.astimezone(scope.tz)
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=scope.tz)
-    rules_change = await _next_rules_change(structure.id, now)
+    midnight = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
+    rules_change = structure.next_rules_change
     return scope, min(midnight, rules_change) if rules_change else midnight

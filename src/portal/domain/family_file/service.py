@@ -175,7 +175,14 @@ async def file_states(
     structure_id: int, family_ids: Sequence[int], today: date
 ) -> dict[int, FileState]:
     """The file state of several families of one structure."""
-    file_rules_ = await file_rules(structure_id)
+    return await file_states_under(await file_rules(structure_id), family_ids, today)
+
+
+async def file_states_under(
+    file_rules_: rules.FileRules, family_ids: Sequence[int], today: date
+) -> dict[int, FileState]:
+    """The file state of several families under their structure's rules (read by the
+    caller: the booking scope keeps them per structure)."""
     if file_rules_.empty:
         flags = {
             int(r["id"]): bool(r["file_complete"])
