@@ -259,9 +259,14 @@ def portal_command() -> list[str]:
     return [sys.executable, "-c", "from portal.cli import main; main()"]
 
 
-def serve(env: dict[str, str], port: int, cpu: int | None, log: Path) -> subprocess.Popen[bytes]:
+def serve(
+    env: dict[str, str], port: int, cpu: int | None, log: Path, *, access_log: bool = True
+) -> subprocess.Popen[bytes]:
+    command = [*portal_command(), "serve", "--host", HOST, "--port", str(port)]
+    if not access_log:
+        command.append("--no-access-log")
     return subprocess.Popen(
-        pinned([*portal_command(), "serve", "--host", HOST, "--port", str(port)], cpu),
+        pinned(command, cpu),
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
@@ -652,7 +657,13 @@ async def _run_setup(
         env["PORTAL_REDIS_URL"] = args.redis
         env["PORTAL_EMBEDDED_WORKER"] = "false"
     for i, port in enumerate(ports):
-        processes.append(serve(env, port, i if args.pin else None, tmp / f"serve-{i}.log"))
+        # Behind nginx the proxy keeps the access log, as the README's deployment does.
+        processes.append(
+            serve(
+                env, port, i if args.pin else None, tmp / f"serve-{i}.log",
+                access_log=setup != "pg",
+            )
+        )  # fmt: skip
     for port in ports:
         await wait_http(f"http://{HOST}:{port}/healthz")
     if setup == "pg":
