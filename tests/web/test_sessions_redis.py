@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as redis_async
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.stores.redis import RedisStore
 
+from portal.web.sessions import PortalSessionConfig, RotatingSessionBackend
 from tests.conftest import REDIS_URL, Database, SmtpSink, make_settings, require_service
 from tests.factories import PASSWORD, make_family
 from tests.web.conftest import Browser, LiveServer
@@ -75,3 +80,37 @@ async def test_redis_down_is_a_clear_503_not_a_500(
             health = await browser.get("/healthz")
             assert health.status_code == 503
             assert health.json()["redis"]["status"] == "erreur"
+
+
+@pytest.mark.parametrize("ended_elsewhere", [False, True])
+async def test_a_changed_session_is_written_only_while_it_exists(ended_elsewhere: bool) -> None:
+    """The race the write guards against: the session is ended on another device (its key
+    deleted) while a request that changed it is running; that request must not write it
+    back to life (one SET ... XX on Redis)."""
+    require_service("Redis", REDIS_URL, 6379)
+    store = RedisStore.with_client(url=REDIS_URL, namespace="portal-test-race")
+    config = PortalSessionConfig(key="portal_session", max_age=600, store="sessions")
+    backend = RotatingSessionBackend(config=config)
+    app = Litestar(stores={"sessions": store})
+    scope: Any = {
+        "type": "http", "app": app, "state": {}, "path": "/", "method": "POST",
+        "headers": [(b"cookie", b"portal_session=race")],
+    }  # fmt: skip
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    await store.set("race", backend.serialize_data({"account_id": 1}), expires_in=600)
+    try:
+        session = await backend.load_from_connection(connection)
+        if ended_elsewhere:
+            await store.delete("race")
+        message: Any = {"type": "http.response.start", "status": 200, "headers": []}
+        await backend.store_in_message({**session, "basket": "[]"}, message, connection)
+        cookie = dict(message["headers"])[b"set-cookie"].decode()
+        stored = await store.get("race")
+        if ended_elsewhere:
+            assert stored is None and cookie.startswith("portal_session=null")
+        else:
+            assert stored is not None and backend.deserialize_data(stored)["basket"] == "[]"
+            assert cookie.startswith("portal_session=race")
+    finally:
+        await store.delete("race")
+        await store._redis.aclose(close_connection_pool=True)

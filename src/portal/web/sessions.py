@@ -18,12 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 
 from portal import clock
 from portal.domain.accounts.rules import describe_device
@@ -277,7 +280,15 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             # Ended elsewhere (another device's "Déconnecter", a password change) while this
             # request ran: do not write it back to life.
             session_id = self.get_session_id(connection)
-            if not await store.exists(session_id):
+            if isinstance(store, RedisStore) and isinstance(scope_session, dict):
+                # Redis checks and writes in one command (SET ... XX): a tap writes its
+                # basket back on every request.
+                data = self.serialize_data(scope_session)
+                if await store._redis.set(store._make_key(session_id), data, ex=ttl, xx=True):
+                    self._send_cookie(message, session_id)
+                    return
+                scope_session = Empty
+            elif not await store.exists(session_id):
                 scope_session = Empty
         if scope_session is not Empty and isinstance(scope_session, dict):
             owner = owner_of(scope_session)
@@ -285,6 +296,16 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                 ids = await _index(store, *owner)
                 await _save_index(store, *owner, [*ids, str(state[NEW_ID])], ttl)
         await super().store_in_message(scope_session, message, connection)
+
+    def _send_cookie(self, message: Message, session_id: str) -> None:
+        """The session cookie, as Litestar's backend sets it after a write."""
+        params = extract_dataclass_items(
+            self.config, exclude_none=True, include=set(Cookie.__dict__.keys())
+        )
+        MutableScopeHeaders.from_message(message).add(
+            "Set-Cookie",
+            Cookie(value=session_id, key=self.config.key, **dict(params)).to_header(header=""),
+        )
 
 
 class PortalSessionConfig(ServerSideSessionConfig):
