@@ -203,10 +203,14 @@ def _require_aware(now_utc: datetime) -> None:
         raise ValueError("now_utc must be a timezone-aware datetime")
 
 
+@lru_cache(maxsize=8192)
 def closes_at(
     rule: DeadlineRule | None, day: date, tz: ZoneInfo, subdiv: str | None = None
 ) -> datetime:
-    """Deadline of ``rule``, or, without a rule, the start of the day (never book the past)."""
+    """Deadline of ``rule``, or, without a rule, the start of the day (never book the past).
+
+    Kept (a pure function of its arguments): every board asks it twice per day shown, and
+    the same days are shown to every family of a structure."""
     return day_start(day, tz) if rule is None else deadline_at(rule, day, tz, subdiv)
 
 
