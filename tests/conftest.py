@@ -24,7 +24,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from portal import clock
-from portal.db import make_engine, start_pool, use_engine
+from portal.db import close_pool, make_engine, start_pool, use_engine
 from portal.migrate import migrate
 from portal.settings import Settings
 from portal.tables import ALL_TABLES
@@ -151,7 +151,7 @@ async def _close_pools() -> AsyncIterator[None]:
     yield
     for database in _migrated.values():
         if isinstance(database.engine, PostgresEngine):
-            await database.engine.close_connection_pool()
+            await close_pool(database.engine)
             await _admin_execute(
                 f"DROP DATABASE IF EXISTS {database.url.rsplit('/', 1)[1]} WITH (FORCE)"
             )

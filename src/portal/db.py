@@ -297,6 +297,24 @@ async def start_pool(engine: Engine[Any], *, max_size: int = 20) -> None:
         await engine.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session_state)
 
 
+POOL_CLOSE_SECONDS = 10
+
+
 async def close_pool(engine: Engine[Any]) -> None:
-    if isinstance(engine, PostgresEngine):
-        await engine.close_connection_pool()
+    """Close the pool, waiting for borrowed connections a while; then cut them.
+
+    asyncpg's close waits for every borrowed connection to come back; one that never does
+    (a request's task dropped half-way) would hold the shutdown forever.
+    """
+    if not isinstance(engine, PostgresEngine) or engine.pool is None:
+        return
+    pool = engine.pool
+    try:
+        async with asyncio.timeout(POOL_CLOSE_SECONDS):
+            await pool.close()
+    except TimeoutError:
+        log.warning(
+            "pool PostgreSQL : connexions non rendues après %s s, coupées", POOL_CLOSE_SECONDS
+        )
+        pool.terminate()
+    engine.pool = None
