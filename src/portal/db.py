@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
 
 from portal.settings import Settings
@@ -27,13 +28,132 @@ class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached."""
 
 
+class PortalSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine with its connections kept for reuse.
+
+    Piccolo opens a new aiosqlite connection (a thread, a file open, the whole schema parsed
+    again at the first statement) for every transaction and every statement outside one,
+    and closes it after; a booking page paid that two or three times. Here a connection
+    goes back to a small idle list instead, rolled back if a transaction was left open.
+    Each connection is used by one task at a time, as before. Also, the
+    "PRAGMA foreign_keys = 1" Piccolo runs before every statement of a transaction (a no-op
+    inside one, and a round trip to the connection's thread) is set once, when it opens.
+    """
+
+    IDLE_CONNECTIONS = 8
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle: list[aiosqlite.Connection] = []
+
+    async def _open(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # An idle connection's thread must not keep the process alive at exit.
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection._connection is not None:
+                return connection
+        return await self._open()
+
+    async def release(self, connection: aiosqlite.Connection) -> None:
+        """Back to the idle list (or closed when it is full or broken)."""
+        if connection._connection is None:
+            return
+        try:
+            if connection.in_transaction:
+                await connection.rollback()
+        except Exception:  # the driver's own errors: do not keep this connection
+            await connection.close()
+            return
+        if len(self._idle) < self.IDLE_CONNECTIONS:
+            self._idle.append(connection)
+        else:
+            await connection.close()
+
+    async def close_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return _PooledTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        connection = await self.get_connection()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                await connection.commit()
+                return await self._rows(cursor, query_type, table)
+        finally:
+            await self.release(connection)
+
+    async def _run_in_existing_connection(
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        async with connection.execute(query, args or []) as cursor:
+            return await self._rows(cursor, query_type, table)
+
+    async def _rows(self, cursor: Any, query_type: str, table: type[Table] | None) -> Any:
+        if query_type == "insert" and self.get_version_sync() < 3.35:
+            # No RETURNING before SQLite 3.35: Piccolo reads the key back.
+            assert table is not None
+            pk = await self._get_inserted_pk(cursor, table)
+            return [{table._meta.primary_key._meta.db_column_name: pk}]
+        return await cursor.fetchall()
+
+
+class _PooledTransaction(SQLiteTransaction):
+    """Piccolo's transaction, giving its connection back to the engine instead of closing
+    it, and in every case (Piccolo's leaves the connection open if COMMIT fails)."""
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        engine = self.engine
+        assert isinstance(engine, PortalSQLiteEngine)
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()  # type: ignore[no-untyped-call]
+            elif not self._committed and not self._rolled_back:
+                await self.commit()  # type: ignore[no-untyped-call]
+        finally:
+            await engine.release(self.connection)
+            engine.current_transaction.reset(self.context)
+        return exception is None
+
+
 def make_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
         # Writers of this process queue on an asyncio lock (write_transaction); the busy
         # timeout covers the other processes (a worker, the command line).
-        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_SECONDS)
+        return PortalSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_SECONDS)
     dsn = settings.database_url.replace("postgres://", "postgresql://", 1)
     return PostgresEngine(config={"dsn": dsn}, log_queries=False)
 
@@ -236,6 +356,12 @@ async def read_snapshot() -> AsyncIterator[None]:
 async def check_connection(engine: Engine[Any] | None = None) -> None:
     engine = engine or current_engine()
     try:
+        if isinstance(engine, PortalSQLiteEngine):
+            # A fresh connection, as before the pool: a kept one still reads a file that
+            # was removed or made unreadable since it opened.
+            async with aiosqlite.connect(**engine.connection_kwargs) as connection:
+                await connection.execute("SELECT 1")
+            return
         await engine.run_ddl("SELECT 1")
     except Exception as exc:  # the driver's own error types differ per engine
         raise DatabaseUnavailable(describe_db_error(exc)) from exc
@@ -306,6 +432,9 @@ async def close_pool(engine: Engine[Any]) -> None:
     asyncpg's close waits for every borrowed connection to come back; one that never does
     (a request's task dropped half-way) would hold the shutdown forever.
     """
+    if isinstance(engine, PortalSQLiteEngine):
+        await engine.close_idle()
+        return
     if not isinstance(engine, PostgresEngine) or engine.pool is None:
         return
     pool = engine.pool
