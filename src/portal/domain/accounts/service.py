@@ -21,7 +21,6 @@ from portal.domain.accounts.passwords import (
 )
 from portal.tables import (
     Account,
-    AccountFamily,
     Family,
     PasswordResetToken,
     Person,
@@ -95,31 +94,6 @@ async def get_account(account_id: int) -> Account:
     return Account(**rows[0], _exists_in_db=True)
 
 
-async def account_families(account_id: int) -> list[FamilyChoice]:
-    # Raw SQL: every parent request reads this, and building Piccolo's three-level join
-    # cost ten times running it.
-    rows = await AccountFamily.raw(
-        "SELECT f.id AS family_id, f.name AS family_name, s.id AS structure_id,"
-        " s.name AS structure_name, s.timezone AS structure_timezone,"
-        " s.last_transmission_at AS last_transmission_at"
-        " FROM account_family af JOIN family f ON f.id = af.family"
-        " JOIN structure s ON s.id = f.structure"
-        " WHERE af.account = {} ORDER BY af.id",
-        account_id,
-    )
-    return [
-        FamilyChoice(
-            family_id=int(r["family_id"]),
-            family_name=r["family_name"],
-            structure_id=int(r["structure_id"]),
-            structure_name=r["structure_name"],
-            structure_timezone=r["structure_timezone"],
-            last_transmission_at=clock.as_utc(r["last_transmission_at"]),
-        )
-        for r in rows
-    ]
-
-
 async def account_and_families(account_id: int) -> tuple[Account, list[FamilyChoice]]:
     """The account and the families it may see, in one query: every request of a logged-in
     parent needs both, and a second round trip (with the transaction that kept the two on
@@ -155,7 +129,8 @@ async def account_and_families(account_id: int) -> tuple[Account, list[FamilyCho
 
 async def family_for_account(account_id: int, family_id: int) -> FamilyChoice:
     """The family if the account may see it; NotFound otherwise (another family's id)."""
-    for choice in await account_families(account_id):
+    _, families = await account_and_families(account_id)
+    for choice in families:
         if choice.family_id == family_id:
             return choice
     raise NotFound(family_id)
