@@ -776,7 +776,15 @@ async def baselines(
     month = f"{days[0].year:04d}-{days[0].month:02d}"
     person = built["people"][0]
     board_url = f"{base}/reservations?personne={person}&activite={built['activity']}&mois={month}"
-    board = wrk(board_url, args.wrk_seconds, 50, {"Cookie": cookie, "HX-Request": "true"})
+    headers = {"Cookie": cookie, "HX-Request": "true"}
+    board = wrk(board_url, args.wrk_seconds, 50, headers)
+    async with httpx.AsyncClient() as check:
+        # wrk counts a redirect as a success: a session lost on the way (to the login page)
+        # would make the figure meaningless.
+        status = (await check.get(board_url, headers=headers)).status_code
+    if status != 200:
+        print(f"    wrk: the board answered {status} after the run; figure discarded")
+        board = 0.0
     port = free_port()
     script = tmp / "bare.py"
     script.write_text(textwrap.dedent(BARE_APP).format(host=HOST, port=port, keepalive=75))
@@ -899,7 +907,10 @@ def main() -> None:
         default=os.environ.get("PORTAL_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )  # fmt: skip
     parser.add_argument(
-        "--redis", default=os.environ.get("PORTAL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+        # Not the test suite's database (15): its fixtures flush it, which ended every
+        # session of a benchmark running at the same time.
+        "--redis",
+        default=os.environ.get("PORTAL_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
     )
     args = parser.parse_args()
     if not 1 <= args.families <= MAX_FAMILIES:
