@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -25,6 +28,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from portal import clock
 from portal.db import close_pool, make_engine, start_pool, use_engine
+from portal.demo import TZ_NAME, load_demo
 from portal.migrate import migrate
 from portal.settings import Settings
 from portal.tables import ALL_TABLES
@@ -155,6 +159,50 @@ async def _close_pools() -> AsyncIterator[None]:
             await _admin_execute(
                 f"DROP DATABASE IF EXISTS {database.url.rsplit('/', 1)[1]} WITH (FORCE)"
             )
+
+
+# --- The demo data ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _DemoTemplate:
+    path: Path
+    day: date
+    made_at: datetime
+
+
+_demo_templates: dict[str, _DemoTemplate] = {}
+# The demo's instants are relative to its loading (a booking made 25 minutes ago): a copy
+# older than this is loaded afresh, so that it stays about as recent as a new load.
+DEMO_TEMPLATE_MAX_AGE = timedelta(minutes=10)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
+
+
+async def load_demo_data(database: Database) -> None:
+    """`load_demo()` into the emptied test database; on SQLite, loaded once and then copied.
+
+    A load takes seconds (argon2 hashes, thousands of rows) and every browser journey needs
+    one: the first load of the day is kept in a file of its own, which SQLite's backup API
+    copies over the test database (milliseconds) for the next ones.
+    """
+    if database.kind != "sqlite":
+        await load_demo()
+        return
+    live_path = Path(database.engine.path)
+    now = clock.utcnow()
+    today = clock.local_today(TZ_NAME)
+    template = _demo_templates.get(database.url)
+    if template and template.day == today and abs(now - template.made_at) < DEMO_TEMPLATE_MAX_AGE:
+        await asyncio.to_thread(_sqlite_copy, template.path, live_path)
+        return
+    await load_demo()
+    template = _DemoTemplate(live_path.with_name(f"demo-{live_path.name}"), today, now)
+    await asyncio.to_thread(_sqlite_copy, live_path, template.path)
+    _demo_templates[database.url] = template
 
 
 # --- SMTP ------------------------------------------------------------------------------

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from portal.demo import load_demo
-from tests.conftest import IN_CI, Database, SmtpSink, make_settings
+from tests.conftest import IN_CI, Database, SmtpSink, load_demo_data, make_settings
 from tests.web.conftest import LiveServer
 
 CHROMIUM = os.environ.get("PORTAL_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -53,7 +52,7 @@ async def demo_server(
         pytest.skip(
             "parcours navigateur joués sur SQLite ; PostgreSQL est couvert sous l'interface"
         )
-    await load_demo()
+    await load_demo_data(db)
     settings = make_settings(
         tmp_path,
         db.url,
