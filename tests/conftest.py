@@ -43,7 +43,15 @@ hypothesis_settings.load_profile("portal")
 POSTGRES_URL = os.environ.get(
     "PORTAL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_REDIS_BASE = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Tests flush their Redis databases: each xdist worker has two of its own (sessions, then
+# the broker), counted down from the configured one (gw0: 15 and 14, gw1: 11 and 10; 12 is
+# the benchmark's, bench/opening_rush.py).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+_REDIS_DB = int(_REDIS_BASE.rsplit("/", 1)[1]) - 4 * _WORKER
+assert _REDIS_DB >= 1, f"pas assez de bases Redis pour le worker {_WORKER}"
+REDIS_URL = f"{_REDIS_BASE.rsplit('/', 1)[0]}/{_REDIS_DB}"
+REDIS_BROKER_URL = f"{_REDIS_BASE.rsplit('/', 1)[0]}/{_REDIS_DB - 1}"
 
 
 def _reachable(url: str, default_port: int) -> bool:

@@ -19,11 +19,11 @@ from portal.tasks import broker as brokers
 from portal.tasks import runtime
 from portal.tasks.outbox import wake_outbox
 from portal.tasks.transmission import transmit_structure
-from tests.conftest import REDIS_URL, Database, SmtpSwitch, require_service
+from tests.conftest import REDIS_BROKER_URL, Database, SmtpSwitch, require_service
 from tests.factories import Night
 from tests.tasks.processes import portal_env, portal_process, run_portal
 
-BROKER_URL = f"{REDIS_URL.rsplit('/', 1)[0]}/14"
+BROKER_URL = REDIS_BROKER_URL
 
 
 @pytest.fixture
