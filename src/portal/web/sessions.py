@@ -261,6 +261,8 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         store = self.config.get_store_from_app(connection.scope["app"])
         ttl = int(self.config.max_age)
         rotated = False
+        # Serialised once: compared with what was loaded, then written as is.
+        data = self.serialize_data(scope_session) if isinstance(scope_session, dict) else None
         if state.get(ROTATE_FLAG) and scope_session is not Empty:
             old_id = connection.cookies.get(self.config.key)
             if old_id:
@@ -268,11 +270,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             state[NEW_ID] = self.generate_session_id()
             state[ROTATE_FLAG] = False
             rotated = True
-        elif (
-            state.get(LOADED_FLAG)
-            and isinstance(scope_session, dict)
-            and self.serialize_data(scope_session) == state.get(LOADED_DATA)
-        ):
+        elif state.get(LOADED_FLAG) and data is not None and data == state.get(LOADED_DATA):
             # Unchanged: the stored copy and the browser's cookie are still right (both are
             # refreshed within a minute of activity, when seen_at moves).
             return
@@ -280,10 +278,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             # Ended elsewhere (another device's "Déconnecter", a password change) while this
             # request ran: do not write it back to life.
             session_id = self.get_session_id(connection)
-            if isinstance(store, RedisStore) and isinstance(scope_session, dict):
+            if isinstance(store, RedisStore) and data is not None:
                 # Redis checks and writes in one command (SET ... XX): a tap writes its
                 # basket back on every request.
-                data = self.serialize_data(scope_session)
                 if await store._redis.set(store._make_key(session_id), data, ex=ttl, xx=True):
                     self._send_cookie(message, session_id)
                     return
