@@ -32,12 +32,15 @@ def int_or_none(value: Any) -> int | None:
     return parse_int(value)
 
 
-def bounded_path_params(
+async def bounded_path_params(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """Guard: a path parameter that names nothing is a French 404 before any handler runs:
     an integer outside 0..MAX_INT; a text with a NUL byte or a part longer than a file
-    name may be (file APIs raise on both)."""
+    name may be (file APIs raise on both).
+
+    Async although it awaits nothing: Litestar runs a plain function guard in a worker
+    thread, and this one runs on every request of the application (a thread hop each)."""
     for value in connection.path_params.values():
         if isinstance(value, int) and not 0 <= value <= MAX_INT:
             raise NotFoundException("Cette page n'existe pas ou n'est pas accessible.")
