@@ -24,7 +24,6 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from piccolo.engine.base import Engine
 from redis import exceptions as redis_exceptions
@@ -83,6 +82,7 @@ from portal.web.context import RedirectTo, load_parent
 from portal.web.csrf import SessionCSRFMiddleware
 from portal.web.forms import bounded_path_params
 from portal.web.head import head_as_get
+from portal.web.redis_store import DeadlineRedisStore
 from portal.web.security import security_headers
 from portal.web.sessions import PortalSessionConfig
 from portal.web.staff import staff_context
@@ -143,7 +143,7 @@ def _plural(n: int, singular: str, plural: str) -> str:
 
 def _stores(settings: Settings) -> dict[str, Store]:
     if settings.redis_url:
-        root = RedisStore.with_client(url=settings.redis_url, namespace="portal")
+        root = DeadlineRedisStore.connect(settings.redis_url, namespace="portal")
         return {
             "sessions": root.with_namespace("sessions"),
             "throttle": root.with_namespace("throttle"),

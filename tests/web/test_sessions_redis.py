@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,8 +12,9 @@ import pytest
 import redis.asyncio as redis_async
 from litestar import Litestar
 from litestar.connection import ASGIConnection
-from litestar.stores.redis import RedisStore
+from redis import exceptions as redis_exceptions
 
+from portal.web.redis_store import DeadlineRedisStore
 from portal.web.sessions import PortalSessionConfig, RotatingSessionBackend
 from tests.conftest import REDIS_URL, Database, SmtpSink, make_settings, require_service
 from tests.factories import PASSWORD, make_family
@@ -88,7 +91,7 @@ async def test_a_changed_session_is_written_only_while_it_exists(ended_elsewhere
     deleted) while a request that changed it is running; that request must not write it
     back to life (one SET ... XX on Redis)."""
     require_service("Redis", REDIS_URL, 6379)
-    store = RedisStore.with_client(url=REDIS_URL, namespace="portal-test-race")
+    store = DeadlineRedisStore.connect(REDIS_URL, namespace="portal-test-race")
     config = PortalSessionConfig(key="portal_session", max_age=600, store="sessions")
     backend = RotatingSessionBackend(config=config)
     app = Litestar(stores={"sessions": store})
@@ -114,3 +117,53 @@ async def test_a_changed_session_is_written_only_while_it_exists(ended_elsewhere
     finally:
         await store.delete("race")
         await store._redis.aclose(close_connection_pool=True)
+
+
+class _SilentRedis:
+    """A server that accepts connections and reads commands but never answers: a Redis
+    that hangs (stopped, swapped out), not one that refuses."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"redis://127.0.0.1:{port}/0"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(4096):
+            self.received += 1
+        writer.close()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+
+
+async def test_a_redis_that_hangs_fails_each_call_within_the_deadline() -> None:
+    async with _SilentRedis() as url:
+        store = DeadlineRedisStore.connect(url, namespace="portal").with_namespace("sessions")
+        store.deadline_seconds = 0.3
+        started = time.monotonic()
+        with pytest.raises(redis_exceptions.TimeoutError):
+            await store.get("some-session")
+        with pytest.raises(redis_exceptions.TimeoutError):
+            await store.replace("some-session", b"{}", 60)
+        assert time.monotonic() - started < 2
+        await store._redis.aclose(close_connection_pool=True)
+
+
+async def test_a_redis_that_hangs_is_a_clear_503(
+    db: Database, tmp_path: Path, smtp_server: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DeadlineRedisStore, "deadline_seconds", 0.5)
+    async with _SilentRedis() as url:
+        settings = make_settings(
+            tmp_path, db.url, PORTAL_REDIS_URL=url,
+            PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port,
+        )  # fmt: skip
+        async with LiveServer(settings, db) as server:
+            async with Browser(base_url=server.url, follow_redirects=False, timeout=30) as b:
+                page = await b.get("/connexion", headers={"accept": "text/html"})
+                assert page.status_code == 503
+                assert "momentanément indisponible" in page.text

@@ -24,12 +24,12 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
-from litestar.stores.redis import RedisStore
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from portal import clock
 from portal.domain.accounts.rules import describe_device
+from portal.web.redis_store import DeadlineRedisStore
 
 ROTATE_FLAG = "portal.rotate_session"
 NEW_ID = "portal.new_session_id"
@@ -278,10 +278,10 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             # Ended elsewhere (another device's "Déconnecter", a password change) while this
             # request ran: do not write it back to life.
             session_id = self.get_session_id(connection)
-            if isinstance(store, RedisStore) and data is not None:
+            if isinstance(store, DeadlineRedisStore) and data is not None:
                 # Redis checks and writes in one command (SET ... XX): a tap writes its
                 # basket back on every request.
-                if await store._redis.set(store._make_key(session_id), data, ex=ttl, xx=True):
+                if await store.replace(session_id, data, ttl):
                     self._send_cookie(message, session_id)
                     return
                 scope_session = Empty
