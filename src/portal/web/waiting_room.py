@@ -33,6 +33,8 @@ from typing import Any, Protocol
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from portal.web.redis_store import DEADLINE_SECONDS
+
 log = logging.getLogger(__name__)
 
 ACTIVE_SECONDS = 120
@@ -101,7 +103,10 @@ class RedisBackend:
     def __init__(self, url: str, namespace: str = "portal:waiting") -> None:
         from redis.asyncio import Redis
 
-        self.redis = Redis.from_url(url)
+        # Bounded per decision, not per socket operation (see portal.web.redis_store).
+        self.redis = Redis.from_url(
+            url, socket_timeout=None, socket_connect_timeout=DEADLINE_SECONDS
+        )
         self.active_key = f"{namespace}:active"
         self.issued_key = f"{namespace}:issued"
         self.serving_key = f"{namespace}:serving"
@@ -301,7 +306,8 @@ def waiting_room_middleware(app: ASGIApp, room: WaitingRoom, secure: bool) -> AS
         member = hashlib.sha256(session.encode("latin-1")).hexdigest()[:32]
         ticket = read_ticket(room.secret, _cookie(scope, TICKET_COOKIE))
         try:
-            verdict = await room.decide(member, ticket, now)
+            async with asyncio.timeout(DEADLINE_SECONDS):
+                verdict = await room.decide(member, ticket, now)
         except Exception:  # the counter's store is down: never keep parents out for it
             log.warning("salle d'attente : compteur indisponible", exc_info=True)
             await app(scope, receive, send)
