@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from portal.web import booking_desk
 from tests.conftest import Database
 from tests.factories import PASSWORD, enroll, make_activity, make_days, make_family
-from tests.web.conftest import Browser, text
-from tests.web.test_booking import month_of, next_weekday
+from tests.web.conftest import Browser, LiveServer, text
+from tests.web.test_booking import month_of, next_weekday, tap
 
 HTMX = {"hx-request": "true"}
 
@@ -37,3 +42,43 @@ async def test_the_page_url_gives_the_fragment_to_htmx_and_the_page_to_a_browser
     assert "<html" in text(day_page)
     assert "<html" not in text(day_fragment) and activity.name in text(day_fragment)
     assert day_fragment.headers["hx-push-url"] == day_url
+
+
+async def test_only_requests_that_write_no_booking_data_reuse_the_versions_read_with_the_account(
+    db: Database, live: LiveServer, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET or a tap checks its cached scope against the versions read with the account (one
+    query fewer); any other post reads them again, since it may have written before it draws
+    the calendar."""
+    setup = await make_family(login="dupont", children=("Paolo",))
+    day = next_weekday(2, 3)
+    activity = await make_activity(setup.structure)
+    await make_days(activity, day)
+    await enroll(setup.people, activity)
+    await browser.login("dupont", PASSWORD)
+    seen: list[tuple[int, int, int] | None] = []
+    real_load_scope = booking_desk.load_scope
+
+    async def recording(family_id: int, versions_read: Any = None) -> Any:
+        seen.append(versions_read)
+        return await real_load_scope(family_id, versions_read)
+
+    monkeypatch.setattr(booking_desk, "load_scope", recording)
+    query = f"personne={setup.people[0].id}&activite={activity.id}&mois={month_of(day)}"
+
+    await browser.get(f"/reservations?{query}", headers=HTMX)
+    assert seen and all(v is not None for v in seen)
+    seen.clear()
+    tapped = await tap(browser, setup, 0, activity.id, f"jour:{day.isoformat()}", day)
+    assert tapped.status_code == 303
+    assert seen and all(v is not None for v in seen)
+    seen.clear()
+    await browser.get("/reservations/importer")
+    seen.clear()
+    refused = await browser.post(
+        "/reservations/importer",
+        data={"_csrf_token": browser.last_csrf or ""},
+        headers={"referer": f"{live.url}/reservations/importer"},
+    )
+    assert refused.status_code == 400  # nothing chosen: the form again, with its errors
+    assert seen and all(v is None for v in seen)

@@ -320,7 +320,9 @@ def back_from_times(desk: BookingDesk, selection: Selection, from_day: date | No
     )
 
 
-@post("/reservations/basculer")
+# A tap changes the session's basket only: it may check its scope against the versions
+# read with the account (ParentContext.scope_versions).
+@post("/reservations/basculer", opt={"reads_only": True})
 async def tap(
     request: Request[Any, Any, Any], parent: Parent, data: MultiForm
 ) -> Redirect | Template | Response[str]:

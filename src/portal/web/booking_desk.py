@@ -30,13 +30,16 @@ class BookingDesk:
     family_name: str = ""
     family_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Versions already read by this request, which writes no booking data (ParentContext).
+    scope_versions: tuple[int, int, int] | None = None
 
     @property
     def by_structure(self) -> bool:
         return self.booker is Booker.STAFF
 
     async def scope(self) -> BookingScope:
-        return (await load_scope(self.family_id)).acting(self.booker, self.override)
+        scope = await load_scope(self.family_id, self.scope_versions)
+        return scope.acting(self.booker, self.override)
 
     def template_context(self) -> dict[str, Any]:
         return {
@@ -47,7 +50,9 @@ class BookingDesk:
 
 
 def parent_desk(parent: ParentContext) -> BookingDesk:
-    return BookingDesk(family_id=parent.family_id, url=PARENT_URL)
+    return BookingDesk(
+        family_id=parent.family_id, url=PARENT_URL, scope_versions=parent.scope_versions
+    )
 
 
 # Defaults of the templates (Jinja globals): the parent's URLs when a context has none.

@@ -51,6 +51,9 @@ class ParentContext:
     family: FamilyChoice
     families: list[FamilyChoice]
     layout: dict[str, Any] = field(default_factory=dict)
+    # The family's booking-data versions read with the account, for a request that
+    # writes no booking data (a GET, a tap): None when the request may write.
+    scope_versions: tuple[int, int, int] | None = None
 
     @property
     def account_id(self) -> int:
@@ -150,7 +153,11 @@ async def load_parent(request: Request[Any, Any, Any]) -> ParentContext:
     unread = await messages.unread_for_family(family.family_id) if full_page else 0
     for item in layout["nav"]:
         item["badge"] = unread if item["key"] == "messages" else 0
-    return ParentContext(account, family, families, layout)
+    reads_only = request.method in ("GET", "HEAD") or bool(
+        request.route_handler.opt.get("reads_only")
+    )
+    versions = family.scope_versions if reads_only else None
+    return ParentContext(account, family, families, layout, versions)
 
 
 # Handlers declare `parent: Parent` to receive the context from load_parent().

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from portal import clock
+from portal.domain.accounts.service import account_and_families
 from portal.domain.booking.apply import apply_basket
 from portal.domain.booking.opening import PeriodMode
 from portal.domain.booking.scope import BookingScope, load_scope
@@ -137,12 +138,21 @@ async def test_every_kind_of_write_invalidates(db: Database, write: Write) -> No
     if write in (a_period_allocated, an_activity_left_out_of_a_period):
         await a_booking_period(setup, activity)
     before = await load_scope(setup.family.id)
+    _, [read_before] = await account_and_families(setup.account.id)
+    assert await load_scope(setup.family.id, read_before.scope_versions) is before
     version_rows = await ScopeVersion.count()
     await write(setup, activity)
     after = await load_scope(setup.family.id)
     assert after is not before
     assert await ScopeVersion.count() >= version_rows
     assert await load_scope(setup.family.id) is after  # and cached again
+    # The versions a request reads with its account see the write too; versions read
+    # before it never bring back the old scope (they make the cache check read again).
+    _, [read_after] = await account_and_families(setup.account.id)
+    assert read_after.scope_versions != read_before.scope_versions
+    assert await load_scope(setup.family.id, read_after.scope_versions) is after
+    reread = await load_scope(setup.family.id, read_before.scope_versions)
+    assert reread is not before and reread == after
 
 
 async def test_scope_shows_the_written_state(db: Database) -> None:

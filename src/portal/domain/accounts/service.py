@@ -49,6 +49,10 @@ class FamilyChoice:
     structure_name: str
     structure_timezone: str
     last_transmission_at: datetime | None
+    # The family's and its structure's booking-data versions as read with the account
+    # (portal.domain.booking.scope): a request that writes nothing checks its cached
+    # booking scope against them instead of reading them again.
+    scope_versions: tuple[int, int, int] | None = None
 
 
 GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
@@ -101,7 +105,9 @@ async def account_and_families(account_id: int) -> tuple[Account, list[FamilyCho
     rows = await Account.raw(
         "SELECT a.*, f.id AS f_family_id, f.name AS f_family_name,"
         " s.id AS f_structure_id, s.name AS f_structure_name,"
-        " s.timezone AS f_structure_timezone, s.last_transmission_at AS f_last_transmission_at"
+        " s.timezone AS f_structure_timezone, s.last_transmission_at AS f_last_transmission_at,"
+        " (SELECT version FROM scope_version WHERE kind = 'f' AND owner = f.id) AS f_version,"
+        " (SELECT version FROM scope_version WHERE kind = 's' AND owner = s.id) AS s_version"
         " FROM account a LEFT JOIN account_family af ON af.account = a.id"
         " LEFT JOIN family f ON f.id = af.family LEFT JOIN structure s ON s.id = f.structure"
         " WHERE a.id = {} ORDER BY af.id",
@@ -120,6 +126,9 @@ async def account_and_families(account_id: int) -> tuple[Account, list[FamilyCho
             structure_name=r["f_structure_name"],
             structure_timezone=r["f_structure_timezone"],
             last_transmission_at=clock.as_utc(r["f_last_transmission_at"]),
+            scope_versions=(
+                int(r["f_version"] or 0), int(r["s_version"] or 0), int(r["f_structure_id"])
+            ),
         )
         for r in rows
         if r["f_family_id"] is not None

@@ -229,14 +229,21 @@ def _fresh(cached: _Cached | None, versions: tuple[int, int, int] | None, now: d
     )
 
 
-async def load_scope(family_id: int) -> BookingScope:
+async def load_scope(
+    family_id: int, versions_read: tuple[int, int, int] | None = None
+) -> BookingScope:
     """The family's scope, from the cache when its data versions have not moved.
 
-    Callers must not change the scope they get: it is shared by the family's requests.
+    ``versions_read``: the versions as the request read them already (with the account),
+    for a request that has written nothing since; the cache is checked against them
+    without another query. Callers must not change the scope they get: it is shared by
+    the family's requests.
     """
     key = (id(current_engine()), family_id)
     cached = _CACHE.get(key)
-    if cached is not None and _fresh(cached, await _versions(family_id), clock.utcnow()):
+    if cached is not None and _fresh(
+        cached, versions_read or await _versions(family_id), clock.utcnow()
+    ):
         _CACHE.move_to_end(key)
         return cached.scope
     async with read_snapshot():
