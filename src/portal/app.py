@@ -412,7 +412,11 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         # compressed images are left alone.
         compression_config=CompressionConfig(
             backend="brotli",
-            brotli_quality=5,
+            # Quality 4 and a 256 KiB window: a month board in 2.8 KB instead of 2.6 at
+            # two thirds of quality 5's CPU (190 -> 120 us), and a smaller compressor to
+            # allocate per response; our pages are far below the window.
+            brotli_quality=4,
+            brotli_lgwin=18,
             brotli_gzip_fallback=True,
             gzip_compress_level=6,
             minimum_size=500,
