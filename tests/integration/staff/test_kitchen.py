@@ -9,7 +9,7 @@ import pytest
 from portal import clock
 from portal.domain.booking import deadlines
 from portal.domain.kitchen import service
-from portal.tables import ChildFile, OutboxEmail
+from portal.tables import AbsenceDeclaration, ChildFile, OutboxEmail, Reservation
 from tests.conftest import Database
 from tests.factories import actor, make_staff, make_world
 
@@ -48,3 +48,19 @@ async def test_the_sheet_and_its_email_at_the_booking_deadline(db: Database) -> 
     [email] = await OutboxEmail.objects().where(OutboxEmail.dedupe_key.like("kitchen:%"))
     assert email.to_addresses == "cuisine@example.fr"
     assert "Sans porc 1" in email.body_text and "DUPONT" in email.body_text
+
+
+async def test_a_child_declared_absent_is_not_counted(db: Database) -> None:
+    world = await make_world()
+    paolo, amalia = world.accepted
+    await AbsenceDeclaration(
+        family=world.family.family.id, reservation=paolo.id, person=paolo.person,
+        note="Malade",
+    ).save()  # fmt: skip
+    sheet = await service.kitchen_sheet(world.sid, world.full_day.day)
+    [numbers] = sheet.activities
+    assert (numbers.total, numbers.absences) == (1, 1)
+    # A decision keeps it out: justified or not, the child does not come.
+    await Reservation.update({Reservation.absent: True}).where(Reservation.id == amalia.id)
+    [numbers] = (await service.kitchen_sheet(world.sid, world.full_day.day)).activities
+    assert (numbers.total, numbers.absences) == (0, 2)

@@ -55,3 +55,20 @@ def test_a_pai_counts_until_its_end_and_the_sheet_waits_for_every_deadline() -> 
     assert rules.sheet_due(late, [early, late])
     assert not rules.sheet_due(late, [])  # no activity that day: nothing to send
     assert rules.dedupe_key(3, DAY) == "kitchen:3:2026-12-08"
+
+
+def test_a_declared_absence_is_not_cooked_for_but_said() -> None:
+    sheet = rules.build_sheet(
+        DAY,
+        [
+            diner("DUPONT Paolo", diet="sans_porc", allergies="arachide", absent=True),
+            diner("DUPONT Amalia"),
+            diner("MARTIN Léa", absent=True),
+        ],
+    )
+    [canteen] = sheet.activities
+    assert (canteen.total, canteen.absences, sheet.absences) == (1, 2, 2)
+    assert canteen.by_diet == (("Repas standard", 1),)
+    assert canteen.allergies == 0 and canteen.specials == ()
+    assert sheet.absences_text == "2 absences signalées (enfants non comptés)"
+    assert "2 absences signalées" in rules.plain_text(sheet, "Mairie")

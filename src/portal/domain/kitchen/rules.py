@@ -30,6 +30,9 @@ class Diner:
     diet: str  # "" or a key of DIETS
     allergies: str
     pai: bool  # a PAI in force that day
+    # An absence declared by the family (or recorded by staff): the child is not
+    # expected, so not counted; the sheet says how many such places are left empty.
+    absent: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class ActivityNumbers:
     allergies: int
     pai: int
     specials: tuple[Special, ...]
+    absences: int = 0  # accepted bookings with an absence declared: not in the total
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,14 @@ class KitchenSheet:
     @property
     def total(self) -> int:
         return sum(a.total for a in self.activities)
+
+    @property
+    def absences(self) -> int:
+        return sum(a.absences for a in self.activities)
+
+    @property
+    def absences_text(self) -> str:
+        return absences_label(self.absences)
 
     @property
     def title(self) -> str:
@@ -85,7 +97,8 @@ def build_sheet(day: date, diners: Iterable[Diner]) -> KitchenSheet:
         key = (diner.activity_position, diner.activity_name, diner.activity_id)
         groups.setdefault(key, []).append(diner)
     activities = []
-    for (_, name, activity_id), members in sorted(groups.items()):
+    for (_, name, activity_id), booked in sorted(groups.items()):
+        members = [d for d in booked if not d.absent]
         schools = Counter(d.school.strip() or NO_SCHOOL for d in members)
         diets = Counter(diet_label(d.diet) for d in members)
         specials = sorted(
@@ -112,6 +125,7 @@ def build_sheet(day: date, diners: Iterable[Diner]) -> KitchenSheet:
                 allergies=sum(1 for d in members if d.allergies.strip()),
                 pai=sum(1 for d in members if d.pai),
                 specials=tuple(specials),
+                absences=len(booked) - len(members),
             )
         )
     return KitchenSheet(day, tuple(activities))
@@ -147,6 +161,8 @@ def plain_text(sheet: KitchenSheet, structure_name: str) -> str:
         lines.append("Par école : " + ", ".join(f"{s} {n}" for s, n in activity.by_school))
         lines.append("Par régime : " + ", ".join(f"{d} {n}" for d, n in activity.by_diet))
         lines.append(f"Allergies : {activity.allergies} · PAI : {activity.pai}")
+        if activity.absences:
+            lines.append(absences_label(activity.absences))
         for special in activity.specials:
             notes = [special.diet]
             if special.allergies:
@@ -156,3 +172,9 @@ def plain_text(sheet: KitchenSheet, structure_name: str) -> str:
             lines.append(f"  - {special.child} ({special.school}) : {', '.join(notes)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def absences_label(count: int) -> str:
+    if count == 1:
+        return "1 absence signalée (enfant non compté)"
+    return f"{count} absences signalées (enfants non comptés)"

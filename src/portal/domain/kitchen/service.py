@@ -34,7 +34,9 @@ class KitchenSettings:
 
 _DINERS = (
     "SELECT a.id AS activity_id, a.name AS activity_name, a.position, p.first_name,"
-    " p.last_name, c.school, c.diet, c.allergies, c.pai, c.pai_end"
+    " p.last_name, c.school, c.diet, c.allergies, c.pai, c.pai_end,"
+    " r.absent OR EXISTS (SELECT 1 FROM absence_declaration x WHERE x.reservation = r.id)"
+    " AS absent"
     " FROM reservation r"
     " JOIN activity_day d ON d.id = r.activity_day"
     " JOIN activity a ON a.id = d.activity"
@@ -61,6 +63,7 @@ def _diner(row: dict[str, Any], day: date) -> rules.Diner:
         diet=str(row["diet"] or ""),
         allergies=str(row["allergies"] or ""),
         pai=rules.pai_in_force(bool(row["pai"]), pai_end, day),
+        absent=bool(row["absent"]),
     )
 
 
