@@ -27,12 +27,12 @@ from portal.tables import (
 )
 
 DOC_TYPES = [
-    # code, name, per child, required, required when, has end date
-    ("caf", "Attestation CAF / quotient familial", False, True, "", True),
-    ("assurance", "Assurance extrascolaire", True, True, "", True),
-    ("pai", "PAI (projet d'accueil individualisé)", True, True, "pai", True),
-    ("certificat", "Certificat médical", True, False, "", True),
-    ("vaccins", "Vaccinations (copie du carnet)", True, False, "", False),
+    # code, name, per child, required, required when, has end date, health data
+    ("caf", "Attestation CAF / quotient familial", False, True, "", True, False),
+    ("assurance", "Assurance extrascolaire", True, True, "", True, False),
+    ("pai", "PAI (projet d'accueil individualisé)", True, True, "pai", True, True),
+    ("certificat", "Certificat médical", True, False, "", True, True),
+    ("vaccins", "Vaccinations (copie du carnet)", True, False, "", False, True),
 ]
 
 
@@ -80,11 +80,12 @@ async def load(
         )
     )
     types: dict[str, int] = {}
-    for position, (code, name, per_child, required, when, end) in enumerate(DOC_TYPES):
+    for position, (code, name, per_child, required, when, end, health) in enumerate(DOC_TYPES):
         row = await DocumentType.insert(
             DocumentType(
                 structure=structure_id, code=code, name=name, per_child=per_child,
                 required=required, required_when=when, has_end_date=end, position=position,
+                health=health,
             )
         ).returning(DocumentType.id)  # fmt: skip
         types[code] = int(row[0]["id"])

@@ -54,6 +54,9 @@ class DocumentType(Table):
     # Staff set an end date when validating (insurance, CAF attestation).
     has_end_date = Boolean(default=True)
     position = Integer(default=0)
+    # Health data (a PAI, a medical certificate): only staff with health access open or
+    # decide it (portal.domain.file_review.health_access).
+    health = Boolean(default=False)
 
 
 class FamilyContact(Table):

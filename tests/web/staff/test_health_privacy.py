@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import json
 
-from portal.tables import AuditLog, ChildFile, PendingChange, StaffStructure
-from tests.web.conftest import Browser
+from portal.domain.family_file.service import document_path
+from portal.tables import (
+    AuditLog,
+    ChildFile,
+    DocumentType,
+    FamilyDocument,
+    PendingChange,
+    StaffStructure,
+)
+from tests.web.conftest import Browser, LiveServer
 from tests.web.staff.conftest import Office
 
 
@@ -110,3 +118,56 @@ async def test_a_member_without_health_access_sees_the_file_without_health_data(
     child = await ChildFile.objects().get(ChildFile.person == paolo.id)
     assert child is not None and child.allergies == "Arachide"
     assert (await PendingChange.objects().get(PendingChange.id == change.id)).status == "pending"
+
+
+async def test_health_documents_are_sealed_to_a_member_without_health_access(
+    agent: Browser, office: Office, live: LiveServer
+) -> None:
+    """A PAI or a medical certificate is health data: without the access, the file and the
+    work list name it but do not link it, and its download and its decision answer 403;
+    the other documents stay open to the member."""
+    world = office.mine
+    family_id = world.family.family.id
+    base = f"/gestion/s/{world.sid}"
+    documents: dict[str, int] = {}
+    for code, name, health in (("pai", "PAI", True), ("assurance", "Assurance", False)):
+        doc_type = DocumentType(structure=world.sid, code=code, name=name, health=health)
+        await doc_type.save()
+        key = f"{code}0000000000000000"
+        path = document_path(live.settings.documents_dir, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.4 " + name.encode())
+        document = FamilyDocument(
+            family=family_id, person=world.family.people[0].id, document_type=doc_type.id,
+            filename=f"{code}.pdf", content_type="application/pdf", size_bytes=12,
+            sha256="0", storage_key=key,
+        )  # fmt: skip
+        await document.save()
+        documents[code] = int(document.id)
+
+    # With the access (the default), both open.
+    for doc_id in documents.values():
+        assert (await agent.get(f"{base}/documents/{doc_id}")).status_code == 200
+
+    await StaffStructure.update({StaffStructure.health_access: False}).where(
+        StaffStructure.staff == office.agent.id
+    )
+    page = await agent.get(f"{base}/familles/{family_id}/dossier")
+    assert f"{base}/documents/{documents['pai']}" not in page.text
+    assert f"{base}/documents/{documents['assurance']}" in page.text
+    assert "document de santé, réservé aux agents habilités" in page.text
+    work_list = await agent.get(f"{base}/dossiers?liste=documents")
+    assert f"{base}/documents/{documents['pai']}" not in work_list.text
+    assert f"{base}/documents/{documents['assurance']}" in work_list.text
+
+    denied = await agent.get(f"{base}/documents/{documents['pai']}")
+    assert denied.status_code == 403 and "réservées aux agents habilités" in denied.text
+    assert (await agent.get(f"{base}/documents/{documents['assurance']}")).status_code == 200
+    forged = await agent.submit(
+        f"{base}/documents/{documents['pai']}/decision",
+        {"decision": "valider", "famille": str(family_id), "valable_jusqu": "2099-01-01"},
+        page=f"{base}/dossiers",
+    )
+    assert forged.status_code == 403
+    pai = await FamilyDocument.objects().get(FamilyDocument.id == documents["pai"])
+    assert pai is not None and pai.status == "pending"

@@ -127,7 +127,9 @@ async def account_and_families(account_id: int) -> tuple[Account, list[FamilyCho
             structure_timezone=r["f_structure_timezone"],
             last_transmission_at=clock.as_utc(r["f_last_transmission_at"]),
             scope_versions=(
-                int(r["f_version"] or 0), int(r["s_version"] or 0), int(r["f_structure_id"])
+                int(r["f_version"] or 0),
+                int(r["s_version"] or 0),
+                int(r["f_structure_id"]),
             ),
         )
         for r in rows

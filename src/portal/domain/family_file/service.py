@@ -779,6 +779,7 @@ class StoredDocument:
     path: Path
     type_name: str
     status: str
+    health: bool = False  # of a health type: staff need health access to open it
 
 
 async def _stored(documents_dir: Path, row: FamilyDocument | None) -> StoredDocument:
@@ -797,6 +798,7 @@ async def _stored(documents_dir: Path, row: FamilyDocument | None) -> StoredDocu
         path,
         doc_type.name if doc_type else "",
         row.status,
+        bool(doc_type and doc_type.health),
     )
 
 

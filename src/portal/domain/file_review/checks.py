@@ -109,6 +109,8 @@ async def document_for_staff(
     actor: Actor, structure_id: int, documents_dir: Any, document_id: int
 ) -> family_file.StoredDocument:
     doc = await family_file.structure_document(documents_dir, structure_id, document_id)
+    if doc.health and not await health_access.has_health_access(actor, structure_id):
+        raise health_access.HealthDenied(health_access.DENIED)
     async with write_transaction():
         await audit.record(
             actor,
@@ -153,6 +155,8 @@ async def decide_document(
             raise NotFound(document_id)
         doc_type = await DocumentType.objects().get(DocumentType.id == row.document_type)
         assert doc_type is not None
+        if doc_type.health and not await health_access.has_health_access(actor, structure_id):
+            raise health_access.HealthDenied(health_access.DENIED)
         if accept and doc_type.has_end_date and valid_until is None:
             raise FileError(
                 f"« {doc_type.name} » : indiquez jusqu'à quand le document est valable."
@@ -281,6 +285,7 @@ class DocumentRow:
     uploaded_at: datetime
     valid_until: date | None
     has_end_date: bool
+    health: bool = False  # of a health type (health_access)
 
 
 @dataclass(frozen=True)
@@ -315,6 +320,7 @@ async def _documents(where: Any) -> list[DocumentRow]:
             FamilyDocument.person._.first_name,
             FamilyDocument.document_type._.name,
             FamilyDocument.document_type._.has_end_date,
+            FamilyDocument.document_type._.health,
             FamilyDocument.filename,
             FamilyDocument.status,
             FamilyDocument.uploaded_at,
@@ -336,6 +342,7 @@ async def _documents(where: Any) -> list[DocumentRow]:
             r["uploaded_at"],
             r["valid_until"],
             bool(r["document_type.has_end_date"]),
+            bool(r["document_type.health"]),
         )
         for r in rows
     ]

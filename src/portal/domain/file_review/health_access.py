@@ -4,7 +4,8 @@ editable by administrators in the raw tables; administrators always have it.
 
 Without it a member still works on the file (contact details, documents to check,
 authorisations), with the health fields blanked, and the health pages (kitchen list,
-printable child sheet, child edit, pending health changes) answer 403.
+printable child sheet, child edit, pending health changes) and the documents of a
+health type (a PAI, a medical certificate: DocumentType.health) answer 403.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from __future__ import annotations
 from portal.domain.family_file.service import FileView
 from portal.domain.staff.service import Actor
 from portal.tables import StaffStructure
+
+
+class HealthDenied(PermissionError):
+    """A health document or page asked by a member without health access (French text)."""
+
 
 DENIED = (
     "Les données de santé des dossiers sont réservées aux agents habilités. "

@@ -146,6 +146,8 @@ async def staff_document(
         doc = await service.document_for_staff(ctx.actor, ctx.sid, settings.documents_dir, doc_id)
     except service.NotFound:
         raise not_found("Ce document") from None
+    except health_access.HealthDenied as exc:
+        raise PermissionDeniedException(str(exc)) from None
     return document_response(doc, await anyio.Path(doc.path).read_bytes())
 
 
@@ -188,6 +190,8 @@ async def _decide(
         outcome = await decide(decision == "valider")
     except service.NotFound:
         raise not_found(what[1]) from None
+    except health_access.HealthDenied as exc:
+        raise PermissionDeniedException(str(exc)) from None
     except FileError as exc:
         if not family_id:
             raise not_found(what[1]) from None
