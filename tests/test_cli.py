@@ -48,6 +48,41 @@ def test_migrate_then_createstaff(tmp_path: Path) -> None:
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+def test_createstaff_with_roles_and_without_health_access(tmp_path: Path) -> None:
+    assert run_portal(tmp_path, "migrate").returncode == 0
+    assert run_portal(tmp_path, "demo").returncode == 0
+    created = run_portal(
+        tmp_path, "createstaff", "regie1", "--password", "Regie-Secret-2026!",
+        "--structure", "carteville", "--role", "regisseur", "--role", "direction",
+        "--sans-sante",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "créé (régisseur, direction)" in created.stdout
+    rows = asyncio.run(_attachments(tmp_path / "cli.sqlite3", "regie1"))
+    assert rows == [("direction,regisseur", 0)] or rows == [("regisseur,direction", 0)]
+    no_structure = run_portal(
+        tmp_path, "createstaff", "regie2", "--password", "Regie-Secret-2026!", "--role", "agent"
+    )
+    assert no_structure.returncode == 1 and "--structure" in no_structure.stderr
+    bad_role = run_portal(
+        tmp_path, "createstaff", "regie3", "--password", "Regie-Secret-2026!",
+        "--structure", "carteville", "--role", "administrateur",
+    )  # fmt: skip
+    assert bad_role.returncode == 2 and "argument incorrect" in bad_role.stderr
+
+
+async def _attachments(path: Path, login: str) -> list[tuple[str, int]]:
+    import aiosqlite
+
+    async with aiosqlite.connect(path) as db:
+        cursor = await db.execute(
+            "SELECT ss.roles, ss.health_access FROM staff_structure ss"
+            " JOIN staff_member m ON m.id = ss.staff WHERE m.login = ?",
+            (login,),
+        )
+        return [(str(r[0]), int(r[1])) for r in await cursor.fetchall()]
+
+
 def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     result = run_portal(tmp_path, "migrate", database_url="postgresql://postgres@127.0.0.1:1/nulle")
     assert result.returncode == 3

@@ -82,6 +82,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_createstaff(args: argparse.Namespace) -> None:
+    from portal.domain.staff.roles import ATTACHMENT_ROLES, Role, describe
     from portal.domain.staff.service import StaffError, create_staff
 
     settings = _settings()
@@ -95,11 +96,16 @@ def cmd_createstaff(args: argparse.Namespace) -> None:
                 args.name or args.login,
                 is_admin=args.admin,
                 structure_slugs=args.structure or [],
+                roles=[Role(role) for role in args.role or []],
+                health_access=not args.sans_sante,
             )
         except StaffError as exc:
             _fail(str(exc), 1)
-        role = "administrateur" if member.is_admin else "agent"
-        print(f"Compte de gestion « {member.login} » créé ({role}).")
+        if member.is_admin:
+            print(f"Compte de gestion « {member.login} » créé (administrateur).")
+            return
+        held = describe([Role(r) for r in args.role]) if args.role else describe(ATTACHMENT_ROLES)
+        print(f"Compte de gestion « {member.login} » créé ({held.lower()}).")
 
     asyncio.run(_with_database(settings, work))
 
@@ -346,6 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--password", default="", help="demandé si absent")
     staff.add_argument("--admin", action="store_true", help="toutes les structures")
     staff.add_argument("--structure", action="append", help="slug d'une structure (répétable)")
+    staff.add_argument(
+        "--role",
+        action="append",
+        choices=["agent", "regisseur", "direction"],
+        help="rôle dans ces structures (répétable ; par défaut : les trois)",
+    )
+    staff.add_argument(
+        "--sans-sante",
+        action="store_true",
+        help="sans accès aux données de santé des dossiers",
+    )
     staff.set_defaults(func=cmd_createstaff)
     return parser
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
 
+from portal.db import write_transaction
 from portal.domain import errors
 from portal.domain.accounts import rules
 from portal.domain.accounts.passwords import (
@@ -15,6 +17,7 @@ from portal.domain.accounts.passwords import (
     verify_password_async,
 )
 from portal.domain.accounts.service import LOGIN_PASSWORD_MAX
+from portal.domain.staff.roles import ATTACHMENT_ROLES, LEGACY_ROLES, Role, format_roles
 from portal.tables import StaffMember, StaffStructure, Structure
 
 
@@ -55,7 +58,11 @@ async def create_staff(
     *,
     is_admin: bool = False,
     structure_slugs: list[str] | None = None,
+    roles: Sequence[Role] = (),
+    health_access: bool = True,
 ) -> StaffMember:
+    """A staff account, attached to the structures named by their slugs with ``roles`` in
+    each (all of them when none are given, as before roles existed)."""
     login = login.strip()
     if not login:
         raise StaffError("L'identifiant est obligatoire.")
@@ -70,15 +77,25 @@ async def create_staff(
         if structure is None:
             raise StaffError(f"Structure inconnue : « {slug} ».")
         structures.append(structure)
+    unknown = [role for role in roles if role not in ATTACHMENT_ROLES]
+    if unknown:
+        raise StaffError(f"Rôle impossible dans une structure : « {unknown[0]} ».")
+    if roles and not structures:
+        raise StaffError("Un rôle se donne dans une structure : ajoutez --structure.")
     member = StaffMember(
         login=login,
         password_hash=await hash_password_async(password),
         display_name=display_name.strip() or login,
         is_admin=is_admin,
     )
-    await member.save()
-    for structure in structures:
-        await StaffStructure(staff=member.id, structure=structure.id).save()
+    attachment_roles = format_roles(roles) if roles else LEGACY_ROLES
+    async with write_transaction():
+        await member.save()
+        for structure in structures:
+            await StaffStructure(
+                staff=member.id, structure=structure.id, roles=attachment_roles,
+                health_access=health_access,
+            ).save()  # fmt: skip
     return member
 
 
