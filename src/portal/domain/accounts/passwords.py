@@ -10,7 +10,6 @@ that a wave of logins queues for the CPU instead of stalling every other request
 
 from __future__ import annotations
 
-import os
 import weakref
 from asyncio import AbstractEventLoop, get_running_loop
 
@@ -22,9 +21,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 TIME_COST = 2
 MEMORY_KIB = 19 * 1024
 PARALLELISM = 1
-# Hashes running at once (each holds 19 MiB): one per core keeps the CPU busy without
-# piling memory up; the others wait their turn.
-HASH_CONCURRENCY = max(1, os.cpu_count() or 1)
+# Hashes running at once per web process (each holds 19 MiB), the others wait their turn.
+# One: the deployment runs a process per core, and a process hashing on several threads
+# takes the cores from the event loops, so parents already in (tapping, confirming) wait
+# behind those logging in. Measured with bench/opening_rush.py, 400 families, 200 at a
+# time, two processes on two cores: one thread each instead of two finished in 29.9 s
+# instead of 31.2-31.5, calendar p95 1.2-1.3 s instead of 2.0-2.1, confirm p95 1.5 s
+# instead of 2.0-2.5; logins waited longer (p50 1.5-1.9 s instead of 1.1-1.5).
+HASH_CONCURRENCY = 1
 
 _hasher = PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
 # Verified against when the login is unknown, so both paths cost the same time.
