@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal.domain.money import rules as money_rules
 from portal.domain.money import service as money
 from portal.domain.money.rules import AmountError
 from portal.domain.reminders import service as reminders
@@ -13,7 +14,7 @@ from portal.domain.reminders.rules import TemplateError
 from portal.domain.staff.service import Actor
 from portal.tables import DebtReminder, OutboxEmail
 from tests.conftest import Database
-from tests.factories import add_tariff, make_staff, money_setup, today
+from tests.factories import add_tariff, make_family, make_staff, money_setup, today
 
 BASE = "http://portail.test"
 
@@ -32,6 +33,14 @@ async def test_low_balance_is_e_mailed_once_per_fall(db: Database) -> None:
         await setup.reserve(today() + timedelta(days=offset))
     await setup.reserve(today() + timedelta(days=20))  # beyond the horizon: not counted
     assert await reminders.estimated_balance(setup.family_id, today()) == -300
+    # The structure-wide estimate (the daily check's) agrees, and lists every family.
+    other = await make_family(login="voisin", structure=setup.structure, children=("Zoé",))
+    estimates = await money.estimated_balances(
+        structure_id,
+        today() + timedelta(days=14),
+        money_rules.counted_statuses(confirmed=True, waiting=False),
+    )
+    assert estimates == {setup.family_id: -300, int(other.family.id): 0}
 
     first = await reminders.check_low_balances(structure_id, base_url=BASE)
     assert first.alerted == 1

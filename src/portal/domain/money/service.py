@@ -337,6 +337,47 @@ async def unbilled_reservations(
     return [c.billable for c in _candidates(rows, tariffs, wallets)]
 
 
+async def estimated_balances(
+    structure_id: int, until: date, statuses: frozenset[ReservationStatus]
+) -> dict[int, int]:
+    """Every family of the structure: the balance of all its wallets minus the cost of its
+    reservations with the given statuses, days up to ``until``, not yet debited. Three
+    queries for the whole structure, and a pure read (no wallet created): the daily
+    low-balance check reads it for thousands of families."""
+    balances = {
+        int(r["family"]): int(r["total"] or 0)
+        for r in await LedgerEntry.select(
+            LedgerEntry.family, Sum(LedgerEntry.amount_cents, alias="total")
+        )
+        .where(LedgerEntry.family._.structure == structure_id)
+        .group_by(LedgerEntry.family)
+    }
+    estimates = {
+        int(r["id"]): balances.get(int(r["id"]), 0)
+        for r in await Family.select(Family.id).where(Family.structure == structure_id)
+    }
+    if not statuses:
+        return estimates
+    rows = await (
+        Reservation.select(*_reservation_columns())
+        .where(
+            (Reservation.family._.structure == structure_id)
+            & Reservation.status.is_in(sorted(statuses))
+            & (Reservation.activity_day.day <= until)
+            & _not_in_ledger()
+        )
+        .output(nested=False)
+    )
+    tariffs = await load_tariffs(int(r["activity_day.activity.id"]) for r in rows)
+    by_family: dict[int, list[Billable]] = {}
+    for candidate in _candidates(rows, tariffs, {}):
+        by_family.setdefault(int(candidate.row["family.id"]), []).append(candidate.billable)
+    for family_id, items in by_family.items():
+        costs = rules.estimated_costs(items, until, statuses)
+        estimates[family_id] = estimates.get(family_id, 0) - sum(costs.values())
+    return estimates
+
+
 @dataclass(frozen=True)
 class WalletLine:
     wallet_id: int

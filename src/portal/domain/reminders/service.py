@@ -91,6 +91,47 @@ class CheckOutcome:
     recovered: int
 
 
+def _decision(row: dict[str, Any] | None, estimate: int) -> rules.AlertDecision:
+    threshold = int(row["threshold_cents"]) if row else 0
+    return rules.next_alert_state(bool(row["below"]) if row else False, estimate, threshold)
+
+
+async def _alert(
+    family_id: int,
+    family_name: str,
+    structure_name: str,
+    estimate: int,
+    threshold: int,
+    number: int,
+    base_url: str,
+) -> bool:
+    """Queue the family's push and e-mail of its ``number``-th fall (the key makes a replay
+    queue nothing); whether an e-mail was queued."""
+    key = f"low-balance:{family_id}:{number}"
+    await push.queue_push(
+        Kind.LOW_BALANCE,
+        family_id,
+        key,
+        "Solde bas",
+        f"Votre solde estimé ({format_euros(estimate)}) est passé sous votre seuil"
+        f" d'alerte ({format_euros(threshold)}).",
+        "/paiement",
+    )
+    to = (await family_addresses([family_id], Kind.LOW_BALANCE)).get(family_id) or []
+    if not to:
+        return False
+    mail = render_email(
+        "low_balance",
+        family_name=family_name,
+        structure_name=structure_name,
+        estimate=format_euros(estimate),
+        threshold=format_euros(threshold),
+        horizon=rules.HORIZON_DAYS,
+        portal_url=f"{base_url.rstrip('/')}/",
+    )
+    return await queue_email(key, to, mail.subject, mail.text, mail.html)
+
+
 async def check_low_balances(structure_id: int, *, base_url: str) -> CheckOutcome:
     """Check every family of the structure; e-mail those that just fell below their
     threshold. Run it as often as wanted: a family is e-mailed once per fall."""
@@ -103,11 +144,30 @@ async def check_low_balances(structure_id: int, *, base_url: str) -> CheckOutcom
         raise NotFound(structure_id)
     today = clock.local_today(str(structure["timezone"]))
     families = await Family.select(Family.id, Family.name).where(Family.structure == structure_id)
+    # Every estimate and every alert state read at once; a family is written to only when
+    # its state changes (most days, for nobody).
+    estimates = await money.estimated_balances(
+        structure_id,
+        today + timedelta(days=rules.HORIZON_DAYS),
+        money_rules.counted_statuses(confirmed=True, waiting=False),
+    )
+    states = {
+        int(r["family"]): r
+        for r in await BalanceAlert.select().where(BalanceAlert.family._.structure == structure_id)
+    }
     alerted = recovered = 0
     for family in families:
         family_id = int(family["id"])
-        estimate = await estimated_balance(family_id, today)
+        estimate = estimates.get(family_id, 0)
+        known = states.get(family_id)
+        decision = _decision(known, estimate)
+        if known is None and not decision.below:
+            continue
+        if known is not None and decision.below == bool(known["below"]) and not decision.send:
+            continue
         async with write_transaction():
+            # Read again under the write lock: a parent may have changed the threshold, or
+            # another run recorded this fall, since the read above.
             row = await BalanceAlert.select().where(BalanceAlert.family == family_id).first()
             threshold = int(row["threshold_cents"]) if row else 0
             was_below = bool(row["below"]) if row else False
@@ -116,31 +176,11 @@ async def check_low_balances(structure_id: int, *, base_url: str) -> CheckOutcom
             if row is None and not decision.below:
                 continue
             if decision.send:
-                await push.queue_push(
-                    Kind.LOW_BALANCE,
-                    family_id,
-                    f"low-balance:{family_id}:{count + 1}",
-                    "Solde bas",
-                    f"Votre solde estimé ({format_euros(estimate)}) est passé sous votre seuil"
-                    f" d'alerte ({format_euros(threshold)}).",
-                    "/paiement",
-                )
-                to = (await family_addresses([family_id], Kind.LOW_BALANCE)).get(family_id) or []
-                if to:
-                    mail = render_email(
-                        "low_balance",
-                        family_name=str(family["name"]),
-                        structure_name=str(structure["name"]),
-                        estimate=format_euros(estimate),
-                        threshold=format_euros(threshold),
-                        horizon=rules.HORIZON_DAYS,
-                        portal_url=f"{base_url.rstrip('/')}/",
-                    )
-                    if await queue_email(
-                        f"low-balance:{family_id}:{count + 1}", to, mail.subject, mail.text,
-                        mail.html,
-                    ):  # fmt: skip
-                        alerted += 1
+                if await _alert(
+                    family_id, str(family["name"]), str(structure["name"]), estimate,
+                    threshold, count + 1, base_url,
+                ):  # fmt: skip
+                    alerted += 1
             if decision.recovered:
                 recovered += 1
             if decision.below == was_below and row is not None:
