@@ -6,7 +6,7 @@ import re
 from datetime import date, time, timedelta
 
 from portal import clock
-from portal.tables import ActivityDay, LedgerEntry, Reservation, Wallet, WalletType
+from portal.tables import Activity, ActivityDay, LedgerEntry, Reservation, Wallet, WalletType
 from tests.conftest import Database
 from tests.factories import (
     PASSWORD,
@@ -27,6 +27,18 @@ def next_weekday(weekday: int, weeks_ahead: int = 3) -> date:
 
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
+
+
+async def dupont_on_one_day(browser: Browser) -> tuple[FamilySetup, Activity, date]:
+    """DUPONT (Paolo alone) enrolled on one activity open on one Wednesday three weeks
+    ahead, logged in."""
+    setup = await make_family(login="dupont", children=("Paolo",))
+    day = next_weekday(2, 3)
+    activity = await make_activity(setup.structure)
+    await make_days(activity, day)
+    await enroll(setup.people, activity)
+    await browser.login("dupont", PASSWORD)
+    return setup, activity, day
 
 
 async def tap(
@@ -135,12 +147,7 @@ async def test_quick_tool_books_a_week_then_cancels_it(db: Database, browser: Br
 
 
 async def test_htmx_tap_returns_the_changed_day_and_basket(db: Database, browser: Browser) -> None:
-    setup = await make_family(login="dupont", children=("Paolo",))
-    day = next_weekday(2, 3)
-    activity = await make_activity(setup.structure)
-    await make_days(activity, day)
-    await enroll(setup.people, activity)
-    await browser.login("dupont", PASSWORD)
+    setup, activity, day = await dupont_on_one_day(browser)
     await browser.get("/reservations")
     response = await browser.post(
         "/reservations/basculer",

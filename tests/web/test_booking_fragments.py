@@ -8,9 +8,8 @@ import pytest
 
 from portal.web import booking_desk
 from tests.conftest import Database
-from tests.factories import PASSWORD, enroll, make_activity, make_days, make_family
 from tests.web.conftest import Browser, LiveServer, text
-from tests.web.test_booking import month_of, next_weekday, tap
+from tests.web.test_booking import dupont_on_one_day, month_of, tap
 
 HTMX = {"hx-request": "true"}
 
@@ -18,12 +17,7 @@ HTMX = {"hx-request": "true"}
 async def test_the_page_url_gives_the_fragment_to_htmx_and_the_page_to_a_browser(
     db: Database, browser: Browser
 ) -> None:
-    setup = await make_family(login="dupont", children=("Paolo",))
-    day = next_weekday(2, 3)
-    activity = await make_activity(setup.structure)
-    await make_days(activity, day)
-    await enroll(setup.people, activity)
-    await browser.login("dupont", PASSWORD)
+    setup, activity, day = await dupont_on_one_day(browser)
     query = f"personne={setup.people[0].id}&activite={activity.id}&mois={month_of(day)}"
 
     whole = await browser.get(f"/reservations?{query}")
@@ -50,12 +44,7 @@ async def test_only_requests_that_write_no_booking_data_reuse_the_versions_read_
     """A GET or a tap checks its cached scope against the versions read with the account (one
     query fewer); any other post reads them again, since it may have written before it draws
     the calendar."""
-    setup = await make_family(login="dupont", children=("Paolo",))
-    day = next_weekday(2, 3)
-    activity = await make_activity(setup.structure)
-    await make_days(activity, day)
-    await enroll(setup.people, activity)
-    await browser.login("dupont", PASSWORD)
+    setup, activity, day = await dupont_on_one_day(browser)
     seen: list[tuple[int, int, int] | None] = []
     real_load_scope = booking_desk.load_scope
 
