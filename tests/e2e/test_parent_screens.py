@@ -425,7 +425,11 @@ async def test_modify_and_abandon_return_to_the_same_calendar(journey: Journey) 
     await journey.login("dupont", "Demo-Dupont-2026")
     await _board(journey, "activite=tous")
     amalia = page.get_by_role("link", name="Amalia", exact=True)
-    await amalia.click()
+    # The tab swaps the whole board: a change made on the old select before that swap lands
+    # would be answered into a detached element and lost.
+    async with page.expect_response(lambda r: "personne=" in r.url):
+        await amalia.click()
+    await journey.settled()
     await expect_current(page, "Amalia")
     await page.select_option("#activity-select", label="Restauration Scolaire")
     await page.wait_for_selector(".calendar__week-toggle")
