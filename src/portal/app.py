@@ -39,7 +39,7 @@ from portal.db import (
     start_pool,
     use_engine,
 )
-from portal.domain.errors import NotFound
+from portal.domain.errors import NotFound, ReadOnly
 from portal.pages import absences as parent_absences
 from portal.pages import (
     auth,
@@ -213,6 +213,11 @@ def _french_detail(status: int, detail: str) -> str:
 def _not_found_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Any area's NotFound is the French 404 page (what was asked for stays unsaid)."""
     return _error_handler(request, NotFoundException())
+
+
+def _read_only_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A change to a record kept as is (an archived school year): 409, the reason in French."""
+    return _error_handler(request, HTTPException(status_code=409, detail=str(exc)))
 
 
 def _error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -431,6 +436,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
         plugins=[HTMXPlugin()],
         exception_handlers={
             NotFound: _not_found_handler,
+            ReadOnly: _read_only_handler,
             RedirectTo: _redirect_handler,
             Exception: _error_handler,
         },

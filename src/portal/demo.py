@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from piccolo.table import Table
 
-from portal import clock, demo_family_file, demo_periods, demo_staff_roles
+from portal import clock, demo_archive, demo_family_file, demo_periods, demo_staff_roles
 from portal.db import write_transaction
 from portal.demo_messages import load_messages_demo
 from portal.demo_money import load_money_demo
@@ -838,6 +838,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
         await load_messages_demo(now, MAIRIE)
         await demo_staff_roles.load(staff_role_hashes, MAIRIE)
         await load_parent_tools_demo(today, now, MAIRIE, documents_dir)
+        await demo_archive.load(today, MAIRIE)
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (

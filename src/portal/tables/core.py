@@ -139,6 +139,9 @@ class Activity(Table):
     billing_unit_minutes = Integer(null=True, default=None)
     position = Integer(default=0)
     active = Boolean(default=True)
+    # Set by the year rollover: the activity of a past school year, kept as a record only
+    # (portal.domain.staff.archive refuses staff changes to it, its days and bookings).
+    archived_at = Timestamptz(null=True, default=None)
 
 
 class Enrollment(Table):

@@ -2,7 +2,8 @@
 with their tariffs (in force from the new year's first day) and enrolments, their days
 generated from their weekly pattern without public holidays (and without the school
 holidays of the structure's zone for activities that did not run in them), and the
-previous year's activities archived (inactive: hidden from families, their register kept).
+previous year's activities archived (inactive: hidden from families, their register kept,
+read-only for staff: portal.domain.staff.archive).
 """
 
 from __future__ import annotations
@@ -201,7 +202,9 @@ async def roll_over(actor: Actor, structure_id: int, first: date, last: date) ->
                         for d in item.days
                     ]
                 )
-            await Activity.update({Activity.active: False}).where(Activity.id == old.id)
+            await Activity.update(
+                {Activity.active: False, Activity.archived_at: clock.utcnow()}
+            ).where(Activity.id == old.id)
             await audit.record(
                 actor, "rollover.activity", structure_id=structure_id, table="activity",
                 target_id=new_id,

@@ -17,6 +17,7 @@ from portal.db import write_transaction
 from portal.domain.booking.apply import promote_waitlist
 from portal.domain.form_fields import FormError
 from portal.domain.staff import audit
+from portal.domain.staff.archive import refuse_if_archived
 from portal.domain.staff.rules import ActivityValues, TariffValues, capacity_error, waitlist_error
 from portal.domain.staff.schedule import Schedule, plan_days
 from portal.domain.staff.service import Actor, NotFound
@@ -100,6 +101,7 @@ async def update_activity(
     """Change the settings; existing days keep their own capacity (edited per day)."""
     async with write_transaction():
         row = await activity_in(structure_id, activity_id)
+        await refuse_if_archived(activity_id=activity_id)
         before = _snapshot(row)
         after = values.as_row()
         await Activity.update({getattr(Activity, k): v for k, v in after.items()}).where(
@@ -135,6 +137,7 @@ async def set_tariff(
     """The price of a band from a date; the same band and date replaces the price."""
     async with write_transaction():
         await activity_in(structure_id, activity_id)
+        await refuse_if_archived(activity_id=activity_id)
         existing = await Tariff.objects().get(
             (Tariff.activity == activity_id)
             & (Tariff.band == values.band)
@@ -215,6 +218,7 @@ async def set_enrolments(
     """Make exactly these people enrolled; returns (added, removed)."""
     async with write_transaction():
         await activity_in(structure_id, activity_id)
+        await refuse_if_archived(activity_id=activity_id)
         if person_ids:
             known = {
                 int(r["id"])
@@ -272,6 +276,7 @@ async def generate_days(
     plan = plan_days(schedule)
     async with write_transaction():
         activity = await activity_in(structure_id, activity_id)
+        await refuse_if_archived(activity_id=activity_id)
         existing = {
             clock.as_date(r["day"])
             for r in await ActivityDay.select(ActivityDay.day).where(
@@ -352,6 +357,7 @@ async def set_day_open(actor: Actor, structure_id: int, day_id: int, is_open: bo
     """Open or close a day for new requests (existing reservations are kept)."""
     async with write_transaction():
         day = await day_in(structure_id, day_id)
+        await refuse_if_archived(day_id=day_id)
         if day.is_open == is_open:
             return
         await ActivityDay.update({ActivityDay.is_open: is_open}).where(ActivityDay.id == day_id)
@@ -381,6 +387,7 @@ async def set_day_capacity(
     now = now or clock.utcnow()
     async with write_transaction():
         day = await day_in(structure_id, day_id)
+        await refuse_if_archived(day_id=day_id)
         problems = [
             p
             for p in (

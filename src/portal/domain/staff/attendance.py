@@ -13,6 +13,7 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.reservation_status import ReservationStatus
 from portal.domain.staff import audit
+from portal.domain.staff.archive import refuse_if_archived
 from portal.domain.staff.presence import Presence
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import ActivityDay, Reservation
@@ -91,6 +92,7 @@ async def mark(
     """Mark an accepted reservation present, absent, or absent with a justification."""
     absent, justified = presence.flags
     async with write_transaction():
+        await refuse_if_archived(reservation_id=reservation_id)
         row = await (
             Reservation.select(*_COLUMNS, Reservation.status)
             .where(

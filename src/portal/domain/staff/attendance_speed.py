@@ -19,6 +19,7 @@ from portal.domain.booking import hours
 from portal.domain.booking.apply import lock_days
 from portal.domain.booking.on_behalf import Booker
 from portal.domain.staff import audit
+from portal.domain.staff.archive import refuse_if_archived
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import (
     Activity,
@@ -93,6 +94,7 @@ async def all_present(actor: Actor, structure_id: int, activity_id: int, day: da
     """
     async with write_transaction():
         activity_day = await _activity_day(structure_id, activity_id, day)
+        await refuse_if_archived(activity_id=activity_id)
         changed = await Reservation.raw(
             "UPDATE reservation SET absent = {}, absence_justified = {}, updated_at = {} "
             "WHERE activity_day = {} AND status = 'accepted' AND absent = {} RETURNING id",
@@ -181,6 +183,7 @@ async def record_times(
             )
     changed = 0
     async with write_transaction():
+        await refuse_if_archived(activity_id=activity_id)
         for reservation_id, (arrival, departure) in sorted(times.items()):
             line = lines[reservation_id]
             if (line.arrival, line.departure) == (arrival, departure):
@@ -277,6 +280,7 @@ async def add_unexpected(
     now = clock.utcnow()
     async with write_transaction():
         activity_day = await _activity_day(structure_id, activity_id, day)
+        await refuse_if_archived(activity_id=activity_id)
         locked = (await lock_days([int(activity_day.id)]))[int(activity_day.id)]
         live = await Reservation.count().where(
             (Reservation.person == person_id)

@@ -16,6 +16,7 @@ from portal.db import write_transaction
 from portal.domain.booking.apply import _close_waitlist_gap as close_waitlist_gap
 from portal.domain.reservation_status import WAITING_STATUSES, MovementKind, ReservationStatus
 from portal.domain.staff import audit
+from portal.domain.staff.archive import refuse_if_archived
 from portal.domain.staff.service import Actor, NotFound
 from portal.tables import ActivityDay, Movement, Reservation
 
@@ -226,6 +227,7 @@ async def decide(
     """
     now = now or clock.utcnow()
     async with write_transaction():
+        await refuse_if_archived(reservation_id=reservation_id)
         row = await (
             Reservation.select(
                 Reservation.id,

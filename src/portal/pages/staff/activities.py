@@ -14,7 +14,7 @@ from portal.domain.form_fields import FormError
 from portal.domain.french_dates import month_label, parse_month, short_date
 from portal.domain.numbers import parse_count
 from portal.domain.staff import activities as service
-from portal.domain.staff import rules
+from portal.domain.staff import archive, rules
 from portal.domain.staff import schedule as day_schedule
 from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.domain.staff.service import NotFound
@@ -121,6 +121,13 @@ def submitted_with_deadlines(data: dict[str, Any]) -> dict[str, Any]:
     return form
 
 
+def _archived(ctx: StaffPage, activity: Activity | None) -> str:
+    """The notice of an archived school year's activity (consulted, no longer changed)."""
+    if activity is None or activity.archived_at is None:
+        return ""
+    return archive.archived_text(activity.archived_at, ctx.tz)
+
+
 async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, Any]:
     context: dict[str, Any] = {
         "activity": activity,
@@ -133,6 +140,7 @@ async def _edit_context(ctx: StaffPage, activity: Activity | None) -> dict[str, 
         "errors": [],
         "form": activity_form(activity, ctx),
         "weekday_labels": day_schedule.WEEKDAY_LABELS,
+        "archived": _archived(ctx, activity),
     }
     if activity is not None:
         context["tariffs"] = await service.tariffs(activity.id)
@@ -276,6 +284,7 @@ async def _days_context(ctx: StaffPage, activity: Activity, mois: str | None) ->
         },
         "errors": [],
         "result": None,
+        "archived": _archived(ctx, activity),
     }
 
 
