@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -98,6 +99,17 @@ class PortalSQLiteEngine(SQLiteEngine):
         query_type: str = "generic",
         table: type[Table] | None = None,
     ) -> Any:
+        if _writes(query) and not _holding_writer.get():
+            # A write outside write_transaction (a login's last-login stamp) queues with the
+            # process's writers: otherwise it spins in SQLite's busy handler behind them and,
+            # with a long queue of confirms, fails with "database is locked" (a 503).
+            async with _writer_lock(self):
+                return await self._run_alone(query, args, query_type, table)
+        return await self._run_alone(query, args, query_type, table)
+
+    async def _run_alone(
+        self, query: str, args: list[Any] | None, query_type: str, table: type[Table] | None
+    ) -> Any:
         connection = await self.get_connection()
         try:
             async with connection.execute(query, args or []) as cursor:
@@ -189,6 +201,19 @@ SQLITE_BUSY_SECONDS = 15
 # an asyncio lock queues them fairly instead. One lock per engine and event loop.
 _writer_locks: dict[tuple[int, int], asyncio.Lock] = {}
 _holding_writer: ContextVar[bool] = ContextVar("portal_holding_writer", default=False)
+
+
+_READ_STATEMENT = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN)\b", re.IGNORECASE)
+_WRITE_KEYWORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _writes(query: str) -> bool:
+    """Whether a statement may write (a WITH clause counts when it holds a write)."""
+    if _READ_STATEMENT.match(query):
+        return False
+    if re.match(r"\s*WITH\b", query, re.IGNORECASE):
+        return bool(_WRITE_KEYWORD.search(query))
+    return True
 
 
 def _writer_lock(engine: Engine[Any]) -> asyncio.Lock:
