@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import calendar
 import os
+import random
 import re
 import shutil
 import signal
@@ -374,7 +375,7 @@ class Figures:
     skipped: int = 0
 
 
-async def timed(
+async def timed_call(
     figures: Figures, kind: str, call: Any, expected: tuple[int, ...] = (200, 303)
 ) -> httpx.Response | None:
     started = clock.perf_counter()
@@ -396,9 +397,22 @@ def csrf_of(response: httpx.Response) -> str:
 
 
 async def journey(
-    base: str, n: int, person: int, activity: int, days: list[date], taps: int, figures: Figures
-) -> None:
+    base: str, n: int, person: int, activity: int, days: list[date], taps: int, figures: Figures,
+    think_ms: int = 0,
+) -> None:  # fmt: skip
     month = f"{days[0].year:04d}-{days[0].month:02d}"
+    # A parent reads the answer before the next request: 0.5x to 1.5x the mean, repeatable
+    # per family. 0: every parent fires the next request the moment the last one answers
+    # (a closed loop: the latency is then the concurrency over the throughput).
+    pauses = random.Random(n)
+
+    async def timed(
+        figures: Figures, kind: str, call: Any, expected: tuple[int, ...] = (200, 303)
+    ) -> httpx.Response | None:
+        if think_ms and kind != "login page":
+            await asyncio.sleep(think_ms * pauses.uniform(0.5, 1.5) / 1000)
+        return await timed_call(figures, kind, call, expected)
+
     # Each parent from their own address, as at home (the proxy passes it on).
     address = {"x-forwarded-for": f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"}
     async with httpx.AsyncClient(
@@ -462,7 +476,9 @@ async def rush(
             if clock.perf_counter() > deadline:
                 figures.skipped += 1
                 return
-            await journey(base, n, person, built["activity"], days, args.taps, figures)
+            await journey(
+                base, n, person, built["activity"], days, args.taps, figures, args.think_ms
+            )
 
     await asyncio.gather(*(one(n, p) for n, p in enumerate(built["people"])))
     return figures, clock.perf_counter() - started
@@ -810,7 +826,9 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [
         f"### {'PostgreSQL + Redis, 2 web processes behind nginx' if result['setup'] == 'pg' else 'SQLite embedded, 1 process'}",  # noqa: E501
         "",
-        f"{args.families} families, {args.concurrency} at a time, {args.taps} taps each; "
+        f"{args.families} families, {args.concurrency} at a time, {args.taps} taps each, "
+        f"{'no pause' if not args.think_ms else f'{args.think_ms} ms mean pause'} between "
+        "requests; "
         f"{figures.journeys} journeys completed, {figures.skipped} not started (time bound) "
         f"in {elapsed:.1f} s; load average before/after: "
         f"{' '.join(result['load'][0])} / {' '.join(result['load'][1])}",
@@ -899,6 +917,8 @@ def main() -> None:
                         help="requests per kind for the CPU probe")  # fmt: skip
     parser.add_argument("--burst", type=int, default=200,
                         help="families in the confirm burst (0: none)")  # fmt: skip
+    parser.add_argument("--think-ms", type=int, default=0,
+                        help="a parent's mean pause before each request (0: none)")  # fmt: skip
     parser.add_argument("--setups", default="pg,sqlite")
     parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                         help="pin each web process to one core (taskset)")  # fmt: skip
@@ -919,6 +939,8 @@ def main() -> None:
         parser.error(f"--concurrency: 1..{MAX_CONCURRENCY}")
     if not 1 <= args.taps <= 20:
         parser.error("--taps: 1..20")
+    if not 0 <= args.think_ms <= 10_000:
+        parser.error("--think-ms: 0..10000")
     if not 0 <= args.burst <= MAX_FAMILIES:
         parser.error(f"--burst: 0..{MAX_FAMILIES}")
     for url in (args.postgres, args.redis):
