@@ -21,9 +21,10 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell as SheetCell
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from portal.domain.exports.tabular import Amount, Cell, Table, neutralise
 
@@ -35,28 +36,28 @@ AMOUNT_FORMAT = "#,##0.00"
 MAX_COLUMN_WIDTH = 50
 
 
-def _set(cell: SheetCell, value: Cell) -> None:
-    if value is None:
-        return
+def _cell(sheet: WriteOnlyWorksheet, value: Cell) -> object:
+    """The value as written: plain for integers and text, a formatted cell otherwise."""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if value is None or isinstance(value, int):
+        return value
     if isinstance(value, Amount):
-        cell.value = Decimal(value.cents) / 100
-        cell.number_format = AMOUNT_FORMAT
-    elif isinstance(value, bool):
-        cell.value = "oui" if value else "non"
-    elif isinstance(value, int):
-        cell.value = value
-    elif isinstance(value, datetime):  # already local: the caller chose the time zone
-        cell.value = value.replace(tzinfo=None)
-        cell.number_format = DATETIME_FORMAT
-    elif isinstance(value, date):
-        cell.value = value
-        cell.number_format = DATE_FORMAT
-    elif isinstance(value, time):
-        cell.value = value
-        cell.number_format = TIME_FORMAT
-    else:
-        cell.value = neutralise(str(value))
-        cell.data_type = "s"
+        return _formatted(sheet, Decimal(value.cents) / 100, AMOUNT_FORMAT)
+    if isinstance(value, datetime):  # already local: the caller chose the time zone
+        return _formatted(sheet, value.replace(tzinfo=None), DATETIME_FORMAT)
+    if isinstance(value, date):
+        return _formatted(sheet, value, DATE_FORMAT)
+    if isinstance(value, time):
+        return _formatted(sheet, value, TIME_FORMAT)
+    # Neutralised text never starts with "=", the only start openpyxl reads as a formula.
+    return neutralise(str(value))
+
+
+def _formatted(sheet: WriteOnlyWorksheet, value: object, number_format: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
 
 
 def _display_width(value: Cell) -> int:
@@ -68,25 +69,28 @@ def _display_width(value: Cell) -> int:
 
 
 def workbook(table: Table, title: str = "Export") -> Workbook:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
+    """A write-only workbook: rows are streamed to the file as they are appended, so a
+    night's export of 100,000 rows does not hold 800,000 cell objects (about 250 MB)."""
+    book = Workbook(write_only=True)
     # Sheet titles: 31 characters at most, none of []:*?/\ .
-    sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Export"
+    sheet = book.create_sheet("".join(c for c in title if c not in "[]:*?/\\")[:31] or "Export")
     widths = [len(h) for h in table.header]
-    bold = Font(bold=True)
-    for column, header in enumerate(table.header, start=1):
-        cell = sheet.cell(row=1, column=column)
-        _set(cell, header)
-        cell.font = bold
-    for row_index, row in enumerate(table.rows, start=2):
-        for column, value in enumerate(row, start=1):
-            _set(sheet.cell(row=row_index, column=column), value)
-            if column <= len(widths):
-                widths[column - 1] = max(widths[column - 1], _display_width(value))
+    for row in table.rows:
+        for column, value in enumerate(row[: len(widths)]):
+            widths[column] = max(widths[column], _display_width(value))
+    # Widths and frozen header go before the first row: a write-only sheet writes them then.
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = min(width + 2, MAX_COLUMN_WIDTH)
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for text in table.header:
+        cell = WriteOnlyCell(sheet, value=neutralise(text))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in table.rows:
+        sheet.append([_cell(sheet, value) for value in row])
     return book
 
 
