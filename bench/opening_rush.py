@@ -213,17 +213,60 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def postgres_pids() -> list[int]:
-    """The PostgreSQL server's processes on this machine (their CPU is the database's)."""
+def pids_named(name: str) -> list[int]:
+    """This machine's processes of one program (PostgreSQL's backends, Redis)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "postgres":
+                if (entry / "comm").read_text().strip() == name:
                     pids.append(int(entry.name))
             except OSError:
                 continue
     return pids
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes on this machine (their CPU is the database's)."""
+    return pids_named("postgres")
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything but idle and I/O wait, since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICKS
+
+
+@dataclass
+class MachineSplit:
+    """Where the machine's CPU went during the rush, in seconds."""
+
+    web: float = 0.0
+    database: float = 0.0
+    proxy: float = 0.0
+    redis: float = 0.0
+    generator: float = 0.0
+    busy: float = 0.0
+
+    @classmethod
+    def sample(cls, web: list[int], proxy: list[int]) -> MachineSplit:
+        return cls(
+            web=cpu_seconds(web),
+            database=cpu_seconds(postgres_pids()),
+            proxy=cpu_seconds(proxy),
+            redis=cpu_seconds(pids_named("redis-server")),
+            generator=clock.process_time(),
+            busy=machine_busy_seconds(),
+        )
+
+    def since(self, before: MachineSplit) -> MachineSplit:
+        return MachineSplit(
+            *(getattr(self, f) - getattr(before, f) for f in self.__dataclass_fields__)
+        )
+
+    @property
+    def server(self) -> float:
+        return self.web + self.database + self.proxy + self.redis
 
 
 def pinned(command: list[str], cpu: int | None) -> list[str]:
@@ -687,17 +730,24 @@ async def _run_setup(
         await wait_http(f"http://{HOST}:{front}/healthz")
     server_pids = [p.pid for p in processes[:workers]]
     base = f"http://{HOST}:{front}"
+    # nginx's worker does the proxying, not its master.
+    proxy_pids = pids_named("nginx") if setup == "pg" else []
     cpu_before = cpu_seconds(server_pids)
+    split_before = MachineSplit.sample(server_pids, proxy_pids)
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     figures, elapsed = await rush(base, built, days, args)
     cpu = cpu_seconds(server_pids) - cpu_before
+    split = MachineSplit.sample(server_pids, proxy_pids).since(split_before)
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     burst = None
     if args.burst:
         database = postgres_pids() if setup == "pg" else []
         burst = await confirm_burst(base, built, burst_days, server_pids, database, args)
     checks = await invariants()
-    probe = await cpu_probe(f"http://{HOST}:{ports[0]}", env, built, days, processes[0].pid, args)
+    probe: dict[str, float] = {}
+    if args.probe_count:
+        base_url = f"http://{HOST}:{ports[0]}"
+        probe = await cpu_probe(base_url, env, built, days, processes[0].pid, args)
     board = bare = 0.0
     if args.wrk_seconds:
         board, bare = await baselines(setup, args, tmp, env, built, days, ports[0], processes)
@@ -706,7 +756,7 @@ async def _run_setup(
     return {
         "setup": setup, "figures": figures, "elapsed": elapsed, "cpu": cpu,
         "workers": workers, "checks": checks, "board_rps": board, "bare_rps": bare,
-        "load": (load_before, load_after), "probe": probe, "burst": burst,
+        "load": (load_before, load_after), "probe": probe, "burst": burst, "split": split,
     }  # fmt: skip
 
 
@@ -819,6 +869,26 @@ async def baselines(
 # --- report --------------------------------------------------------------------------------
 
 
+def machine_lines(split: MachineSplit, elapsed: float, journeys: int) -> list[str]:
+    """The machine's CPU during the rush, and what the server side alone costs a journey:
+    the load generator shares these cores, so the journeys/s above are the machine's."""
+    cores = os.cpu_count() or 1
+    lines = [
+        f"- machine CPU during the rush: {split.busy:.1f} s busy of {cores * elapsed:.1f} s "
+        f"({cores} cores): web {split.web:.1f} s, PostgreSQL {split.database:.1f} s, "
+        f"nginx {split.proxy:.1f} s, Redis {split.redis:.1f} s, "
+        f"load generator {split.generator:.1f} s"
+    ]
+    if journeys:
+        per_journey = split.server / journeys
+        lines.append(
+            f"- server side per journey (web, database, proxy, Redis): "
+            f"{per_journey * 1000:.0f} ms of CPU, i.e. {cores * 60 / per_journey:.0f} journeys "
+            f"a minute on {cores} cores without the load generator (an estimate)"
+        )
+    return lines
+
+
 def report(result: dict[str, Any], args: argparse.Namespace) -> str:
     figures: Figures = result["figures"]
     elapsed = result["elapsed"]
@@ -856,6 +926,7 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> str:
         f"({per_core:.1f} per web process)",
         f"- server CPU per request (all kinds, web processes): {cpu_ms:.1f} ms "
         f"({result['cpu']:.1f} s of CPU for {requests} requests)",
+        *machine_lines(result["split"], elapsed, figures.journeys),
         f"- errors: {errors or 'none'}",
         f"- reservations: {result['checks']['statuses']}",
         f"- invariants: {'hold' if not result['checks']['problems'] else result['checks']['problems']}",  # noqa: E501
@@ -914,7 +985,7 @@ def main() -> None:
                         help="no journey starts after this")  # fmt: skip
     parser.add_argument("--wrk-seconds", type=int, default=5, help="0: no wrk baselines")
     parser.add_argument("--probe-count", type=int, default=100,
-                        help="requests per kind for the CPU probe")  # fmt: skip
+                        help="requests per kind for the CPU probe (0: no probe)")  # fmt: skip
     parser.add_argument("--burst", type=int, default=200,
                         help="families in the confirm burst (0: none)")  # fmt: skip
     parser.add_argument("--think-ms", type=int, default=0,
@@ -939,6 +1010,8 @@ def main() -> None:
         parser.error(f"--concurrency: 1..{MAX_CONCURRENCY}")
     if not 1 <= args.taps <= 20:
         parser.error("--taps: 1..20")
+    if not 0 <= args.probe_count <= 1000:
+        parser.error("--probe-count: 0..1000")
     if not 0 <= args.think_ms <= 10_000:
         parser.error("--think-ms: 0..10000")
     if not 0 <= args.burst <= MAX_FAMILIES:
