@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis.asyncio as redis_async
 from litestar import Litestar
@@ -70,8 +71,20 @@ async def test_login_throttling_per_address(db: Database, redis_browser: Browser
 async def test_redis_down_is_a_clear_503_not_a_500(
     db: Database, tmp_path: Path, smtp_server: SmtpSink
 ) -> None:
+    health = await _login_page_unavailable(
+        db, tmp_path, smtp_server, "redis://127.0.0.1:1/0", then="/healthz"
+    )
+    assert health is not None and health.status_code == 503
+    assert health.json()["redis"]["status"] == "erreur"
+
+
+async def _login_page_unavailable(
+    db: Database, tmp_path: Path, smtp_server: SmtpSink, redis_url: str, then: str | None = None
+) -> httpx.Response | None:
+    """The login page through a live server whose Redis is `redis_url`: a French 503 with
+    its retry-after; then `then` is fetched and returned."""
     settings = make_settings(
-        tmp_path, db.url, PORTAL_REDIS_URL="redis://127.0.0.1:1/0",
+        tmp_path, db.url, PORTAL_REDIS_URL=redis_url,
         PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port,
     )  # fmt: skip
     async with LiveServer(settings, db) as server:
@@ -80,9 +93,7 @@ async def test_redis_down_is_a_clear_503_not_a_500(
             assert page.status_code == 503
             assert "momentanément indisponible" in page.text
             assert page.headers["retry-after"] == "30"
-            health = await browser.get("/healthz")
-            assert health.status_code == 503
-            assert health.json()["redis"]["status"] == "erreur"
+            return await browser.get(then) if then else None
 
 
 @pytest.mark.parametrize("ended_elsewhere", [False, True])
@@ -158,12 +169,4 @@ async def test_a_redis_that_hangs_is_a_clear_503(
 ) -> None:
     monkeypatch.setattr(DeadlineRedisStore, "deadline_seconds", 0.5)
     async with _SilentRedis() as url:
-        settings = make_settings(
-            tmp_path, db.url, PORTAL_REDIS_URL=url,
-            PORTAL_SMTP_HOST=smtp_server.host, PORTAL_SMTP_PORT=smtp_server.port,
-        )  # fmt: skip
-        async with LiveServer(settings, db) as server:
-            async with Browser(base_url=server.url, follow_redirects=False, timeout=30) as b:
-                page = await b.get("/connexion", headers={"accept": "text/html"})
-                assert page.status_code == 503
-                assert "momentanément indisponible" in page.text
+        await _login_page_unavailable(db, tmp_path, smtp_server, url)
