@@ -17,7 +17,7 @@ from portal.db import write_transaction
 from portal.domain.booking.apply import promote_waitlist
 from portal.domain.form_fields import FormError
 from portal.domain.staff import audit
-from portal.domain.staff.archive import refuse_if_archived
+from portal.domain.staff.archive import refuse_archived, refuse_if_archived
 from portal.domain.staff.rules import ActivityValues, TariffValues, capacity_error, waitlist_error
 from portal.domain.staff.schedule import Schedule, plan_days
 from portal.domain.staff.service import Actor, NotFound
@@ -101,7 +101,7 @@ async def update_activity(
     """Change the settings; existing days keep their own capacity (edited per day)."""
     async with write_transaction():
         row = await activity_in(structure_id, activity_id)
-        await refuse_if_archived(activity_id=activity_id)
+        await refuse_archived(row)
         before = _snapshot(row)
         after = values.as_row()
         await Activity.update({getattr(Activity, k): v for k, v in after.items()}).where(
@@ -136,8 +136,7 @@ async def set_tariff(
 ) -> None:
     """The price of a band from a date; the same band and date replaces the price."""
     async with write_transaction():
-        await activity_in(structure_id, activity_id)
-        await refuse_if_archived(activity_id=activity_id)
+        await refuse_archived(await activity_in(structure_id, activity_id))
         existing = await Tariff.objects().get(
             (Tariff.activity == activity_id)
             & (Tariff.band == values.band)
@@ -217,8 +216,7 @@ async def set_enrolments(
 ) -> tuple[int, int]:
     """Make exactly these people enrolled; returns (added, removed)."""
     async with write_transaction():
-        await activity_in(structure_id, activity_id)
-        await refuse_if_archived(activity_id=activity_id)
+        await refuse_archived(await activity_in(structure_id, activity_id))
         if person_ids:
             known = {
                 int(r["id"])
@@ -276,7 +274,7 @@ async def generate_days(
     plan = plan_days(schedule)
     async with write_transaction():
         activity = await activity_in(structure_id, activity_id)
-        await refuse_if_archived(activity_id=activity_id)
+        await refuse_archived(activity)
         existing = {
             clock.as_date(r["day"])
             for r in await ActivityDay.select(ActivityDay.day).where(

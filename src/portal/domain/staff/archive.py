@@ -3,8 +3,9 @@ record. Staff consult them (lists, exports, statistics, the journal) but change 
 them: neither the activity, its tariffs and enrolments, nor its days, their bookings and
 attendance. Nightly work (posting consumptions, transmissions) is not staff's and goes on.
 
-Each staff write calls ``refuse_if_archived`` inside its transaction, before it writes;
-the app answers the French message with a 409.
+Each staff write calls ``refuse_if_archived`` (or, with the activity already read,
+``refuse_archived``) inside its transaction, before it writes; the app answers the French
+message with a 409.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class Archived(ReadOnly):
 def archived_text(archived_at: object, timezone: str | tzinfo) -> str:
     """The refusal, with the day of the rollover in the structure's time zone (the instant
     read back as a datetime or, from SQLite's raw rows, as text)."""
-    moment = clock.as_utc(archived_at) or clock.utcnow()
+    moment = clock.as_utc(archived_at)
+    assert moment is not None, "only an archived activity is refused"
     zone = clock.zone(timezone) if isinstance(timezone, str) else timezone
     day = moment.astimezone(zone).strftime("%d/%m/%Y")
     return (
@@ -56,3 +58,10 @@ async def refuse_if_archived(
         rows = await Activity.raw(_OWNER[kind], value)
         if rows and rows[0]["archived_at"] is not None:
             raise Archived(archived_text(rows[0]["archived_at"], rows[0]["timezone"]))
+
+
+async def refuse_archived(activity: Activity) -> None:
+    """The same refusal for an activity its caller has just read: no query unless it is
+    archived (then one, for the structure's time zone)."""
+    if activity.archived_at is not None:
+        await refuse_if_archived(activity_id=int(activity.id))
