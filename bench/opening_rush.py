@@ -249,11 +249,14 @@ class MachineSplit:
     busy: float = 0.0
 
     @classmethod
-    def sample(cls, web: list[int], proxy: list[int]) -> MachineSplit:
+    def sample(
+        cls, web: list[int], *, database: bool, proxy: list[int] | None = None
+    ) -> MachineSplit:
+        """`database`: count PostgreSQL's processes, listed afresh (backends come and go)."""
         return cls(
             web=cpu_seconds(web),
-            database=cpu_seconds(postgres_pids()),
-            proxy=cpu_seconds(proxy),
+            database=cpu_seconds(postgres_pids()) if database else 0.0,
+            proxy=cpu_seconds(proxy or []),
             redis=cpu_seconds(pids_named("redis-server")),
             generator=clock.process_time(),
             busy=machine_busy_seconds(),
@@ -579,7 +582,7 @@ async def confirm_burst(
     built: dict[str, Any],
     days: list[date],
     pids: list[int],
-    database: list[int],
+    database: bool,
     args: argparse.Namespace,
 ) -> Burst:
     """The opening's own moment for the confirm path: B families have their basket ready
@@ -616,15 +619,13 @@ async def confirm_burst(
 
     tasks = [asyncio.create_task(confirm(client, token)) for client, token in ready]
     await asyncio.sleep(0.5)  # every task waits on the event
-    cpu_before, database_before = cpu_seconds(pids), cpu_seconds(database)
-    client_before = clock.process_time()
+    before = MachineSplit.sample(pids, database=database)
     started = clock.perf_counter()
     go.set()
     await asyncio.gather(*tasks)
     burst.elapsed = clock.perf_counter() - started
-    burst.cpu = cpu_seconds(pids) - cpu_before
-    burst.database_cpu = cpu_seconds(database) - database_before
-    burst.client_cpu = clock.process_time() - client_before
+    used = MachineSplit.sample(pids, database=database).since(before)
+    burst.cpu, burst.database_cpu, burst.client_cpu = used.web, used.database, used.generator
     for client, _ in ready:
         await client.aclose()
     return burst
@@ -730,18 +731,18 @@ async def _run_setup(
         await wait_http(f"http://{HOST}:{front}/healthz")
     server_pids = [p.pid for p in processes[:workers]]
     base = f"http://{HOST}:{front}"
+    database = setup == "pg"
     # nginx's worker does the proxying, not its master.
     proxy_pids = pids_named("nginx") if setup == "pg" else []
-    cpu_before = cpu_seconds(server_pids)
-    split_before = MachineSplit.sample(server_pids, proxy_pids)
+    split_before = MachineSplit.sample(server_pids, database=database, proxy=proxy_pids)
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     figures, elapsed = await rush(base, built, days, args)
-    cpu = cpu_seconds(server_pids) - cpu_before
-    split = MachineSplit.sample(server_pids, proxy_pids).since(split_before)
+    split = MachineSplit.sample(server_pids, database=database, proxy=proxy_pids).since(
+        split_before
+    )
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     burst = None
     if args.burst:
-        database = postgres_pids() if setup == "pg" else []
         burst = await confirm_burst(base, built, burst_days, server_pids, database, args)
     checks = await invariants()
     probe: dict[str, float] = {}
@@ -754,7 +755,7 @@ async def _run_setup(
     if setup == "pg":
         await engine.close_connection_pool()  # type: ignore[attr-defined]
     return {
-        "setup": setup, "figures": figures, "elapsed": elapsed, "cpu": cpu,
+        "setup": setup, "figures": figures, "elapsed": elapsed, "cpu": split.web,
         "workers": workers, "checks": checks, "board_rps": board, "bare_rps": bare,
         "load": (load_before, load_after), "probe": probe, "burst": burst, "split": split,
     }  # fmt: skip
