@@ -189,10 +189,29 @@ async def test_hashing_runs_in_bounded_worker_threads(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(passwords, "verify_password", watched)
     monkeypatch.setattr(passwords, "HASH_CONCURRENCY", 2)
-    monkeypatch.setattr(passwords, "_limiters", type(passwords._limiters)())
+    monkeypatch.setattr(passwords, "_executor", None)  # made again with two threads
     stored = passwords.hash_password("Un-Secret-De-Test-2026")
     results = await asyncio.gather(
         *(passwords.verify_password_async(stored, "Un-Secret-De-Test-2026") for _ in range(8))
     )
     assert results == [True] * 8
     assert 1 <= peak <= 2
+
+
+async def test_hashing_threads_yield_the_cpu_to_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import threading
+
+    if os.uname().sysname != "Linux":
+        pytest.skip("thread priorities are set on Linux only")
+    monkeypatch.setattr(passwords, "_executor", None)
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    loop_niceness = niceness()
+    hashing_niceness = await passwords._off_the_loop(niceness)
+    assert hashing_niceness == min(19, loop_niceness + passwords.HASH_NICENESS)
+    assert niceness() == loop_niceness  # the event loop's own thread is left as it was
