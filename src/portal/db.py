@@ -190,6 +190,11 @@ def current_engine() -> Engine[Any]:
     return Structure._meta.db
 
 
+def placeholders(count: int) -> str:
+    """``{}, {}, ...``: a raw query's parameters for an IN list or a row of values."""
+    return ", ".join(["{}"] * count)
+
+
 def is_sqlite(engine: Engine[Any] | None = None) -> bool:
     return isinstance(engine or current_engine(), SQLiteEngine)
 

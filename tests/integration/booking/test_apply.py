@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time
 
-from portal.domain.booking.apply import apply_basket
+import pytest
+
+from portal.db import write_transaction
+from portal.domain.booking.apply import CounterConflict, apply_basket, claim_counters
 from portal.domain.booking.basket import Basket, BasketItem
 from portal.domain.booking.states import DraftAction
 from portal.tables import ActivityDay, Movement, Reservation
@@ -264,3 +267,57 @@ async def test_unsigned_rules_and_incomplete_file_block_booking(db: Database) ->
     [accepted] = await apply_basket(setup.account.id, setup.family.id, book(setup, day), now=NOW)
     assert accepted.outcome == "accepted"
     assert await Reservation.count() == 1
+
+
+async def test_claiming_counters_is_all_or_nothing(db: Database) -> None:
+    structure = await make_structure()
+    activity = await make_activity(structure, capacity=2, waitlist=1)
+    roomy, tight = await make_days(activity, WEDNESDAY, date(2026, 12, 9))
+    await ActivityDay.update({ActivityDay.accepted_count: 2}).where(ActivityDay.id == tight.id)
+    # The tight day is full: the claim on both is refused and neither day moves.
+    with pytest.raises(CounterConflict) as refused:
+        async with write_transaction():
+            await claim_counters({roomy.id: (1, 0), tight.id: (1, 0)})
+    assert refused.value.args == (tight.id,)
+    assert await counters(roomy) == (0, 0)
+    assert await counters(tight) == (2, 0)
+    # Its waiting place is still free; a day with nothing claimed is left as it is.
+    async with write_transaction():
+        await claim_counters({roomy.id: (2, 0), tight.id: (0, 1)})
+        await claim_counters({tight.id: (0, 0)})
+    assert await counters(roomy) == (2, 0)
+    assert await counters(tight) == (2, 1)
+
+
+async def test_a_basket_of_several_days_writes_one_reservation_and_movement_each(
+    db: Database,
+) -> None:
+    structure = await make_structure()
+    activity = await make_activity(structure, capacity=1, waitlist=1)
+    days = await make_days(activity, *(date(2026, 12, d) for d in (2, 9, 16, 23)))
+    setup = await make_family(structure=structure, children=("Léa", "Hugo"))
+    await enroll(setup.people, activity)
+    basket = Basket()
+    for day in days:
+        for person in setup.people:
+            basket.put(BasketItem(person.id, activity.id, day.id, day.day, DraftAction.BOOK))
+    results = await apply_basket(setup.account.id, setup.family.id, basket, now=NOW)
+    rows = {r.id: r for r in await Reservation.objects()}
+    # Each child's result names its own reservation, whatever the order the rows came back.
+    assert len(results) == 8 == len(rows)
+    for result in results:
+        row = rows[result.reservation_id]
+        assert (row.person, row.activity_day, row.status) == (
+            result.item.person_id,
+            result.item.activity_day_id,
+            result.outcome,
+        )
+        assert row.waitlist_rank == result.waitlist_rank
+        assert row.confirmed_at == NOW and row.created_by == "parent" and not row.absent
+    assert sorted(r.outcome for r in results) == ["accepted"] * 4 + ["waitlisted"] * 4
+    movements = await Movement.objects()
+    assert sorted((m.reservation, m.outcome, m.kind) for m in movements) == sorted(
+        (r.reservation_id, r.outcome, "book") for r in results
+    )
+    for day in days:
+        assert await counters(day) == (1, 1)

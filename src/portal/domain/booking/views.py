@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from portal import clock
+from portal.db import placeholders
 from portal.domain.booking import deadlines, opening
 from portal.domain.booking.basket import Basket
 from portal.domain.booking.scope import SHOWN_STATUSES, ActivityInfo, BookingScope
@@ -121,10 +122,6 @@ class DayRows:
     waiting: dict[int, int] = field(default_factory=dict)
 
 
-def _placeholders(count: int) -> str:
-    return ", ".join(["{}"] * count)
-
-
 async def load_day_rows(
     scope: BookingScope, person_id: int, activity_ids: Sequence[int], start: date, end: date
 ) -> DayRows:
@@ -141,8 +138,8 @@ async def load_day_rows(
         " r.departure, EXISTS (SELECT 1 FROM absence_declaration a"
         " WHERE a.reservation = r.id) AS absence_declared"
         " FROM activity_day d LEFT JOIN reservation r ON r.activity_day = d.id"
-        f" AND r.person = {{}} AND r.status IN ({_placeholders(len(statuses))})"
-        f" WHERE d.activity IN ({_placeholders(len(activity_ids))})"
+        f" AND r.person = {{}} AND r.status IN ({placeholders(len(statuses))})"
+        f" WHERE d.activity IN ({placeholders(len(activity_ids))})"
         " AND d.day >= {} AND d.day <= {} ORDER BY d.id",
         person_id,
         *statuses,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal import clock
-from portal.db import write_transaction
+from portal.db import placeholders, write_transaction
 from portal.domain.booking import apply
 from portal.domain.booking.opening import PeriodMode, RequestStatus
 from portal.domain.channels.rules import Kind
@@ -197,7 +197,7 @@ async def _set_by_id(
         args += chunk
         await PeriodRequest.raw(
             f"UPDATE period_request SET {', '.join(sets)} "  # noqa: S608 (constants)
-            f"WHERE id IN ({', '.join('{}' for _ in chunk)}) AND {condition}",
+            f"WHERE id IN ({placeholders(len(chunk))}) AND {condition}",
             *args,
         )
 
