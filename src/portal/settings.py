@@ -111,7 +111,7 @@ class Settings:
     keepalive_seconds: int = 75
     # Parents active on the booking pages (last 2 minutes) before new arrivals wait in the
     # waiting room (PORTAL_WAITING_ROOM_CAPACITY; 0: no waiting room). See README.
-    waiting_room_capacity: int = 300
+    waiting_room_capacity: int = 600
     # Templates read again when their file changes (PORTAL_TEMPLATE_RELOAD=1, for whoever
     # edits them). Off by default: Jinja then checks the file's date at every include, and
     # the month board includes its cell template once per day.
@@ -200,7 +200,7 @@ class Settings:
             login_address_max_failures=_int(env, "PORTAL_LOGIN_ADDRESS_MAX_FAILURES", 300),
             reset_token_minutes=_int(env, "PORTAL_RESET_TOKEN_MINUTES", 30),
             keepalive_seconds=_int(env, "PORTAL_KEEPALIVE_SECONDS", 75),
-            waiting_room_capacity=_int(env, "PORTAL_WAITING_ROOM_CAPACITY", 300),
+            waiting_room_capacity=_int(env, "PORTAL_WAITING_ROOM_CAPACITY", 600),
             template_reload=_bool(env, "PORTAL_TEMPLATE_RELOAD", False),
             vapid_private_key=env.get("PORTAL_VAPID_PRIVATE_KEY") or "",
             vapid_subject=env.get("PORTAL_VAPID_SUBJECT") or "",
