@@ -218,7 +218,50 @@
     }
   });
 
-  // (g) Installable app: the service worker (static files and the offline page only).
+  // (g) A form marked [data-submit-once] is sent once: on opening day a login or a
+  // confirmation can take several seconds, and a second click would send a second request
+  // (a second password hash, queued behind everyone else's) and drop the first answer.
+  // The button says the request is on its way; after 20 s the form may be sent again (a
+  // stopped page, a lost answer). The state is cleared when the page comes back from the
+  // browser's history.
+  var RESEND_AFTER_MS = 20000;
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-submit-once")) {
+      return;
+    }
+    var sentAt = Number(form.getAttribute("data-sent-at") || 0);
+    if (sentAt && Date.now() - sentAt < RESEND_AFTER_MS) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sent-at", String(Date.now()));
+    var buttons = form.querySelectorAll("button[type=submit][data-busy-label]");
+    for (var i = 0; i < buttons.length; i += 1) {
+      var button = buttons[i];
+      if (!button.hasAttribute("data-idle-label")) {
+        button.setAttribute("data-idle-label", button.textContent);
+      }
+      // aria-disabled, not disabled: a disabled button would leave the submission.
+      button.setAttribute("aria-disabled", "true");
+      button.textContent = button.getAttribute("data-busy-label");
+    }
+  });
+
+  window.addEventListener("pageshow", function () {
+    var forms = document.querySelectorAll("form[data-sent-at]");
+    for (var i = 0; i < forms.length; i += 1) {
+      forms[i].removeAttribute("data-sent-at");
+      var buttons = forms[i].querySelectorAll("button[data-idle-label]");
+      for (var j = 0; j < buttons.length; j += 1) {
+        buttons[j].removeAttribute("aria-disabled");
+        buttons[j].textContent = buttons[j].getAttribute("data-idle-label");
+      }
+    }
+  });
+
+  // (h) Installable app: the service worker (static files and the offline page only).
   // At logout the server sends Clear-Site-Data; the worker is also told to drop its caches
   // in case the browser ignores that header.
   if ("serviceWorker" in navigator && window.isSecureContext) {

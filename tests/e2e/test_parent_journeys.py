@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from portal.tables import Reservation
 from tests.e2e.conftest import Journey, settled
@@ -164,3 +165,52 @@ async def test_booking_three_wednesdays_and_a_canteen_week(journey: Journey) -> 
     tracking = await page.locator("#tracking-table").inner_text()
     assert tracking.count("Liste d'attente") == waitlisted >= 1
     await journey.shot("suivi")
+
+
+async def test_a_slow_login_is_sent_once_however_often_it_is_clicked(journey: Journey) -> None:
+    """On opening day a login can take seconds: a second click must not send a second
+    request (another password hash in the queue), and the button says it is on its way."""
+    page = journey.page
+    posts: list[str] = []
+
+    async def slow_login(route: Route) -> None:
+        if route.request.method == "POST" and route.request.url.endswith("/connexion"):
+            posts.append(route.request.url)
+            await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await page.route("**/*", slow_login)
+    # Each submission as the page saw it, after the portal's own handler: kept in the tab's
+    # session storage, which outlives the navigation (the page cannot be read during it).
+    await page.add_init_script(
+        """window.addEventListener("submit", (event) => {
+             const button = event.target.querySelector("button[type=submit]");
+             const seen = JSON.parse(sessionStorage.getItem("submits") || "[]");
+             seen.push([button.textContent, button.getAttribute("aria-disabled"),
+                        event.defaultPrevented]);
+             sessionStorage.setItem("submits", JSON.stringify(seen));
+           });"""
+    )
+    await journey.goto("/connexion")
+    await page.fill("#f-identifier", "dupont")
+    await page.fill("#f-password", "Demo-Dupont-2026")
+    box = await page.get_by_role("button", name="Se connecter").bounding_box()
+    assert box is not None
+    for _ in range(4):  # the mouse, not a locator: locators wait for the navigation to end
+        await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        await page.wait_for_timeout(150)
+    await page.wait_for_url(re.compile(r"/$"))
+    assert "DUPONT Jean-Paul" in (await page.locator(".account-name").text_content() or "")
+    assert len(posts) == 1
+    busy = ["Connexion en cours…", "true"]
+    assert await page.evaluate("JSON.parse(sessionStorage.getItem('submits'))") == [
+        [*busy, False],
+        [*busy, True],
+        [*busy, True],
+        [*busy, True],
+    ]
+    # Back from the history, the form is as it was, ready to be sent again.
+    await page.go_back()
+    await expect(page.get_by_role("button", name="Se connecter")).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
