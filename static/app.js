@@ -222,9 +222,12 @@
   // confirmation can take several seconds, and a second click would send a second request
   // (a second password hash, queued behind everyone else's) and drop the first answer.
   // The button says the request is on its way; after 20 s the form may be sent again (a
-  // stopped page, a lost answer). The state is cleared when the page comes back from the
-  // browser's history.
+  // stopped page, a lost answer). When the answer is slow (the opening's queue), the form's
+  // [data-slow-notice] status (inside it, or named by its data-slow-notice-id) says the
+  // request is in and asks not to reload, which would send it again from the back of the
+  // queue. The state is cleared when the page comes back from the browser's history.
   var RESEND_AFTER_MS = 20000;
+  var SLOW_AFTER_MS = 4000;
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -247,6 +250,15 @@
       button.setAttribute("aria-disabled", "true");
       button.textContent = button.getAttribute("data-busy-label");
     }
+    var notice = form.querySelector("[data-slow-notice]") ||
+      document.getElementById(form.getAttribute("data-slow-notice-id") || "");
+    if (notice) {
+      window.setTimeout(function () {
+        if (form.hasAttribute("data-sent-at")) {
+          notice.textContent = notice.getAttribute("data-slow-notice");
+        }
+      }, SLOW_AFTER_MS);
+    }
   });
 
   window.addEventListener("pageshow", function () {
@@ -258,6 +270,10 @@
         buttons[j].removeAttribute("aria-disabled");
         buttons[j].textContent = buttons[j].getAttribute("data-idle-label");
       }
+    }
+    var notices = document.querySelectorAll("[data-slow-notice]");
+    for (var k = 0; k < notices.length; k += 1) {
+      notices[k].textContent = "";
     }
   });
 

@@ -169,14 +169,15 @@ async def test_booking_three_wednesdays_and_a_canteen_week(journey: Journey) -> 
 
 async def test_a_slow_login_is_sent_once_however_often_it_is_clicked(journey: Journey) -> None:
     """On opening day a login can take seconds: a second click must not send a second
-    request (another password hash in the queue), and the button says it is on its way."""
+    request (another password hash in the queue), the button says it is on its way, and
+    after a few seconds the page says the request is in and not to reload."""
     page = journey.page
     posts: list[str] = []
 
     async def slow_login(route: Route) -> None:
         if route.request.method == "POST" and route.request.url.endswith("/connexion"):
             posts.append(route.request.url)
-            await asyncio.sleep(1.5)
+            await asyncio.sleep(5)  # past the 4 s after which the page says it is slow
         await route.continue_()
 
     await page.route("**/*", slow_login)
@@ -189,6 +190,11 @@ async def test_a_slow_login_is_sent_once_however_often_it_is_clicked(journey: Jo
              seen.push([button.textContent, button.getAttribute("aria-disabled"),
                         event.defaultPrevented]);
              sessionStorage.setItem("submits", JSON.stringify(seen));
+           });
+           document.addEventListener("DOMContentLoaded", () => {
+             const notice = document.querySelector("[data-slow-notice]");
+             if (notice) new MutationObserver(() => sessionStorage.setItem("slow", notice.textContent))
+               .observe(notice, {childList: true, characterData: true, subtree: true});
            });"""
     )
     await journey.goto("/connexion")
@@ -209,6 +215,8 @@ async def test_a_slow_login_is_sent_once_however_often_it_is_clicked(journey: Jo
         [*busy, True],
         [*busy, True],
     ]
+    slow = await page.evaluate("sessionStorage.getItem('slow')")
+    assert slow.startswith("Beaucoup de parents se connectent en ce moment")
     # Back from the history, the form is as it was, ready to be sent again.
     await page.go_back()
     await expect(page.get_by_role("button", name="Se connecter")).not_to_have_attribute(
