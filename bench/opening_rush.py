@@ -139,6 +139,12 @@ class Browser:
         await self.aclose()
 
 
+def parent_browser(base: str, n: int) -> Browser:
+    """Parent n's browser, from their own address, as at home (the proxy passes it on)."""
+    address = {"x-forwarded-for": f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"}
+    return Browser(base, timeout=120, headers=address)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -527,9 +533,7 @@ async def journey(
             await asyncio.sleep(think_ms * pauses.uniform(0.5, 1.5) / 1000)
         return await timed_call(figures, kind, call, expected)
 
-    # Each parent from their own address, as at home (the proxy passes it on).
-    address = {"x-forwarded-for": f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"}
-    async with Browser(base, timeout=120, headers=address) as client:
+    async with parent_browser(base, n) as client:
         page = await timed(figures, "login page", client.get("/connexion"))
         if page is None:
             return
@@ -615,8 +619,7 @@ async def prepared_basket(
 ) -> tuple[Browser, str] | None:
     """Log family n in and fill its basket with the days (not measured); the client and the
     recap's CSRF token, ready to confirm."""
-    address = {"x-forwarded-for": f"10.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}"}
-    client = Browser(base, timeout=120, headers=address)
+    client = parent_browser(base, n)
     try:
         page = await client.get("/connexion")
         logged = await client.post(

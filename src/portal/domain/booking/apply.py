@@ -556,7 +556,6 @@ async def _book(
                 departure=item.departure if activity.time_entry else None,
                 quantity=r.quantity,
                 waitlist_rank=rank,
-                at=now,
             )
         )
         keys.append((item.key, ItemOutcome(status.value), rank, tuple(overridden)))
@@ -565,7 +564,7 @@ async def _book(
             "UPDATE activity_day SET capacity = capacity + {} WHERE id = {}", places, day_id
         )
     await claim_counters(claimed)
-    reservation_ids = await _insert_bookings(scope, rows, [outcome for _, outcome, _, _ in keys])
+    reservation_ids = await _insert_bookings(scope, rows, now)
     by_key = {r.item.key: r.item for r in bookings}
     for (key, outcome, rank, overridden_), reservation_id in zip(
         keys, reservation_ids, strict=True
@@ -584,15 +583,14 @@ class _NewReservation:
     departure: time | None
     quantity: int
     waitlist_rank: int | None
-    at: datetime
 
 
 async def _insert_bookings(
-    scope: BookingScope, rows: Sequence[_NewReservation], outcomes: Sequence[ItemOutcome]
+    scope: BookingScope, rows: Sequence[_NewReservation], now: datetime
 ) -> list[int]:
-    """The confirmation's reservations and their movements in one INSERT each; the ids in
-    the order of ``rows``. Raw SQL: Piccolo built each row's values column by column, a
-    tenth of a confirmation's CPU."""
+    """The confirmation's reservations and their movements (each movement's outcome is its
+    reservation's status) in one INSERT each; the ids in the order of ``rows``. Raw SQL:
+    Piccolo built each row's values column by column, a tenth of a confirmation's CPU."""
     if not rows:
         return []
     inserted = await Reservation.raw(
@@ -606,8 +604,8 @@ async def _insert_bookings(
             for row in rows
             for value in (
                 scope.family_id, row.person_id, row.activity_day_id, row.status.value,
-                row.arrival, row.departure, row.quantity, row.waitlist_rank, row.at,
-                False, False, scope.booker.value, row.at,
+                row.arrival, row.departure, row.quantity, row.waitlist_rank, now,
+                False, False, scope.booker.value, now,
             )
         ),
     )  # fmt: skip
@@ -621,10 +619,10 @@ async def _insert_bookings(
         + ", ".join(f"({placeholders(6)}, NULL, NULL)" for _ in rows),
         *(
             value
-            for row, reservation_id, outcome in zip(rows, reservation_ids, outcomes, strict=True)
+            for row, reservation_id in zip(rows, reservation_ids, strict=True)
             for value in (
-                scope.family_id, reservation_id, MovementKind.BOOK.value, outcome.value,
-                scope.booker.value, row.at,
+                scope.family_id, reservation_id, MovementKind.BOOK.value, row.status.value,
+                scope.booker.value, now,
             )
         ),
     )  # fmt: skip

@@ -132,9 +132,9 @@ async def queue_emails(emails: Sequence[QueuedEmail]) -> int:
     written = 0
     for start in range(0, len(values), _INSERT_ROWS):
         chunk = values[start : start + _INSERT_ROWS]
-        placeholders = ", ".join("({}, {}, {}, {}, {}, {}, {}, {}, {}, {})" for _ in chunk)
+        rows = ", ".join(f"({db.placeholders(10)})" for _ in chunk)
         inserted = await OutboxEmail.raw(
-            f"INSERT INTO outbox_email ({_INSERT_COLUMNS}) VALUES {placeholders}"  # noqa: S608
+            f"INSERT INTO outbox_email ({_INSERT_COLUMNS}) VALUES {rows}"  # noqa: S608
             " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
             *(value for row in chunk for value in row),
         )
