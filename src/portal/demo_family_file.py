@@ -33,6 +33,9 @@ DOC_TYPES = [
     ("pai", "PAI (projet d'accueil individualisé)", True, True, "pai", True, True),
     ("certificat", "Certificat médical", True, False, "", True, True),
     ("vaccins", "Vaccinations (copie du carnet)", True, False, "", False, True),
+    # The proofs behind two priority criteria of booking periods (optional documents).
+    ("employeur", "Attestation d'employeur (une par parent)", False, False, "", True, False),
+    ("mdph", "Notification MDPH / AEEH", True, False, "", True, True),
 ]
 
 
@@ -103,6 +106,8 @@ async def load(
                 phone_home=home, phone_mobile=mobile,
                 quotient_familial={"dupont": 920, "martin": 610, "durand": 1450}[key],
                 tariff_valid_until=date(today.year, 12, 31), updated_at=now,
+                # Both DUPONT parents and Claire DURAND, alone, proved they work; not MARTIN.
+                parents_working_until=None if key == "martin" else school_year_end,
             )
         )  # fmt: skip
     await HouseholdAdult.insert(
@@ -118,6 +123,7 @@ async def load(
     grandma = {"name": "Odette DUPONT", "phone": "05 56 00 11 22", "link": "grand-mère"}
     mother = {"name": "Marie DUPONT", "phone": "06 98 76 54 32", "link": "mère"}
     pai_end = date(today.year + (today.month >= 7), 7, 4)
+    disability_end = date(today.year + 2, 6, 30)
     files = [
         ChildFile(person=persons["paolo"], school="École Jules Ferry", class_name="CE1",
                   doctor="Dr Lucas", doctor_phone="05 56 64 00 00", vaccinations_ok=True,
@@ -134,7 +140,8 @@ async def load(
                   emergency_contacts=[{"name": "Paul MARTIN", "phone": "06 12 12 12 12",
                                        "link": "père"}]),
         ChildFile(person=persons["hugo"], school="École Jules Ferry", class_name="CP",
-                  image_rights=True, may_leave_alone=False,
+                  image_rights=True, may_leave_alone=False, disability=True,
+                  disability_end=disability_end,
                   emergency_contacts=[{"name": "Claire DURAND", "phone": "07 70 80 90 10",
                                        "link": "mère"}]),
     ]  # fmt: skip
@@ -164,6 +171,11 @@ async def load(
         ("durand", None, "caf", "Attestation CAF DURAND", REFUSED, None,
          "Attestation de plus de trois mois : merci d'envoyer celle du mois en cours."),
         ("durand", "hugo", "assurance", "Assurance Hugo", PENDING, None, ""),
+        ("dupont", None, "employeur", "Attestations employeur DUPONT", VALID, school_year_end,
+         ""),
+        ("durand", None, "employeur", "Attestation employeur DURAND", VALID, school_year_end,
+         ""),
+        ("durand", "hugo", "mdph", "Notification MDPH Hugo", VALID, disability_end, ""),
     ]  # fmt: skip
     for family, person, code, title, status, until, reason in docs:
         content = sample_pdf(title)

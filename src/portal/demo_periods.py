@@ -26,7 +26,15 @@ PARIS = ZoneInfo("Europe/Paris")
 PERIODS = [
     ("Mercredis de {month}", "first_come", 7, 35, 48, None, ""),
     ("Vacances d'hiver", "lottery", 14, 49, 62, 48, ""),
-    ("Vacances de printemps", "priority", 21, 63, 80, 48, "resident,spread"),
+    (
+        "Vacances de printemps",
+        "priority",
+        21,
+        63,
+        80,
+        48,
+        "resident,working,disability,spread",
+    ),
 ]
 
 

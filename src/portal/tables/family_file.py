@@ -72,6 +72,9 @@ class FamilyContact(Table):
     phone_work = Varchar(length=30, default="")
     quotient_familial = Integer(null=True, default=None)
     tariff_valid_until = Date(null=True, default=None)
+    # Priority for booking periods: every parent of the household works (or the single parent
+    # does), on proof checked by staff; null: not proven. Never typed by the parent.
+    parents_working_until = Date(null=True, default=None)
     # Answer to the yearly campaign: the deadline it answered, and when.
     confirmed_for = Date(null=True, default=None)
     confirmed_at = Timestamptz(null=True, default=None)
@@ -101,6 +104,9 @@ class ChildFile(Table):
     diet = Varchar(length=20, default="")  # "", sans_porc, vegetarien, sans_viande
     pai = Boolean(default=False)
     pai_end = Date(null=True, default=None)
+    # A recognised disability (MDPH notification, AEEH): health data, like the PAI.
+    disability = Boolean(default=False)
+    disability_end = Date(null=True, default=None)
     doctor = Varchar(length=200, default="")
     doctor_phone = Varchar(length=30, default="")
     vaccinations_ok = Boolean(null=True, default=None)

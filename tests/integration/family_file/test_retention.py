@@ -23,7 +23,10 @@ async def test_purge_erases_inactive_families_only(db: Database, tmp_path: Path)
         await family_file.upload_document(
             tmp_path, setup.family.id, None, ids["caf"], None, "caf.pdf", b"%PDF-1.4 x"
         )
-        await ChildFile(person=setup.people[0].id, allergies="Arachide", pai=True).save()
+        await ChildFile(
+            person=setup.people[0].id, allergies="Arachide", pai=True, disability=True,
+            disability_end=date(2031, 8, 31),
+        ).save()  # fmt: skip
     # Both families were created two years before "today"; only the other one books since.
     today = date.today().replace(year=date.today().year + 2)
     recent_doc = await FamilyDocument.objects().get(FamilyDocument.family == recent.family.id)
@@ -43,9 +46,10 @@ async def test_purge_erases_inactive_families_only(db: Database, tmp_path: Path)
     assert not family_file.document_path(tmp_path, erased.storage_key).exists()
     child = await ChildFile.objects().get(ChildFile.person == old.people[0].id)
     assert child is not None and child.allergies == "" and not child.pai
+    assert not child.disability and child.disability_end is None
     assert child.anonymised_at is not None
     kept = await ChildFile.objects().get(ChildFile.person == recent.people[0].id)
-    assert kept is not None and kept.allergies == "Arachide"
+    assert kept is not None and kept.allergies == "Arachide" and kept.disability
     assert family_file.document_path(tmp_path, recent_doc.storage_key).exists()
     again = await privacy.purge_expired(tmp_path, today)
     assert again == privacy.PurgeOutcome()

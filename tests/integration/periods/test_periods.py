@@ -201,6 +201,61 @@ async def test_priorities_put_residents_first(db: Database) -> None:
     }
 
 
+async def test_priorities_rank_working_parents_then_disability_while_the_proof_runs(
+    db: Database,
+) -> None:
+    """Working parents first, then a child with a recognised disability; a proof that ends
+    before the requested day counts for nothing (each fact checked on the day itself)."""
+    from portal.tables import ChildFile, FamilyContact
+
+    structure = await make_structure()
+    activity = await make_activity(structure, capacity=2, waitlist=1, deadline="days:1@10:00")
+    [day] = await make_days(activity, DAY1)
+    period_id = await make_period(
+        structure.id, activity.id, PeriodMode.PRIORITY, criteria="working,disability"
+    )
+    # (parents working until, disability, disability until) per family, in arrival order.
+    facts: list[tuple[date | None, bool, date | None]] = [
+        (None, False, None),  # nothing: refused
+        (DAY1 - timedelta(days=1), True, DAY1 - timedelta(days=1)),  # both proofs ended: refused
+        (None, True, DAY1),  # disability in force on the day: waitlisted
+        (DAY1, False, None),  # working, proof runs that day: accepted
+        (date(2027, 8, 31), True, date(2028, 6, 30)),  # both: accepted first
+    ]
+    families = []
+    for i, (working_until, disability, disability_end) in enumerate(facts):
+        setup = await make_family(
+            login=f"w{i}", structure=structure, children=("E",), name=f"F{i} X"
+        )
+        await enroll(setup.people, activity)
+        await FamilyContact(family=setup.family.id, parents_working_until=working_until).save()
+        await ChildFile(
+            person=setup.people[0].id, disability=disability, disability_end=disability_end
+        ).save()
+        await apply_basket(setup.account.id, setup.family.id, basket_of(setup, day), OPENS)
+        families.append(setup)
+    await allocate.allocate_period(period_id, base_url=BASE_URL, now=ENDS)
+    status = {
+        int(r["family"]): r["status"]
+        for r in await Reservation.select(Reservation.family, Reservation.status)
+    }
+    assert [status.get(f.family.id, "refused") for f in families] == [
+        "refused", "refused", "waitlisted", "accepted", "accepted",
+    ]  # fmt: skip
+    values = {
+        int(r["family"]): rules.values_of_text(r["criteria_values"])
+        for r in await PeriodRequest.select(PeriodRequest.family, PeriodRequest.criteria_values)
+    }
+    assert [values[f.family.id] for f in families] == [
+        {"working": 0, "disability": 0},
+        {"working": 0, "disability": 0},
+        {"working": 0, "disability": 1},
+        {"working": 1, "disability": 0},
+        {"working": 1, "disability": 1},
+    ]
+    await assert_counters_equal_rows([day.id])
+
+
 async def test_crash_half_way_then_rerun(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     period_id, days, families = await crowd(6, 2, 2, PeriodMode.LOTTERY)
     for setup in families:

@@ -61,6 +61,21 @@ def test_criteria_parsing_and_scores() -> None:
         rules.parse_postcodes("33000, =HYPERLINK")
 
 
+def test_a_file_fact_counts_while_its_proof_runs_on_the_requested_day() -> None:
+    day = date(2027, 2, 17)
+    assert rules.in_force(True, None, day)
+    assert rules.in_force(True, day, day)
+    assert not rules.in_force(True, date(2027, 2, 16), day)
+    assert not rules.in_force(False, None, day)
+    facts = rules.RequestFacts(
+        resident=False, siblings_accepted=0, pai=False, days_before=2,
+        parents_working=True, disability=True,
+    )  # fmt: skip
+    assert [rules.criterion_value(c, facts) for c in Criterion] == [0, 1, 0, 1, 0, 2]
+    # Every criterion explains itself to parents in the published rules.
+    assert all(c.label and c.explanation for c in Criterion)
+
+
 def test_spread_counts_in_date_order() -> None:
     rows = [
         (10, 1, date(2027, 2, 16), 5, 101),

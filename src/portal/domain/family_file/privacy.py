@@ -213,6 +213,8 @@ HEALTH_ERASED: dict[Any, Any] = {
     ChildFile.diet: "",
     ChildFile.pai: False,
     ChildFile.pai_end: None,
+    ChildFile.disability: False,
+    ChildFile.disability_end: None,
     ChildFile.doctor: "",
     ChildFile.doctor_phone: "",
     ChildFile.vaccinations_ok: None,

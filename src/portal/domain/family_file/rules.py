@@ -46,6 +46,8 @@ VALIDATED_FIELDS = (
     "diet",
     "pai",
     "pai_end",
+    "disability",
+    "disability_end",
     "doctor",
     "doctor_phone",
     "vaccinations_ok",
@@ -56,6 +58,8 @@ FIELD_LABELS = {
     "diet": "Régime alimentaire",
     "pai": "PAI",
     "pai_end": "Fin du PAI",
+    "disability": "Situation de handicap reconnue (MDPH, AEEH)",
+    "disability_end": "Fin de la notification MDPH / AEEH",
     "doctor": "Médecin traitant",
     "doctor_phone": "Téléphone du médecin",
     "vaccinations_ok": "Vaccinations à jour",
@@ -66,6 +70,9 @@ FIELD_LABELS = {
     "image_rights": "Droit à l'image",
     "may_leave_alone": "Peut partir seul",
 }
+
+# Validated fields stored as ISO dates in a pending change.
+DATE_FIELDS = ("pai_end", "disability_end")
 
 PHONE_RE = re.compile(r"^\+?[0-9 .()-]{6,20}$")
 POSTCODE_RE = re.compile(r"^[0-9]{5}$")
@@ -415,7 +422,7 @@ def describe_value(name: str, value: Any) -> str:
         return "non renseigné"
     if isinstance(value, bool):
         return "oui" if value else "non"
-    if name == "pai_end":
+    if name in DATE_FIELDS:
         try:
             return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
         except ValueError:

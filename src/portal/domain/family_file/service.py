@@ -249,6 +249,8 @@ class ChildView:
     diet: str = ""
     pai: bool = False
     pai_end: date | None = None
+    disability: bool = False
+    disability_end: date | None = None
     doctor: str = ""
     doctor_phone: str = ""
     vaccinations_ok: bool | None = None
@@ -269,6 +271,8 @@ class ChildView:
             "diet": self.diet,
             "pai": self.pai,
             "pai_end": self.pai_end.isoformat() if self.pai_end else None,
+            "disability": self.disability,
+            "disability_end": self.disability_end.isoformat() if self.disability_end else None,
             "doctor": self.doctor,
             "doctor_phone": self.doctor_phone,
             "vaccinations_ok": self.vaccinations_ok,
@@ -296,6 +300,7 @@ class FileView:
     tariff_band: str
     quotient_familial: int | None
     tariff_valid_until: date | None
+    parents_working_until: date | None  # set by staff only, on an employer certificate
     address: str
     postcode: str
     city: str
@@ -313,6 +318,11 @@ class FileView:
     confirmed_for: date | None
     confirmed_at: datetime | None
     today: date
+
+    @property
+    def parents_working_proven(self) -> bool:
+        """The proof that the parents work still runs today (it may have run out)."""
+        return self.parents_working_until is not None and self.parents_working_until >= self.today
 
     @property
     def campaign_due(self) -> bool:
@@ -368,6 +378,7 @@ async def children_of(family_id: int) -> list[ChildView]:
             view.allergies, view.diet, view.pai, view.pai_end = (
                 f.allergies, f.diet, f.pai, f.pai_end,
             )  # fmt: skip
+            view.disability, view.disability_end = f.disability, f.disability_end
             view.doctor, view.doctor_phone = f.doctor, f.doctor_phone
             view.vaccinations_ok, view.image_rights = f.vaccinations_ok, f.image_rights
             view.may_leave_alone = f.may_leave_alone
@@ -419,6 +430,7 @@ async def file_view(family_id: int) -> FileView:
         tariff_band=family.tariff_band,
         quotient_familial=contact.quotient_familial if contact else None,
         tariff_valid_until=contact.tariff_valid_until if contact else None,
+        parents_working_until=contact.parents_working_until if contact else None,
         address=contact.address if contact else "",
         postcode=contact.postcode if contact else "",
         city=contact.city if contact else "",
@@ -479,6 +491,20 @@ def parse_contact(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     }
     if values["postcode"] and not rules.POSTCODE_RE.match(values["postcode"]):
         errors.append("Code postal : 5 chiffres.")
+    return values, errors
+
+
+def parse_staff_contact(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The contact as staff type it: the parent's fields and the proof that the parents
+    work, which gives a priority and so never comes from parse_contact (the parent's form)."""
+    values, errors = parse_contact(data)
+    # A form without the field (not the file page's) leaves the proof as it is.
+    if "activite_parents_jusqu" in data:
+        values["parents_working_until"] = rules.parse_date(
+            _first(data, "activite_parents_jusqu"),
+            "Activité professionnelle des parents",
+            errors,
+        )
     return values, errors
 
 
@@ -571,6 +597,16 @@ def parse_child(data: Mapping[str, Any]) -> tuple[ChildUpdate, list[str]]:
     pai_end = rules.parse_date(_first(data, "fin_pai"), "Fin du PAI", errors)
     if pai and pai_end is None and not errors:
         errors.append("Fin du PAI : indiquez la date de fin du PAI.")
+    disability = rules.parse_yes_no(_first(data, "handicap")) is True
+    known = len(errors)
+    disability_end = rules.parse_date(
+        _first(data, "fin_handicap"), "Fin de la notification MDPH / AEEH", errors
+    )
+    if disability and disability_end is None and len(errors) == known:
+        errors.append(
+            "Fin de la notification MDPH / AEEH : indiquez la date de fin de la notification "
+            "(elle figure sur le courrier de la MDPH ou de la CAF)."
+        )
     direct = {
         "school": rules.clean_text(_first(data, "ecole"), 200),
         "class_name": rules.clean_text(_first(data, "classe"), 60),
@@ -589,6 +625,8 @@ def parse_child(data: Mapping[str, Any]) -> tuple[ChildUpdate, list[str]]:
         "diet": diet,
         "pai": pai,
         "pai_end": pai_end.isoformat() if pai and pai_end else None,
+        "disability": disability,
+        "disability_end": disability_end.isoformat() if disability and disability_end else None,
         "doctor": rules.clean_text(_first(data, "medecin"), 200),
         "doctor_phone": rules.clean_phone(
             _first(data, "medecin_tel"), "Téléphone du médecin", errors

@@ -221,7 +221,7 @@ async def decide_change(
             for name, (_, after) in changes.items():
                 if name not in rules.VALIDATED_FIELDS:
                     continue
-                if name == "pai_end":
+                if name in rules.DATE_FIELDS:
                     after = date.fromisoformat(after) if after else None
                 values[name] = after
             await ChildFile.insert(ChildFile(person=row.person, updated_at=now)).on_conflict(
@@ -597,12 +597,15 @@ class HealthRow:
     diet: str
     pai: bool
     pai_end: date | None
+    disability: bool = False
+    disability_end: date | None = None
 
 
 async def health_list(
     actor: Actor, structure_id: int, activity_id: int, day: date
 ) -> tuple[str, list[HealthRow]]:
-    """Children booked on that activity and day with an allergy, a diet or a PAI (audited)."""
+    """Children booked on that activity and day with an allergy, a diet, a PAI or a
+    disability (audited)."""
     activity = await Activity.objects().get(
         (Activity.id == activity_id) & (Activity.structure == structure_id)
     )
@@ -630,11 +633,13 @@ async def health_list(
                 ChildFile.diet,
                 ChildFile.pai,
                 ChildFile.pai_end,
+                ChildFile.disability,
+                ChildFile.disability_end,
             )
             .where(ChildFile.person.is_in(person_ids))
             .output(nested=False)
         ):
-            if f["allergies"] or f["diet"] or f["pai"]:
+            if f["allergies"] or f["diet"] or f["pai"] or f["disability"]:
                 rows.append(
                     HealthRow(
                         int(f["person"]),
@@ -645,6 +650,8 @@ async def health_list(
                         rules.DIETS.get(str(f["diet"]), "") if f["diet"] else "",
                         bool(f["pai"]),
                         f["pai_end"],
+                        bool(f["disability"]),
+                        f["disability_end"],
                     )
                 )
     rows.sort(key=lambda r: r.name)
@@ -694,9 +701,10 @@ async def account_logins(family_id: int) -> list[str]:
 async def staff_update_contact(
     actor: Actor, structure_id: int, family_id: int, data: Mapping[str, Any]
 ) -> list[str]:
-    """Address and phones typed by staff (effective at once, audited)."""
+    """Address, phones and the proof that the parents work, typed by staff (effective at
+    once, audited)."""
     await _family_in(structure_id, family_id)
-    values, errors = family_file.parse_contact(data)
+    values, errors = family_file.parse_staff_contact(data)
     if errors:
         return errors
     before_row = await FamilyContact.objects().get(FamilyContact.family == family_id)
@@ -725,8 +733,9 @@ async def staff_update_child(
     if errors:
         return errors
     values: dict[str, Any] = {**update.direct, **update.validated}
-    if values.get("pai_end"):
-        values["pai_end"] = date.fromisoformat(str(values["pai_end"]))
+    for name in rules.DATE_FIELDS:
+        if values.get(name):
+            values[name] = date.fromisoformat(str(values[name]))
     existing = await ChildFile.objects().get(ChildFile.person == person_id)
     before = {k: getattr(existing, k) for k in values} if existing else {}
     async with write_transaction():

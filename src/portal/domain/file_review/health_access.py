@@ -45,6 +45,8 @@ def without_health(view: FileView) -> FileView:
         child.diet = ""
         child.pai = False
         child.pai_end = None
+        child.disability = False
+        child.disability_end = None
         child.doctor = ""
         child.doctor_phone = ""
         child.vaccinations_ok = None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from portal import clock
 from portal.db import placeholders, write_transaction
@@ -215,20 +215,32 @@ async def _criteria_values(
     families = sorted({int(str(r["family"])) for r in requests})
     persons = sorted({int(str(r["person"])) for r in requests})
     resident: set[int] = set()
-    if rules.Criterion.RESIDENT in criteria:
-        for row in await FamilyContact.select(FamilyContact.family, FamilyContact.postcode).where(
-            FamilyContact.family.is_in(families)
-        ):
+    working_until: dict[int, date | None] = {}
+    if {rules.Criterion.RESIDENT, rules.Criterion.WORKING} & set(criteria):
+        for row in await FamilyContact.select(
+            FamilyContact.family, FamilyContact.postcode, FamilyContact.parents_working_until
+        ).where(FamilyContact.family.is_in(families)):
             if str(row["postcode"]).strip() in postcodes:
                 resident.add(int(row["family"]))
-    pai: set[int] = set()
-    if rules.Criterion.PAI in criteria:
-        pai = {
-            int(row["person"])
-            for row in await ChildFile.select(ChildFile.person).where(
-                ChildFile.person.is_in(persons) & (ChildFile.pai == True)  # noqa: E712
+            working_until[int(row["family"])] = row["parents_working_until"]
+    # Child -> (PAI's end, disability's end), for the children whose file holds either.
+    health: dict[int, tuple[tuple[bool, date | None], tuple[bool, date | None]]] = {}
+    if {rules.Criterion.PAI, rules.Criterion.DISABILITY} & set(criteria):
+        for row in await ChildFile.select(
+            ChildFile.person,
+            ChildFile.pai,
+            ChildFile.pai_end,
+            ChildFile.disability,
+            ChildFile.disability_end,
+        ).where(
+            ChildFile.person.is_in(persons)
+            & ((ChildFile.pai == True) | (ChildFile.disability == True))  # noqa: E712
+        ):
+            health[int(row["person"])] = (
+                (bool(row["pai"]), row["pai_end"]),
+                (bool(row["disability"]), row["disability_end"]),
             )
-        }
+    no_fact: tuple[bool, date | None] = (False, None)
     # Reservations of the families on the period's dates, before this allocation.
     held = await (
         Reservation.select(Reservation.family, Reservation.person, Reservation.activity_day._.day)
@@ -266,11 +278,16 @@ async def _criteria_values(
             int(str(r["family"])),
             int(str(r["person"])),
         )
+        day: date = r["activity_day.day"]  # type: ignore[assignment]
+        pai, disability = health.get(person_id, (no_fact, no_fact))
+        working = working_until.get(family_id)
         facts = rules.RequestFacts(
             resident=family_id in resident,
-            siblings_accepted=len(on_date[(family_id, r["activity_day.day"])] - {person_id}),
-            pai=person_id in pai,
+            siblings_accepted=len(on_date[(family_id, day)] - {person_id}),
+            pai=rules.in_force(*pai, day),
             days_before=spread[request_id],
+            parents_working=rules.in_force(working is not None, working, day),
+            disability=rules.in_force(*disability, day),
         )
         result[request_id] = [rules.criterion_value(c, facts) for c in criteria]
     return result

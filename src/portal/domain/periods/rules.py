@@ -20,7 +20,9 @@ class Criterion(StrEnum):
     """A priority the structure can rank, computed from data it holds."""
 
     RESIDENT = "resident"
+    WORKING = "working"
     SIBLINGS = "siblings"
+    DISABILITY = "disability"
     PAI = "pai"
     SPREAD = "spread"
 
@@ -43,10 +45,21 @@ _LABELS = {
         "les familles dont l'adresse du dossier est dans la commune (codes postaux {postcodes}) "
         "passent avant les autres",
     ),
+    Criterion.WORKING: (
+        "Parents en activité professionnelle",
+        "les familles dont les deux parents, ou le parent seul, travaillent passent avant les "
+        "autres ; la structure l'a vérifié sur attestation d'employeur, encore valable le jour "
+        "demandé",
+    ),
     Criterion.SIBLINGS: (
         "Frère ou sœur déjà accepté ce jour-là",
         "un enfant dont un frère ou une sœur a déjà une place acceptée le même jour passe "
         "avant les autres",
+    ),
+    Criterion.DISABILITY: (
+        "Enfant en situation de handicap",
+        "un enfant dont la situation de handicap est reconnue (notification de la MDPH ou "
+        "AEEH), vérifiée par la structure et en cours le jour demandé, passe avant les autres",
     ),
     Criterion.PAI: (
         "Enfant avec un projet d'accueil individualisé (PAI)",
@@ -135,12 +148,21 @@ class RequestFacts:
     siblings_accepted: int
     pai: bool
     days_before: int  # days the family obtained or asked for earlier in the period
+    parents_working: bool = False
+    disability: bool = False
+
+
+def in_force(flag: bool, until: date | None, day: date) -> bool:
+    """A fact of the file counts for a requested day while its proof runs (no end: open)."""
+    return flag and (until is None or until >= day)
 
 
 def criterion_value(criterion: Criterion, facts: RequestFacts) -> int:
     return {
         Criterion.RESIDENT: int(facts.resident),
+        Criterion.WORKING: int(facts.parents_working),
         Criterion.SIBLINGS: facts.siblings_accepted,
+        Criterion.DISABILITY: int(facts.disability),
         Criterion.PAI: int(facts.pai),
         Criterion.SPREAD: facts.days_before,
     }[criterion]

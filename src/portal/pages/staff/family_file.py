@@ -283,8 +283,9 @@ async def health_page(
         except service.NotFound:
             raise not_found("Cette activité") from None
     return render(
-        request, ctx, "pages/staff_file/health.html", title="Allergies et PAI", nav="dossiers",
-        activities=activities, activity_id=activity_id, activity_name=name, day=day, rows=rows,
+        request, ctx, "pages/staff_file/health.html", title="Allergies, PAI et handicap",
+        nav="dossiers", activities=activities, activity_id=activity_id, activity_name=name,
+        day=day, rows=rows,
     )  # fmt: skip
 
 

@@ -26,7 +26,7 @@ from portal.web.staff import allow
 
 from .common import Staff, StaffPage, not_found, render, values
 
-CRITERIA_SLOTS = 4
+CRITERIA_SLOTS = len(rules.Criterion)  # every criterion can be ranked
 
 
 def _form_of(detail: periods.PeriodDetail | None, ctx: StaffPage) -> dict[str, Any]:
