@@ -33,9 +33,10 @@ DOC_TYPES = [
     ("pai", "PAI (projet d'accueil individualisé)", True, True, "pai", True, True),
     ("certificat", "Certificat médical", True, False, "", True, True),
     ("vaccins", "Vaccinations (copie du carnet)", True, False, "", False, True),
-    # The proofs behind two priority criteria of booking periods (optional documents).
+    # The proofs behind two priority criteria of booking periods (the MDPH notification is
+    # asked only of a child whose file says disability, like the PAI's).
     ("employeur", "Attestation d'employeur (une par parent)", False, False, "", True, False),
-    ("mdph", "Notification MDPH / AEEH", True, False, "", True, True),
+    ("mdph", "Notification MDPH / AEEH", True, True, "disability", True, True),
 ]
 
 

@@ -49,7 +49,8 @@ class DocumentType(Table):
     name = Varchar(length=200)
     per_child = Boolean(default=False)
     required = Boolean(default=True)
-    # "pai": required only for a child with a PAI.
+    # "pai": required only for a child with a PAI; "disability": only for a child with a
+    # recognised disability (domain.family_file.rules.REQUIRED_WHEN).
     required_when = Varchar(length=20, default="")
     # Staff set an end date when validating (insurance, CAF attestation).
     has_end_date = Boolean(default=True)

@@ -8,7 +8,7 @@ or the browser's declared type: three fixed signatures, an allow-list.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -228,6 +228,7 @@ class ChildFacts:
     image_rights: bool | None = None
     may_leave_alone: bool | None = None
     pai: bool = False
+    disability: bool = False
     pickup_count: int = 0
     emergency_count: int = 0
 
@@ -283,10 +284,18 @@ class Slot:
         )
 
 
+# A document type asked only of some children: its condition on the child's file.
+REQUIRED_WHEN: dict[str, Callable[[ChildFacts], bool]] = {
+    "pai": lambda child: child.pai,
+    "disability": lambda child: child.disability,
+}
+
+
 def applies_to(doc_type: DocType, child: ChildFacts | None) -> bool:
     if doc_type.per_child and child is None:
         return False
-    return doc_type.required_when != "pai" or (child is not None and child.pai)
+    condition = REQUIRED_WHEN.get(doc_type.required_when)
+    return condition is None or (child is not None and condition(child))
 
 
 def slots(rules: FileRules, facts: FamilyFacts, today: date) -> list[Slot]:

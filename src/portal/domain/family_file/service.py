@@ -141,6 +141,7 @@ async def facts_of(family_ids: Sequence[int]) -> dict[int, rules.FamilyFacts]:
                 image_rights=f["image_rights"] if f else None,
                 may_leave_alone=f["may_leave_alone"] if f else None,
                 pai=bool(f["pai"]) if f else False,
+                disability=bool(f["disability"]) if f else False,
                 pickup_count=len(_json_list(f["pickup_adults"])) if f else 0,
                 emergency_count=len(_json_list(f["emergency_contacts"])) if f else 0,
             )
