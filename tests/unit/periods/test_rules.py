@@ -99,14 +99,20 @@ def test_settings_checks() -> None:
 
 
 def test_parent_rules_say_no_advantage_and_how_to_check() -> None:
-    text = " ".join(
-        rules.parent_rules(
+    paragraphs = rules.parent_rules(
             name="Hiver", mode=PeriodMode.PRIORITY, opens_at=OPENS, window_ends_at=ENDS,
             first_day=date(2027, 2, 15), last_day=date(2027, 2, 26), activities=["ALSH"],
             criteria=(Criterion.RESIDENT, Criterion.SPREAD), postcodes=("33000",), tz=PARIS,
-        )
     )  # fmt: skip
+    text = " ".join(str(p) for p in paragraphs)
     assert "aucun avantage" in text
     assert "SHA-256" in text
     assert "1. Famille domiciliée dans la commune" in text and "33000" in text
+    # The ranked criteria are an ordered list after the sentence that introduces them.
+    [ranking] = [p for p in paragraphs if p.items]
+    assert ranking.text.endswith("(le suivant départage les égalités du précédent) :")
+    assert [i.split(" : ")[0] for i in ranking.items] == [
+        "Famille domiciliée dans la commune",
+        "Répartir les places entre les familles",
+    ]
     assert "lundi 11/01 à 08:30" in text

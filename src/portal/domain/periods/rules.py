@@ -206,6 +206,18 @@ def spread_counts(
 # --- what parents read before the opening -------------------------------------------
 
 
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of the published rules; ``items``: an ordered list that follows it
+    (the ranked criteria, which read badly as one sentence on a phone)."""
+
+    text: str
+    items: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return " ".join((self.text, *(f"{i}. {item}" for i, item in enumerate(self.items, 1))))
+
+
 def parent_rules(
     *,
     name: str,
@@ -218,7 +230,7 @@ def parent_rules(
     criteria: Sequence[Criterion],
     postcodes: Sequence[str],
     tz: ZoneInfo,
-) -> list[str]:
+) -> list[Paragraph]:
     """The period's rules in plain French, one paragraph each."""
     paragraphs = [
         f"« {name} » couvre les journées du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y} "
@@ -232,23 +244,25 @@ def parent_rules(
             "d'habitude : acceptée s'il reste une place, sinon mise en liste d'attente s'il "
             "en reste une, sinon refusée."
         )
-        return paragraphs
+        return [Paragraph(text) for text in paragraphs]
     paragraphs.append(
         f"Toutes les demandes validées entre l'ouverture et le {local_label(window_ends_at, tz)} "
         "sont traitées ensemble à la fin de cette période de demandes : arriver le premier "
         "ne donne aucun avantage. Vos demandes ne retiennent aucune place d'ici là ; "
         "vous les voyez dans « Suivi », « en attente du tirage au sort »."
     )
+    ranked: tuple[str, ...] = ()
+    ranking = -1  # the paragraph the ranked criteria follow
     if mode is PeriodMode.PRIORITY and criteria:
-        ranked = "; ".join(
-            f"{index}. {c.label} : "
-            + c.explanation.format(postcodes=", ".join(postcodes) or "non renseignés")
-            for index, c in enumerate(criteria, 1)
+        postcode_list = ", ".join(postcodes) or "non renseignés"
+        ranked = tuple(
+            f"{c.label} : {c.explanation.format(postcodes=postcode_list)}." for c in criteria
         )
         paragraphs.append(
             "Pour chaque journée, les demandes sont classées selon ces critères, dans cet "
-            f"ordre (le suivant départage les égalités du précédent) : {ranked}."
+            "ordre (le suivant départage les égalités du précédent) :"
         )
+        ranking = len(paragraphs) - 1
         paragraphs.append("Les égalités qui restent sont départagées par un tirage au sort.")
     else:
         paragraphs.append("Pour chaque journée, les demandes sont classées par tirage au sort.")
@@ -262,4 +276,6 @@ def parent_rules(
         "autres sont refusées. Chaque famille reçoit le résultat de toutes ses demandes par "
         "e-mail ; après l'attribution, les places restantes se réservent comme d'habitude.",
     ]
-    return paragraphs
+    return [
+        Paragraph(text, ranked if index == ranking else ()) for index, text in enumerate(paragraphs)
+    ]
