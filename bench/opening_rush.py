@@ -380,7 +380,7 @@ def portal_command() -> list[str]:
     return [sys.executable, "-c", "from portal.cli import main; main()"]
 
 
-def access_log(setup: str) -> bool:
+def keeps_access_log(setup: str) -> bool:
     """Behind nginx the proxy keeps the access log, as the README's deployment does."""
     return setup != "pg"
 
@@ -795,7 +795,7 @@ async def _run_setup(
         processes.append(
             serve(
                 env, port, i if args.pin else None, tmp / f"serve-{i}.log",
-                access_log=access_log(setup),
+                access_log=keeps_access_log(setup),
             )
         )  # fmt: skip
     for port in ports:
@@ -929,11 +929,11 @@ async def baselines(
     port = free_port()
     script = tmp / "bare.py"
     # The same access-log setting as the portal process measured (off behind nginx): an
-    # access line per request costs the bare app about 40 % of its throughput, which
-    # flattered the ratio of the PostgreSQL set-up until the fifth session.
+    # access line per request costs the bare app about 40 % of its throughput, so a bare
+    # app that logs while the portal does not would flatter the ratio.
     script.write_text(
         textwrap.dedent(BARE_APP).format(
-            host=HOST, port=port, keepalive=75, access_log=access_log(setup)
+            host=HOST, port=port, keepalive=75, access_log=keeps_access_log(setup)
         )
     )
     bare_process = subprocess.Popen(

@@ -33,10 +33,11 @@ DOC_TYPES = [
     ("pai", "PAI (projet d'accueil individualisé)", True, True, "pai", True, True),
     ("certificat", "Certificat médical", True, False, "", True, True),
     ("vaccins", "Vaccinations (copie du carnet)", True, False, "", False, True),
-    # The proofs behind two priority criteria of booking periods (the MDPH notification is
-    # asked only of a child whose file says disability, like the PAI's).
+    # The proofs behind two priority criteria of booking periods. The MDPH notification is
+    # offered only for a child whose file says disability, like the PAI's plan, but not
+    # required: a priority asked for must not block the family's bookings until it is proven.
     ("employeur", "Attestation d'employeur (une par parent)", False, False, "", True, False),
-    ("mdph", "Notification MDPH / AEEH", True, True, "disability", True, True),
+    ("mdph", "Notification MDPH / AEEH", True, False, "disability", True, True),
 ]
 
 

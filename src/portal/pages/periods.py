@@ -28,7 +28,7 @@ async def period_rules_page(
     scope = await load_scope(parent.family_id)
     return page(
         request, "pages/booking/period.html", parent, page_title=detail.period.name,
-        nav_active="reservations", item=detail, rules_text=detail.rules_text(scope.tz),
+        nav_active="reservations", item=detail, published_rules=detail.published_rules(scope.tz),
         now=clock.utcnow(),
     )  # fmt: skip
 

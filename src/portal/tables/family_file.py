@@ -49,8 +49,10 @@ class DocumentType(Table):
     name = Varchar(length=200)
     per_child = Boolean(default=False)
     required = Boolean(default=True)
-    # "pai": required only for a child with a PAI; "disability": only for a child with a
-    # recognised disability (domain.family_file.rules.REQUIRED_WHEN).
+    # "pai": asked only for a child with a PAI; "disability": only for a child with a
+    # recognised disability (domain.family_file.rules.REQUIRED_WHEN). The slot itself tells
+    # whoever sees the file's documents that the child has the condition, health access or
+    # not (the document stays sealed to members without it).
     required_when = Varchar(length=20, default="")
     # Staff set an end date when validating (insurance, CAF attestation).
     has_end_date = Boolean(default=True)

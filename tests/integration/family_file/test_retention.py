@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from portal.domain.family_file import privacy
 from portal.domain.family_file import service as family_file
-from portal.tables import ChildFile, FamilyDocument, FileSettings
+from portal.tables import BookingPeriod, ChildFile, FamilyDocument, FileSettings, PeriodRequest
 from tests.conftest import Database
 from tests.factories import add_file_rules, make_family
 
@@ -39,6 +39,17 @@ async def test_purge_erases_inactive_families_only(db: Database, tmp_path: Path)
     await Reservation(
         family=recent.family.id, person=recent.people[0].id, activity_day=day.id, status="accepted"
     ).save()
+    # A booking period ranked both children by health criteria, among others.
+    period = BookingPeriod(
+        structure=old.structure.id, name="Hiver", first_day=today, last_day=today,
+        opens_at=datetime(2020, 1, 6, tzinfo=UTC), mode="priority", seed="graine",
+    )  # fmt: skip
+    await period.save()
+    for setup in (old, recent):
+        await PeriodRequest(
+            period=period.id, family=setup.family.id, person=setup.people[0].id,
+            activity_day=day.id, criteria_values="resident=1;disability=1;pai=1;spread=0",
+        ).save()  # fmt: skip
     outcome = await privacy.purge_expired(tmp_path, today)
     assert (outcome.families, outcome.documents, outcome.children) == (1, 1, 1)
     erased = await FamilyDocument.objects().get(FamilyDocument.family == old.family.id)
@@ -51,6 +62,14 @@ async def test_purge_erases_inactive_families_only(db: Database, tmp_path: Path)
     kept = await ChildFile.objects().get(ChildFile.person == recent.people[0].id)
     assert kept is not None and kept.allergies == "Arachide" and kept.disability
     assert family_file.document_path(tmp_path, recent_doc.storage_key).exists()
+    values = {
+        int(r["person"]): r["criteria_values"]
+        for r in await PeriodRequest.select(PeriodRequest.person, PeriodRequest.criteria_values)
+    }
+    assert values == {
+        old.people[0].id: "resident=1;spread=0",
+        recent.people[0].id: "resident=1;disability=1;pai=1;spread=0",
+    }
     again = await privacy.purge_expired(tmp_path, today)
     assert again == privacy.PurgeOutcome()
     assert await Family.count() == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from portal.domain.family_file.rules import in_force
 from portal.domain.kitchen import rules
 
 DAY = date(2026, 12, 8)
@@ -45,10 +46,10 @@ def test_counts_per_activity_school_and_diet() -> None:
 
 
 def test_a_pai_counts_until_its_end_and_the_sheet_waits_for_every_deadline() -> None:
-    assert rules.pai_in_force(True, None, DAY)
-    assert rules.pai_in_force(True, DAY, DAY)
-    assert not rules.pai_in_force(True, date(2026, 12, 7), DAY)
-    assert not rules.pai_in_force(False, None, DAY)
+    assert in_force(True, None, DAY)
+    assert in_force(True, DAY, DAY)
+    assert not in_force(True, date(2026, 12, 7), DAY)
+    assert not in_force(False, None, DAY)
     early = datetime(2026, 12, 6, 9, tzinfo=UTC)
     late = datetime(2026, 12, 7, 9, tzinfo=UTC)
     assert not rules.sheet_due(late, [early, datetime(2026, 12, 8, tzinfo=UTC)])

@@ -15,6 +15,7 @@ from portal.domain.booking.opening import (
     opening_note,
     waiting_label,
 )
+from portal.domain.family_file.rules import in_force
 from portal.domain.periods import rules
 from portal.domain.periods.rules import Criterion
 
@@ -63,10 +64,10 @@ def test_criteria_parsing_and_scores() -> None:
 
 def test_a_file_fact_counts_while_its_proof_runs_on_the_requested_day() -> None:
     day = date(2027, 2, 17)
-    assert rules.in_force(True, None, day)
-    assert rules.in_force(True, day, day)
-    assert not rules.in_force(True, date(2027, 2, 16), day)
-    assert not rules.in_force(False, None, day)
+    assert in_force(True, None, day)
+    assert in_force(True, day, day)
+    assert not in_force(True, date(2027, 2, 16), day)
+    assert not in_force(False, None, day)
     facts = rules.RequestFacts(
         resident=False, siblings_accepted=0, pai=False, days_before=2,
         parents_working=True, disability=True,

@@ -130,6 +130,15 @@ async def test_staff_edit_the_disability_at_once_audited_and_hidden_without_heal
     assert "Handicap reconnu" not in page and "01/07/2029" not in page
     blanked = health_access.without_health(await family_file.file_view(family_id))
     assert [(c.disability, c.disability_end) for c in blanked.children] == [(False, None)] * 3
+    # Nor does the journal tell it: the edit is listed, its health values masked.
+    journal = plain(await agent.get(f"{base}/journal"))
+    assert "Fiche enfant modifiée" in journal and "01/07/2029" not in journal
+    assert "Situation de handicap reconnue (MDPH, AEEH)" in journal
+    assert "(donnée de santé masquée)" in journal
+    await StaffStructure.update({StaffStructure.health_access: True}).where(
+        StaffStructure.staff == office.agent.id
+    )
+    assert "01/07/2029" in plain(await agent.get(f"{base}/journal"))
 
 
 async def test_only_staff_set_the_proof_that_the_parents_work(

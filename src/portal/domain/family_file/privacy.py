@@ -19,6 +19,7 @@ from typing import Any
 from portal import clock
 from portal.db import write_transaction
 from portal.domain.exports import tabular
+from portal.domain.family_file import rules
 from portal.domain.family_file import service as family_file
 from portal.tables import (
     ChildFile,
@@ -27,6 +28,7 @@ from portal.tables import (
     FileSettings,
     LedgerEntry,
     PendingChange,
+    PeriodRequest,
     Person,
     Reservation,
 )
@@ -234,6 +236,22 @@ async def _last_activity(family_id: int) -> date | None:
     return days[0]["activity_day.day"] if days else None
 
 
+async def _erase_health_criteria(people: list[int]) -> None:
+    """A booking period's request keeps the criteria values it was ranked by (« pai=1 »,
+    « disability=1 »): the health ones go with the file's health data."""
+    for row in await PeriodRequest.select(PeriodRequest.id, PeriodRequest.criteria_values).where(
+        PeriodRequest.person.is_in(people) & (PeriodRequest.criteria_values != "")
+    ):
+        text = str(row["criteria_values"])
+        kept = ";".join(
+            part for part in text.split(";") if part.partition("=")[0] not in rules.HEALTH_FIELDS
+        )
+        if kept != text:
+            await PeriodRequest.update({PeriodRequest.criteria_values: kept}).where(
+                PeriodRequest.id == row["id"]
+            )
+
+
 async def purge_expired(documents_dir: Path, today: date | None = None) -> PurgeOutcome:
     """Erase the documents and health data of families inactive beyond their structure's
     retention period (last booked day, or creation). Idempotent: erased files stay erased."""
@@ -267,6 +285,7 @@ async def purge_expired(documents_dir: Path, today: date | None = None) -> Purge
                         ChildFile.person.is_in(people) & ChildFile.anonymised_at.is_null()
                     )
                     await PendingChange.delete().where(PendingChange.person.is_in(people))
+                    await _erase_health_criteria(people)
                 await family_file.refresh_flag(int(family.id))
             families += 1
             documents += len(docs)

@@ -69,7 +69,29 @@ FIELD_LABELS = {
     "class_name": "Classe",
     "image_rights": "Droit à l'image",
     "may_leave_alone": "Peut partir seul",
+    "parents_working_until": "Parents en activité professionnelle, justifiée jusqu'au",
 }
+
+# The child's health data (RGPD art. 9): blanked for a staff member without health access
+# (file_review.health_access), wherever it shows, the audit journal included.
+HEALTH_FIELDS = (
+    "allergies",
+    "diet",
+    "pai",
+    "pai_end",
+    "disability",
+    "disability_end",
+    "doctor",
+    "doctor_phone",
+    "vaccinations_ok",
+)
+
+
+def in_force(flag: bool, until: date | None, day: date) -> bool:
+    """A fact of the file (a PAI, a disability, working parents) counts on a day while its
+    proof runs: until its end date included; without an end date, until it is removed."""
+    return flag and (until is None or day <= until)
+
 
 # Validated fields stored as ISO dates in a pending change.
 DATE_FIELDS = ("pai_end", "disability_end")

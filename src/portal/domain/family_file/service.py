@@ -323,7 +323,8 @@ class FileView:
     @property
     def parents_working_proven(self) -> bool:
         """The proof that the parents work still runs today (it may have run out)."""
-        return self.parents_working_until is not None and self.parents_working_until >= self.today
+        until = self.parents_working_until
+        return rules.in_force(until is not None, until, self.today)
 
     @property
     def campaign_due(self) -> bool:
@@ -588,26 +589,35 @@ class ChildUpdate:
     validated: dict[str, Any]  # goes to staff validation
 
 
+def _fact_until(
+    data: Mapping[str, Any], flag: str, end: str, end_label: str, end_missing: str,
+    errors: list[str],
+) -> tuple[bool, date | None]:  # fmt: skip
+    """A yes/no fact of the child's file and the end of its proof, required with a yes (the
+    priorities and the kitchen count the fact only until then)."""
+    present = rules.parse_yes_no(_first(data, flag)) is True
+    known = len(errors)
+    until = rules.parse_date(_first(data, end), end_label, errors)
+    if present and until is None and len(errors) == known:
+        errors.append(f"{end_label} : {end_missing}")
+    return present, until
+
+
 def parse_child(data: Mapping[str, Any]) -> tuple[ChildUpdate, list[str]]:
     errors: list[str] = []
     diet = str(_first(data, "regime") or "")
     if diet not in rules.DIETS:
         errors.append("Régime alimentaire : choisissez dans la liste.")
         diet = ""
-    pai = rules.parse_yes_no(_first(data, "pai")) is True
-    pai_end = rules.parse_date(_first(data, "fin_pai"), "Fin du PAI", errors)
-    if pai and pai_end is None and not errors:
-        errors.append("Fin du PAI : indiquez la date de fin du PAI.")
-    disability = rules.parse_yes_no(_first(data, "handicap")) is True
-    known = len(errors)
-    disability_end = rules.parse_date(
-        _first(data, "fin_handicap"), "Fin de la notification MDPH / AEEH", errors
+    pai, pai_end = _fact_until(
+        data, "pai", "fin_pai", "Fin du PAI", "indiquez la date de fin du PAI.", errors
     )
-    if disability and disability_end is None and len(errors) == known:
-        errors.append(
-            "Fin de la notification MDPH / AEEH : indiquez la date de fin de la notification "
-            "(elle figure sur le courrier de la MDPH ou de la CAF)."
-        )
+    disability, disability_end = _fact_until(
+        data, "handicap", "fin_handicap", "Fin de la notification MDPH / AEEH",
+        "indiquez la date de fin de la notification (elle figure sur le courrier de la MDPH "
+        "ou de la CAF).",
+        errors,
+    )  # fmt: skip
     direct = {
         "school": rules.clean_text(_first(data, "ecole"), 200),
         "class_name": rules.clean_text(_first(data, "classe"), 60),

@@ -6,12 +6,13 @@ which family and which page each entry concerns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from portal.domain.family_file import rules as family_file_rules
 from portal.domain.money_format import format_euros
 
 # Kinds offered as a filter: label, and the actions they gather ("x.%" is every x action).
@@ -61,6 +62,7 @@ ACTIONS: dict[str, str] = {
     "file.change_refuse": "Modification du dossier refusée",
     "file.health_list": "Liste santé consultée",
     "file.health_view": "Fiche santé consultée",
+    "period.health_view": "Critères de santé d'une attribution consultés",
     "file.contact_edit": "Coordonnées modifiées",
     "file.child_edit": "Fiche enfant modifiée",
     "enrolment.accept": "Inscription acceptée",
@@ -182,7 +184,8 @@ def action_label(action: str) -> str:
 
 
 def field_label(key: str) -> str:
-    return FIELDS.get(key, key.replace("_", " "))
+    label = FIELDS.get(key) or family_file_rules.FIELD_LABELS.get(key)
+    return label or key.replace("_", " ")
 
 
 def when_text(instant: datetime, tz: ZoneInfo) -> str:
@@ -240,17 +243,25 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def changes(before: Mapping[str, Any], after: Mapping[str, Any], tz: ZoneInfo) -> list[Change]:
-    """Before -> after per field, in the order the entry wrote them."""
+HIDDEN = "(donnée de santé masquée)"
+
+
+def changes(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    tz: ZoneInfo,
+    hidden: Container[str] = (),
+) -> list[Change]:
+    """Before -> after per field, in the order the entry wrote them; the values of the
+    ``hidden`` fields (health data, for a reader without health access) are masked."""
     keys = list(after) + [k for k in before if k not in after]
-    return [
-        Change(
-            field_label(key),
-            value_text(key, before[key], tz) if key in before else "",
-            value_text(key, after[key], tz) if key in after else "",
-        )
-        for key in keys
-    ]
+
+    def shown(key: str, values: Mapping[str, Any]) -> str:
+        if key not in values:
+            return ""
+        return HIDDEN if key in hidden else value_text(key, values[key], tz)
+
+    return [Change(field_label(key), shown(key, before), shown(key, after)) for key in keys]
 
 
 def kind_patterns(kind: str | None) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import functools
 import json
 import operator
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from piccolo.columns.combination import Where
 from piccolo.table import Table
 
+from portal.domain.family_file import rules as family_file_rules
 from portal.domain.journal import rules
 from portal.domain.paging.rules import Paging
 from portal.tables import (
@@ -181,7 +183,11 @@ async def _where(filters: Filters, structure_id: int | None, tz: ZoneInfo) -> li
 
 
 async def _page(
-    clauses: list[Any], asked_page: int, tz: ZoneInfo, people_scope: Where | None
+    clauses: list[Any],
+    asked_page: int,
+    tz: ZoneInfo,
+    people_scope: Where | None,
+    hidden: Container[str] = (),
 ) -> tuple[list[Entry], Paging, list[StaffPerson]]:
     combined = functools.reduce(operator.and_, clauses) if clauses else None
     count = AuditLog.count()
@@ -206,7 +212,7 @@ async def _page(
         },
         key=lambda p: p.label.lower(),
     )
-    return await _entries(rows, tz), paging, people
+    return await _entries(rows, tz, hidden), paging, people
 
 
 async def _families_of(rows: list[dict[str, Any]]) -> dict[int, int]:
@@ -290,7 +296,9 @@ def _link(
     return None, ""
 
 
-async def _entries(rows: list[dict[str, Any]], tz: ZoneInfo) -> list[Entry]:
+async def _entries(
+    rows: list[dict[str, Any]], tz: ZoneInfo, hidden: Container[str] = ()
+) -> list[Entry]:
     families = await _families_of(rows)
     names = (
         {
@@ -330,16 +338,17 @@ async def _entries(rows: list[dict[str, Any]], tz: ZoneInfo) -> list[Entry]:
                 family_name=family_name,
                 link=link,
                 link_label=label,
-                changes=rules.changes(before, after, tz),
+                changes=rules.changes(before, after, tz, hidden),
             )
         )
     return entries
 
 
 async def structure_journal(
-    structure_id: int, tz: ZoneInfo, filters: Filters, page: int
+    structure_id: int, tz: ZoneInfo, filters: Filters, page: int, *, health: bool = False
 ) -> JournalPage:
-    """Entries of one structure, newest first; a family of another structure finds none."""
+    """Entries of one structure, newest first; a family of another structure finds none.
+    Without ``health`` (the reader's health access) the values of health fields are masked."""
     family_name = None
     if filters.family_id is not None:
         family = (
@@ -349,7 +358,10 @@ async def structure_journal(
         )
         family_name = str(family["name"]) if family else None
     clauses = await _where(filters, structure_id, tz)
-    entries, paging, people = await _page(clauses, page, tz, AuditLog.structure == structure_id)
+    hidden = () if health else family_file_rules.HEALTH_FIELDS
+    entries, paging, people = await _page(
+        clauses, page, tz, AuditLog.structure == structure_id, hidden
+    )
     return JournalPage(entries, paging, people, family_name)
 
 

@@ -81,11 +81,6 @@ class KitchenSheet:
         return f"Effectifs du {long_date(self.day)}"
 
 
-def pai_in_force(pai: bool, pai_end: date | None, day: date) -> bool:
-    """A PAI counts until its end date (included); without an end date, until removed."""
-    return pai and (pai_end is None or day <= pai_end)
-
-
 def diet_label(diet: str) -> str:
     return STANDARD if not diet else DIETS.get(diet, diet)
 

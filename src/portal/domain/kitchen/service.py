@@ -11,6 +11,7 @@ from portal import clock
 from portal.db import write_transaction
 from portal.domain.accounts.rules import parse_emails
 from portal.domain.booking import deadlines
+from portal.domain.family_file.rules import in_force
 from portal.domain.kitchen import rules
 from portal.domain.outbox.service import queue_email
 from portal.domain.staff import audit
@@ -62,7 +63,7 @@ def _diner(row: dict[str, Any], day: date) -> rules.Diner:
         school=str(row["school"] or ""),
         diet=str(row["diet"] or ""),
         allergies=str(row["allergies"] or ""),
-        pai=rules.pai_in_force(bool(row["pai"]), pai_end, day),
+        pai=in_force(bool(row["pai"]), pai_end, day),
         absent=bool(row["absent"]),
     )
 

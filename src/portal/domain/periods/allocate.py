@@ -26,6 +26,7 @@ from portal.db import placeholders, write_transaction
 from portal.domain.booking import apply
 from portal.domain.booking.opening import PeriodMode, RequestStatus
 from portal.domain.channels.rules import Kind
+from portal.domain.family_file.rules import in_force
 from portal.domain.notifications.service import family_addresses, portal_url, render_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
 from portal.domain.periods import allocation, rules
@@ -284,10 +285,10 @@ async def _criteria_values(
         facts = rules.RequestFacts(
             resident=family_id in resident,
             siblings_accepted=len(on_date[(family_id, day)] - {person_id}),
-            pai=rules.in_force(*pai, day),
+            pai=in_force(*pai, day),
             days_before=spread[request_id],
-            parents_working=rules.in_force(working is not None, working, day),
-            disability=rules.in_force(*disability, day),
+            parents_working=in_force(working is not None, working, day),
+            disability=in_force(*disability, day),
         )
         result[request_id] = [rules.criterion_value(c, facts) for c in criteria]
     return result

@@ -7,8 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from portal.db import write_transaction
 from portal.domain.exports.tabular import Cell, Table
+from portal.domain.file_review import health_access
 from portal.domain.periods import allocation, rules
+from portal.domain.staff import audit
+from portal.domain.staff.service import Actor
 from portal.tables import PeriodRequest
 
 STATUS_LABELS = {
@@ -41,9 +45,41 @@ class ReportLine:
         return f"{label} : {self.remark}" if self.remark else label
 
 
-async def report_lines(period_id: int, criteria: Sequence[rules.Criterion]) -> list[ReportLine]:
+@dataclass(frozen=True)
+class ShownCriteria:
+    criteria: tuple[rules.Criterion, ...]  # the columns this reader sees
+    health_hidden: bool  # health criteria ranked the requests but are not shown
+
+
+async def shown_criteria(
+    actor: Actor, structure_id: int, period_id: int, criteria: Sequence[rules.Criterion]
+) -> ShownCriteria:
+    """The criteria columns of the report for this reader. A health criterion's values say
+    which child has a PAI or a disability: only a member with health access reads them, and
+    that read is audited like the file's health data. (The order of the requests still
+    follows every criterion: that is the published rule, and it names no condition.)"""
+    health = [c for c in criteria if c.is_health]
+    if not health:
+        return ShownCriteria(tuple(criteria), False)
+    if not await health_access.has_health_access(actor, structure_id):
+        return ShownCriteria(tuple(c for c in criteria if not c.is_health), True)
+    async with write_transaction():
+        await audit.record(
+            actor, "period.health_view", structure_id=structure_id, table="booking_period",
+            target_id=period_id, after={"criteria": [c.value for c in health]},
+        )  # fmt: skip
+    return ShownCriteria(tuple(criteria), False)
+
+
+async def report_lines(
+    period_id: int,
+    criteria: Sequence[rules.Criterion],
+    shown: Sequence[rules.Criterion] | None = None,
+) -> list[ReportLine]:
     """The period's requests (already scoped by the caller's period lookup), by day and
-    allocation order."""
+    allocation order (by every criterion); each line carries the values of the ``shown``
+    criteria only (default: all)."""
+    kept = {c.value for c in (criteria if shown is None else shown)}
     rows = await (
         PeriodRequest.select(
             PeriodRequest.id,
@@ -93,7 +129,9 @@ async def report_lines(period_id: int, criteria: Sequence[rules.Criterion]) -> l
             activity=str(r["activity_day.activity.name"]),
             person=f"{r['person.first_name']} {r['person.last_name']}",
             family=str(r["family.name"]),
-            criteria=rules.values_of_text(r["criteria_values"]),
+            criteria={
+                k: v for k, v in rules.values_of_text(r["criteria_values"]).items() if k in kept
+            },
             draw=str(r["draw"]),
             position=positions.get(int(r["id"])),
             status=str(r["status"]),

@@ -11,6 +11,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from portal.domain.booking.opening import PeriodMode, local_label
+from portal.domain.family_file.rules import HEALTH_FIELDS
 
 MAX_DAYS = 366
 MAX_WINDOW_DAYS = 31
@@ -37,6 +38,13 @@ class Criterion(StrEnum):
     @property
     def less_is_better(self) -> bool:
         return self is Criterion.SPREAD
+
+    @property
+    def is_health(self) -> bool:
+        """Its values are health data (RGPD art. 9): shown only with health access. A
+        criterion named after a health field of the file is one (retention erases it by
+        that name: family_file.privacy)."""
+        return self.value in HEALTH_FIELDS
 
 
 _LABELS = {
@@ -152,11 +160,6 @@ class RequestFacts:
     disability: bool = False
 
 
-def in_force(flag: bool, until: date | None, day: date) -> bool:
-    """A fact of the file counts for a requested day while its proof runs (no end: open)."""
-    return flag and (until is None or until >= day)
-
-
 def criterion_value(criterion: Criterion, facts: RequestFacts) -> int:
     return {
         Criterion.RESIDENT: int(facts.resident),
@@ -233,49 +236,63 @@ def parent_rules(
 ) -> list[Paragraph]:
     """The period's rules in plain French, one paragraph each."""
     paragraphs = [
-        f"« {name} » couvre les journées du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y} "
-        f"des activités : {', '.join(activities) or 'aucune'}.",
-        f"Vous pouvez préparer votre panier dès maintenant. Les réservations ouvrent le "
-        f"{local_label(opens_at, tz)} ; rien n'est décidé avant.",
+        Paragraph(
+            f"« {name} » couvre les journées du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y} "
+            f"des activités : {', '.join(activities) or 'aucune'}."
+        ),
+        Paragraph(
+            "Vous pouvez préparer votre panier dès maintenant. Les réservations ouvrent le "
+            f"{local_label(opens_at, tz)} ; rien n'est décidé avant."
+        ),
     ]
     if mode is PeriodMode.FIRST_COME or window_ends_at is None:
         paragraphs.append(
-            "À l'ouverture, chaque demande validée est traitée dans l'ordre d'arrivée, comme "
-            "d'habitude : acceptée s'il reste une place, sinon mise en liste d'attente s'il "
-            "en reste une, sinon refusée."
+            Paragraph(
+                "À l'ouverture, chaque demande validée est traitée dans l'ordre d'arrivée, "
+                "comme d'habitude : acceptée s'il reste une place, sinon mise en liste "
+                "d'attente s'il en reste une, sinon refusée."
+            )
         )
-        return [Paragraph(text) for text in paragraphs]
+        return paragraphs
     paragraphs.append(
-        f"Toutes les demandes validées entre l'ouverture et le {local_label(window_ends_at, tz)} "
-        "sont traitées ensemble à la fin de cette période de demandes : arriver le premier "
-        "ne donne aucun avantage. Vos demandes ne retiennent aucune place d'ici là ; "
-        "vous les voyez dans « Suivi », « en attente du tirage au sort »."
+        Paragraph(
+            "Toutes les demandes validées entre l'ouverture et le "
+            f"{local_label(window_ends_at, tz)} sont traitées ensemble à la fin de cette "
+            "période de demandes : arriver le premier ne donne aucun avantage. Vos demandes "
+            "ne retiennent aucune place d'ici là ; vous les voyez dans « Suivi », « en "
+            "attente du tirage au sort »."
+        )
     )
-    ranked: tuple[str, ...] = ()
-    ranking = -1  # the paragraph the ranked criteria follow
     if mode is PeriodMode.PRIORITY and criteria:
         postcode_list = ", ".join(postcodes) or "non renseignés"
         ranked = tuple(
             f"{c.label} : {c.explanation.format(postcodes=postcode_list)}." for c in criteria
         )
-        paragraphs.append(
-            "Pour chaque journée, les demandes sont classées selon ces critères, dans cet "
-            "ordre (le suivant départage les égalités du précédent) :"
-        )
-        ranking = len(paragraphs) - 1
-        paragraphs.append("Les égalités qui restent sont départagées par un tirage au sort.")
+        paragraphs += [
+            Paragraph(
+                "Pour chaque journée, les demandes sont classées selon ces critères, dans cet "
+                "ordre (le suivant départage les égalités du précédent) :",
+                ranked,
+            ),
+            Paragraph("Les égalités qui restent sont départagées par un tirage au sort."),
+        ]
     else:
-        paragraphs.append("Pour chaque journée, les demandes sont classées par tirage au sort.")
+        paragraphs.append(
+            Paragraph("Pour chaque journée, les demandes sont classées par tirage au sort.")
+        )
     paragraphs += [
-        "Le tirage est vérifiable par tous : le numéro de tirage d'une demande est "
-        "l'empreinte SHA-256 du texte « graine:numéro de l'enfant:numéro de la journée », "
-        "et les demandes sont rangées par numéro croissant. L'empreinte de la graine est "
-        "publiée avant l'ouverture, la graine elle-même à la fin de la période de demandes.",
-        "Dans ce classement, les premières demandes obtiennent les places libres, les "
-        "suivantes les places de liste d'attente (dans cet ordre, qui est leur rang), les "
-        "autres sont refusées. Chaque famille reçoit le résultat de toutes ses demandes par "
-        "e-mail ; après l'attribution, les places restantes se réservent comme d'habitude.",
+        Paragraph(
+            "Le tirage est vérifiable par tous : le numéro de tirage d'une demande est "
+            "l'empreinte SHA-256 du texte « graine:numéro de l'enfant:numéro de la journée », "
+            "et les demandes sont rangées par numéro croissant. L'empreinte de la graine est "
+            "publiée avant l'ouverture, la graine elle-même à la fin de la période de demandes."
+        ),
+        Paragraph(
+            "Dans ce classement, les premières demandes obtiennent les places libres, les "
+            "suivantes les places de liste d'attente (dans cet ordre, qui est leur rang), les "
+            "autres sont refusées. Chaque famille reçoit le résultat de toutes ses demandes "
+            "par e-mail ; après l'attribution, les places restantes se réservent comme "
+            "d'habitude."
+        ),
     ]
-    return [
-        Paragraph(text, ranked if index == ranking else ()) for index, text in enumerate(paragraphs)
-    ]
+    return paragraphs

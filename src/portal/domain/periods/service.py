@@ -45,7 +45,7 @@ class PeriodDetail:
         end = self.period.window_ends_at
         return end is None or now >= end
 
-    def rules_text(self, tz: ZoneInfo) -> list[rules.Paragraph]:
+    def published_rules(self, tz: ZoneInfo) -> list[rules.Paragraph]:
         p = self.period
         return rules.parent_rules(
             name=p.name,

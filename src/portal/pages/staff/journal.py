@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from portal import clock
+from portal.domain.file_review import health_access
 from portal.domain.journal import rules, service
 from portal.domain.numbers import parse_count
 from portal.domain.paging.rules import page_number
@@ -71,7 +72,10 @@ async def structure_journal(
 ) -> Template:  # fmt: skip
     filters, shown = _filters(personne, famille, type, du, au)
     shown.pop("structure")
-    journal = await service.structure_journal(ctx.sid, ctx.tz, filters, page_number(page))
+    health = await health_access.has_health_access(ctx.actor, ctx.sid)
+    journal = await service.structure_journal(
+        ctx.sid, ctx.tz, filters, page_number(page), health=health
+    )
     families = await Family.select(Family.id, Family.name).where(
         Family.structure == ctx.sid
     ).order_by(Family.name)  # fmt: skip

@@ -59,7 +59,7 @@ async def _context(ctx: StaffPage, detail: periods.PeriodDetail | None) -> dict[
         "errors": [],
         "now": now,
         "local": lambda instant: instant.astimezone(ctx.tz).strftime("%d/%m/%Y à %H:%M"),
-        "rules_text": detail.rules_text(ctx.tz) if detail else [],
+        "published_rules": detail.published_rules(ctx.tz) if detail else [],
     }
 
 
@@ -182,11 +182,13 @@ async def allocation_page(
 ) -> Template:
     detail = await _detail_or_404(ctx, pid)
     criteria = detail.criteria if detail.period.mode is PeriodMode.PRIORITY else ()
+    shown = await report.shown_criteria(ctx.actor, ctx.sid, pid, criteria)
     return render(
         request, ctx, "pages/staff/period_allocation.html", title="Attribution des places",
-        nav="periodes", item=detail, criteria=criteria,
-        lines=await report.report_lines(pid, criteria), now=clock.utcnow(),
-        rules_text=detail.rules_text(ctx.tz),
+        nav="periodes", item=detail, criteria=shown.criteria,
+        health_hidden=shown.health_hidden,
+        lines=await report.report_lines(pid, criteria, shown.criteria), now=clock.utcnow(),
+        published_rules=detail.published_rules(ctx.tz),
     )  # fmt: skip
 
 
@@ -202,7 +204,9 @@ async def allocation_export(
 ) -> Response[bytes]:
     detail = await _detail_or_404(ctx, pid)
     criteria = detail.criteria if detail.period.mode is PeriodMode.PRIORITY else ()
-    table = report.report_table(await report.report_lines(pid, criteria), criteria)
+    shown = await report.shown_criteria(ctx.actor, ctx.sid, pid, criteria)
+    lines = await report.report_lines(pid, criteria, shown.criteria)
+    table = report.report_table(lines, shown.criteria)
     name = f"attribution-periode-{pid}"
     if request.url.path.endswith(".csv"):
         return Response(
