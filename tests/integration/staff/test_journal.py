@@ -93,3 +93,34 @@ async def test_filters_words_and_links(db: Database) -> None:
     }  # fmt: skip
     one = await service.global_journal(ZONE, Filters(structure_id=theirs.sid), 1)
     assert one.paging.total == 1
+
+
+async def test_child_file_entries_belong_to_the_childs_family_with_health_values_masked(
+    db: Database,
+) -> None:
+    """A child file's entries name the child (its person id), whatever the file row's id;
+    a reader without health access sees the fields but not their values."""
+    from portal.tables import ChildFile
+
+    mine = await make_world("Mairie de Testville", prefix="a")
+    alice = await make_staff("alice", mine.structure)
+    child = mine.family.people[0]
+    # Files of the other family first, so that no file row's id equals this child's id.
+    for person in (*mine.other.people, *mine.family.people[::-1]):
+        await ChildFile(person=person.id).save()
+    await audit.record(
+        actor(alice), "file.child_edit", structure_id=mine.sid, table="child_file",
+        target_id=int(child.id), before={"disability": False},
+        after={"disability": True, "disability_end": "2029-07-01"},
+    )  # fmt: skip
+    family = Filters(family_id=int(mine.family.family.id))
+    [entry] = (await service.structure_journal(mine.sid, ZONE, family, 1, health=True)).entries
+    assert entry.family_name == mine.family.family.name
+    assert [(c.field, c.after) for c in entry.changes] == [
+        ("Situation de handicap reconnue (MDPH, AEEH)", "oui"),
+        ("Fin de la notification MDPH / AEEH", "01/07/2029"),
+    ]
+    other = Filters(family_id=int(mine.other.family.id))
+    assert (await service.structure_journal(mine.sid, ZONE, other, 1)).paging.total == 0
+    [masked] = (await service.structure_journal(mine.sid, ZONE, family, 1)).entries
+    assert {c.after for c in masked.changes} == {"(donnée de santé masquée)"}

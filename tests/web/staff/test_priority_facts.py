@@ -139,6 +139,9 @@ async def test_staff_edit_the_disability_at_once_audited_and_hidden_without_heal
         StaffStructure.staff == office.agent.id
     )
     assert "01/07/2029" in plain(await agent.get(f"{base}/journal"))
+    # The entry belongs to the family: its filter finds it (the entry names the child).
+    of_family = plain(await agent.get(f"{base}/journal?famille={family_id}"))
+    assert "Fiche enfant modifiée" in of_family and "01/07/2029" in of_family
 
 
 async def test_only_staff_set_the_proof_that_the_parents_work(

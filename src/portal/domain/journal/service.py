@@ -23,7 +23,6 @@ from portal.tables import (
     AccountFamily,
     ActivityDay,
     AuditLog,
-    ChildFile,
     DebtReminder,
     EnrolmentRequest,
     Family,
@@ -138,14 +137,8 @@ async def _family_targets(family_id: int) -> Any:
         int(r["id"]) for r in await Person.select(Person.id).where(Person.family == family_id)
     ]
     if people:
-        files = [
-            int(r["id"])
-            for r in await ChildFile.select(ChildFile.id).where(ChildFile.person.is_in(people))
-        ]
-        if files:
-            clauses.append(
-                (AuditLog.target_table == "child_file") & AuditLog.target_id.is_in(files)
-            )
+        # A child file's entries name the child (its person id), not the file's row.
+        clauses.append((AuditLog.target_table == "child_file") & AuditLog.target_id.is_in(people))
     accounts = [
         int(r["account"])
         for r in await AccountFamily.select(AccountFamily.account).where(
@@ -232,10 +225,10 @@ async def _families_of(rows: list[dict[str, Any]]) -> dict[int, int]:
                 table._meta.get_column_by_name("family").as_alias("family"),
             ).where(table._meta.primary_key.is_in(list(ids))):
                 owner[(name, int(r["id"]))] = int(r["family"])
-    if by_table.get("child_file"):
-        for r in await ChildFile.select(
-            ChildFile.id, ChildFile.person.family.as_alias("family")
-        ).where(ChildFile.id.is_in(list(by_table["child_file"]))):
+    if by_table.get("child_file"):  # the child's person id (see _family_targets)
+        for r in await Person.select(Person.id, Person.family).where(
+            Person.id.is_in(list(by_table["child_file"]))
+        ):
             owner[("child_file", int(r["id"]))] = int(r["family"])
     if by_table.get("account"):
         for r in await AccountFamily.select(AccountFamily.account, AccountFamily.family).where(
