@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from portal.tables import StaffMember
@@ -65,3 +66,15 @@ async def agent(live: LiveServer, office: Office) -> AsyncIterator[Browser]:
     async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as client:
         await staff_login(client, "agent-a")
         yield client
+
+
+async def decide_change(
+    agent: Browser, world: World, change_id: int, decision: str = "valider"
+) -> httpx.Response:
+    """A staff decision on a parent's pending change to the child file, as the list posts it."""
+    base = f"/gestion/s/{world.sid}"
+    return await agent.submit(
+        f"{base}/modifications/{change_id}/decision",
+        {"decision": decision, "famille": str(world.family.family.id)},
+        page=f"{base}/dossiers",
+    )

@@ -16,7 +16,7 @@ from portal.tables import AuditLog, ChildFile, FamilyDocument, OutboxEmail, Pend
 from tests.factories import PASSWORD, add_file_rules
 from tests.web.conftest import Browser, LiveServer
 from tests.web.family_file.test_parent_file import PDF, PNG, plain, upload
-from tests.web.staff.conftest import Office
+from tests.web.staff.conftest import Office, decide_change
 
 
 @asynccontextmanager
@@ -136,11 +136,7 @@ async def test_health_change_validated_then_in_the_kitchen_list(
     base = f"/gestion/s/{world.sid}"
     listed = plain(await agent.get(f"{base}/dossiers?liste=modifications"))
     assert "Allergies : non renseigné → Arachide" in listed
-    ok = await agent.submit(
-        f"{base}/modifications/{change.id}/decision",
-        {"decision": "valider", "famille": str(world.family.family.id)},
-        page=f"{base}/dossiers",
-    )
+    ok = await decide_change(agent, world, change.id)
     assert ok.status_code == 303
     child = await ChildFile.objects().get(ChildFile.person == paolo.id)
     assert child is not None and child.allergies == "Arachide" and child.diet == "vegetarien"

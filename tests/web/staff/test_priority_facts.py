@@ -17,7 +17,7 @@ from portal.tables import AuditLog, ChildFile, FamilyContact, PendingChange, Sta
 from tests.factories import PASSWORD
 from tests.web.conftest import Browser, LiveServer
 from tests.web.family_file.test_parent_file import plain
-from tests.web.staff.conftest import Office
+from tests.web.staff.conftest import Office, decide_change
 
 PROOF_NOTE = (
     "non justifiée : déposez une attestation d'employeur pour chaque parent si votre "
@@ -72,11 +72,7 @@ async def test_a_parents_disability_declaration_applies_once_staff_validate_it(
     base = f"/gestion/s/{world.sid}"
     listed = plain(await agent.get(f"{base}/dossiers?liste=modifications"))
     assert "Situation de handicap reconnue (MDPH, AEEH) : non → oui" in listed
-    ok = await agent.submit(
-        f"{base}/modifications/{change.id}/decision",
-        {"decision": "valider", "famille": str(world.family.family.id)},
-        page=f"{base}/dossiers",
-    )
+    ok = await decide_change(agent, world, change.id)
     assert ok.status_code == 303
     child = await ChildFile.objects().get(ChildFile.person == paolo.id)
     assert child is not None and child.disability is True

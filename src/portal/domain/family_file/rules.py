@@ -40,8 +40,9 @@ FIELDS: dict[str, str] = {
 }
 FAMILY_FIELDS = ("address", "phone", "adult")
 
-# Fields whose changes a staff member validates before they apply.
-VALIDATED_FIELDS = (
+# The child's health data (RGPD art. 9): blanked for a staff member without health access
+# (file_review.health_access), wherever it shows, the audit journal included.
+HEALTH_FIELDS = (
     "allergies",
     "diet",
     "pai",
@@ -51,8 +52,12 @@ VALIDATED_FIELDS = (
     "doctor",
     "doctor_phone",
     "vaccinations_ok",
-    "pickup_adults",
 )
+
+# Fields whose changes a staff member validates before they apply: the health data, and
+# who may pick the child up.
+VALIDATED_FIELDS = (*HEALTH_FIELDS, "pickup_adults")
+
 FIELD_LABELS = {
     "allergies": "Allergies",
     "diet": "Régime alimentaire",
@@ -71,20 +76,6 @@ FIELD_LABELS = {
     "may_leave_alone": "Peut partir seul",
     "parents_working_until": "Parents en activité professionnelle, justifiée jusqu'au",
 }
-
-# The child's health data (RGPD art. 9): blanked for a staff member without health access
-# (file_review.health_access), wherever it shows, the audit journal included.
-HEALTH_FIELDS = (
-    "allergies",
-    "diet",
-    "pai",
-    "pai_end",
-    "disability",
-    "disability_end",
-    "doctor",
-    "doctor_phone",
-    "vaccinations_ok",
-)
 
 
 def in_force(flag: bool, until: date | None, day: date) -> bool:
