@@ -216,16 +216,19 @@ async def _criteria_values(
     families = sorted({int(str(r["family"])) for r in requests})
     persons = sorted({int(str(r["person"])) for r in requests})
     resident: set[int] = set()
-    working_until: dict[int, date | None] = {}
+    # The facts proven in the file, with the end of their proof (None: no end): families
+    # whose parents work, children with a PAI, children with a recognised disability.
+    working_until: dict[int, date] = {}
+    pai_until: dict[int, date | None] = {}
+    disability_until: dict[int, date | None] = {}
     if {rules.Criterion.RESIDENT, rules.Criterion.WORKING} & set(criteria):
         for row in await FamilyContact.select(
             FamilyContact.family, FamilyContact.postcode, FamilyContact.parents_working_until
         ).where(FamilyContact.family.is_in(families)):
             if str(row["postcode"]).strip() in postcodes:
                 resident.add(int(row["family"]))
-            working_until[int(row["family"])] = row["parents_working_until"]
-    # Child -> (PAI's end, disability's end), for the children whose file holds either.
-    health: dict[int, tuple[tuple[bool, date | None], tuple[bool, date | None]]] = {}
+            if row["parents_working_until"] is not None:
+                working_until[int(row["family"])] = row["parents_working_until"]
     if {rules.Criterion.PAI, rules.Criterion.DISABILITY} & set(criteria):
         for row in await ChildFile.select(
             ChildFile.person,
@@ -237,11 +240,10 @@ async def _criteria_values(
             ChildFile.person.is_in(persons)
             & ((ChildFile.pai == True) | (ChildFile.disability == True))  # noqa: E712
         ):
-            health[int(row["person"])] = (
-                (bool(row["pai"]), row["pai_end"]),
-                (bool(row["disability"]), row["disability_end"]),
-            )
-    no_fact: tuple[bool, date | None] = (False, None)
+            if row["pai"]:
+                pai_until[int(row["person"])] = row["pai_end"]
+            if row["disability"]:
+                disability_until[int(row["person"])] = row["disability_end"]
     # Reservations of the families on the period's dates, before this allocation.
     held = await (
         Reservation.select(Reservation.family, Reservation.person, Reservation.activity_day._.day)
@@ -280,15 +282,15 @@ async def _criteria_values(
             int(str(r["person"])),
         )
         day: date = r["activity_day.day"]  # type: ignore[assignment]
-        pai, disability = health.get(person_id, (no_fact, no_fact))
-        working = working_until.get(family_id)
         facts = rules.RequestFacts(
             resident=family_id in resident,
             siblings_accepted=len(on_date[(family_id, day)] - {person_id}),
-            pai=in_force(*pai, day),
+            pai=in_force(person_id in pai_until, pai_until.get(person_id), day),
             days_before=spread[request_id],
-            parents_working=in_force(working is not None, working, day),
-            disability=in_force(*disability, day),
+            parents_working=in_force(family_id in working_until, working_until.get(family_id), day),
+            disability=in_force(
+                person_id in disability_until, disability_until.get(person_id), day
+            ),
         )
         result[request_id] = [rules.criterion_value(c, facts) for c in criteria]
     return result
