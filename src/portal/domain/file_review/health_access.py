@@ -10,7 +10,10 @@ health type (a PAI, a medical certificate: DocumentType.health) answer 403.
 
 from __future__ import annotations
 
-from portal.domain.family_file.service import FileView
+from dataclasses import fields
+
+from portal.domain.family_file.rules import HEALTH_FIELDS
+from portal.domain.family_file.service import ChildView, FileView
 from portal.domain.staff.service import Actor
 from portal.tables import StaffStructure
 
@@ -38,18 +41,15 @@ async def has_health_access(actor: Actor, structure_id: int) -> bool:
     return bool(row and row["health_access"])
 
 
+# Each health field of a child's view as a child without any health data shows it.
+_NO_HEALTH = {f.name: f.default for f in fields(ChildView) if f.name in HEALTH_FIELDS}
+
+
 def without_health(view: FileView) -> FileView:
     """The file with every child's health fields and pending health changes blanked."""
     for child in view.children:
-        child.allergies = ""
-        child.diet = ""
-        child.pai = False
-        child.pai_end = None
-        child.disability = False
-        child.disability_end = None
-        child.doctor = ""
-        child.doctor_phone = ""
-        child.vaccinations_ok = None
+        for name, blank in _NO_HEALTH.items():
+            setattr(child, name, blank)
         child.pending = None
         child.last_refused = None
     return view
