@@ -176,18 +176,25 @@ async def update_period(
 # --- transparency ---------------------------------------------------------------------
 
 
+async def _allocation_lines(
+    ctx: StaffPage, detail: periods.PeriodDetail, pid: int
+) -> tuple[report.ShownCriteria, list[report.ReportLine]]:
+    """The report's lines, ordered by every criterion, with the columns this member reads."""
+    criteria = detail.criteria if detail.period.mode is PeriodMode.PRIORITY else ()
+    shown = await report.shown_criteria(ctx.actor, ctx.sid, pid, criteria)
+    return shown, await report.report_lines(pid, criteria, shown.criteria)
+
+
 @get("/gestion/s/{sid:int}/periodes/{pid:int}/attribution", opt=allow(OPERATIONS_READ))
 async def allocation_page(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int]
 ) -> Template:
     detail = await _detail_or_404(ctx, pid)
-    criteria = detail.criteria if detail.period.mode is PeriodMode.PRIORITY else ()
-    shown = await report.shown_criteria(ctx.actor, ctx.sid, pid, criteria)
+    shown, lines = await _allocation_lines(ctx, detail, pid)
     return render(
         request, ctx, "pages/staff/period_allocation.html", title="Attribution des places",
         nav="periodes", item=detail, criteria=shown.criteria,
-        health_hidden=shown.health_hidden,
-        lines=await report.report_lines(pid, criteria, shown.criteria), now=clock.utcnow(),
+        health_hidden=shown.health_hidden, lines=lines, now=clock.utcnow(),
         published_rules=detail.published_rules(ctx.tz),
     )  # fmt: skip
 
@@ -202,10 +209,7 @@ async def allocation_page(
 async def allocation_export(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int]
 ) -> Response[bytes]:
-    detail = await _detail_or_404(ctx, pid)
-    criteria = detail.criteria if detail.period.mode is PeriodMode.PRIORITY else ()
-    shown = await report.shown_criteria(ctx.actor, ctx.sid, pid, criteria)
-    lines = await report.report_lines(pid, criteria, shown.criteria)
+    shown, lines = await _allocation_lines(ctx, await _detail_or_404(ctx, pid), pid)
     table = report.report_table(lines, shown.criteria)
     name = f"attribution-periode-{pid}"
     if request.url.path.endswith(".csv"):
