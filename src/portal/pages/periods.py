@@ -26,10 +26,11 @@ async def period_rules_page(
     except periods.NotFound:
         raise NotFoundException("Cette période de réservation n'existe pas.") from None
     scope = await load_scope(parent.family_id)
+    now = clock.utcnow()
     return page(
         request, "pages/booking/period.html", parent, page_title=detail.period.name,
-        nav_active="reservations", item=detail, published_rules=detail.published_rules(scope.tz),
-        now=clock.utcnow(),
+        nav_active="reservations", item=detail,
+        published_rules=detail.published_rules(scope.tz, now), now=now,
     )  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -104,6 +104,7 @@ def test_parent_rules_say_no_advantage_and_how_to_check() -> None:
             name="Hiver", mode=PeriodMode.PRIORITY, opens_at=OPENS, window_ends_at=ENDS,
             first_day=date(2027, 2, 15), last_day=date(2027, 2, 26), activities=["ALSH"],
             criteria=(Criterion.RESIDENT, Criterion.SPREAD), postcodes=("33000",), tz=PARIS,
+            now=OPENS - timedelta(days=3),
     )  # fmt: skip
     text = " ".join(str(p) for p in paragraphs)
     assert "aucun avantage" in text
@@ -117,3 +118,33 @@ def test_parent_rules_say_no_advantage_and_how_to_check() -> None:
         "Répartir les places entre les familles",
     ]
     assert "lundi 11/01 à 08:30" in text
+
+
+@pytest.mark.parametrize(
+    ("now", "mode", "expected"),
+    [
+        (OPENS - timedelta(minutes=1), PeriodMode.LOTTERY,
+         "Vous pouvez préparer votre panier dès maintenant. Les réservations ouvrent le "
+         "lundi 11/01 à 08:30 ; rien n'est décidé avant."),
+        (OPENS, PeriodMode.FIRST_COME,
+         "Les réservations sont ouvertes depuis le lundi 11/01 à 08:30."),
+        (OPENS, PeriodMode.LOTTERY,
+         "Les demandes sont ouvertes depuis le lundi 11/01 à 08:30, jusqu'au mercredi 13/01 "
+         "à 08:30."),
+        (ENDS, PeriodMode.LOTTERY,
+         "Les demandes étaient ouvertes du lundi 11/01 à 08:30 au mercredi 13/01 à 08:30 ; "
+         "cette période de demandes est terminée."),
+    ],
+)  # fmt: skip
+def test_the_opening_is_told_as_of_the_reading(
+    now: datetime, mode: PeriodMode, expected: str
+) -> None:
+    """A parent reading the rules during the window or after the draw is not invited to
+    prepare a basket for an opening that has passed."""
+    paragraphs = rules.parent_rules(
+        name="Hiver", mode=mode, opens_at=OPENS,
+        window_ends_at=None if mode is PeriodMode.FIRST_COME else ENDS,
+        first_day=date(2027, 2, 15), last_day=date(2027, 2, 26), activities=["ALSH"],
+        criteria=(), postcodes=(), tz=PARIS, now=now,
+    )  # fmt: skip
+    assert paragraphs[1].text == expected

@@ -233,17 +233,17 @@ def parent_rules(
     criteria: Sequence[Criterion],
     postcodes: Sequence[str],
     tz: ZoneInfo,
+    now: datetime,
 ) -> list[Paragraph]:
-    """The period's rules in plain French, one paragraph each."""
+    """The period's rules in plain French, one paragraph each; the opening's paragraph is
+    told as of `now` (a parent reading the rules after the draw is not invited to prepare a
+    basket)."""
     paragraphs = [
         Paragraph(
             f"« {name} » couvre les journées du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y} "
             f"des activités : {', '.join(activities) or 'aucune'}."
         ),
-        Paragraph(
-            "Vous pouvez préparer votre panier dès maintenant. Les réservations ouvrent le "
-            f"{local_label(opens_at, tz)} ; rien n'est décidé avant."
-        ),
+        Paragraph(_opening_sentence(opens_at, window_ends_at, tz, now)),
     ]
     if mode is PeriodMode.FIRST_COME or window_ends_at is None:
         paragraphs.append(
@@ -296,3 +296,25 @@ def parent_rules(
         ),
     ]
     return paragraphs
+
+
+def _opening_sentence(
+    opens_at: datetime, window_ends_at: datetime | None, tz: ZoneInfo, now: datetime
+) -> str:
+    opens = local_label(opens_at, tz)
+    if now < opens_at:
+        return (
+            "Vous pouvez préparer votre panier dès maintenant. Les réservations ouvrent le "
+            f"{opens} ; rien n'est décidé avant."
+        )
+    if window_ends_at is None:
+        return f"Les réservations sont ouvertes depuis le {opens}."
+    if now < window_ends_at:
+        return (
+            f"Les demandes sont ouvertes depuis le {opens}, jusqu'au "
+            f"{local_label(window_ends_at, tz)}."
+        )
+    return (
+        f"Les demandes étaient ouvertes du {opens} au {local_label(window_ends_at, tz)} ; "
+        "cette période de demandes est terminée."
+    )

@@ -45,7 +45,7 @@ class PeriodDetail:
         end = self.period.window_ends_at
         return end is None or now >= end
 
-    def published_rules(self, tz: ZoneInfo) -> list[rules.Paragraph]:
+    def published_rules(self, tz: ZoneInfo, now: datetime) -> list[rules.Paragraph]:
         p = self.period
         return rules.parent_rules(
             name=p.name,
@@ -58,6 +58,7 @@ class PeriodDetail:
             criteria=self.criteria if p.mode is PeriodMode.PRIORITY else (),
             postcodes=self.resident_postcodes,
             tz=tz,
+            now=now,
         )
 
 

@@ -59,7 +59,7 @@ async def _context(ctx: StaffPage, detail: periods.PeriodDetail | None) -> dict[
         "errors": [],
         "now": now,
         "local": lambda instant: instant.astimezone(ctx.tz).strftime("%d/%m/%Y à %H:%M"),
-        "published_rules": detail.published_rules(ctx.tz) if detail else [],
+        "published_rules": detail.published_rules(ctx.tz, now) if detail else [],
     }
 
 
@@ -191,11 +191,12 @@ async def allocation_page(
 ) -> Template:
     detail = await _detail_or_404(ctx, pid)
     shown, lines = await _allocation_lines(ctx, detail, pid)
+    now = clock.utcnow()
     return render(
         request, ctx, "pages/staff/period_allocation.html", title="Attribution des places",
         nav="periodes", item=detail, criteria=shown.criteria,
-        health_hidden=shown.health_hidden, lines=lines, now=clock.utcnow(),
-        published_rules=detail.published_rules(ctx.tz),
+        health_hidden=shown.health_hidden, lines=lines, now=now,
+        published_rules=detail.published_rules(ctx.tz, now),
     )  # fmt: skip
 
 
