@@ -839,6 +839,7 @@ async def load_demo(today: date | None = None, *, documents_dir: Path | None = N
         await demo_staff_roles.load(staff_role_hashes, MAIRIE)
         await load_parent_tools_demo(today, now, MAIRIE, documents_dir)
         await demo_archive.load(today, MAIRIE)
+    await demo_periods.allocate_ended(now)
     scenario = plan.scenarios.get(_KIDS, {})
     free = [d for d, s in scenario.items() if s == "free"]
     return (
@@ -1280,7 +1281,15 @@ async def _write_plan(
     monday = today - timedelta(days=today.weekday())
     await _bulk(NewsItem, _news(structures, today, now, monday))
     await demo_family_file.load(structures[MAIRIE], families, persons, today, now, documents_dir)
-    await demo_periods.load(structures[MAIRIE], [activities[_ALSH]], today, "33850")
+    await demo_periods.load(
+        structures[MAIRIE],
+        activities[_ALSH],
+        {p[0]: families[f.key] for f in plan.families for p in f.persons},
+        persons,
+        [f"filler-{index}-older" for index in range(_FILLER_OLDER_COUNT)],
+        today,
+        "33850",
+    )
 
     return {
         "activities": len(activities),

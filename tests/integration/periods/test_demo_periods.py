@@ -1,0 +1,71 @@
+"""The demo shows a booking period in each state a town meets: upcoming, in its window with
+families' requests, and allocated (by the real allocation) with every outcome."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from portal.demo import load_demo
+from portal.domain.periods.allocate import allocate_period
+from portal.tables import BookingPeriod, OutboxEmail, PeriodRequest, Person
+from tests.conftest import Database
+
+TODAY = date(2026, 12, 1)
+
+
+async def test_demo_periods_cover_every_state(db: Database, tmp_path: Path) -> None:
+    await load_demo(TODAY, documents_dir=tmp_path)
+    periods = {
+        str(p["name"]): p for p in await BookingPeriod.select().order_by(BookingPeriod.opens_at)
+    }
+    assert list(periods) == [
+        "Sorties du mercredi, février 2027",
+        "Vacances de printemps 2027",
+        "Mercredis de janvier 2027",
+        "Vacances d'hiver 2027",
+    ]
+    allocated = periods["Sorties du mercredi, février 2027"]
+    window = periods["Vacances de printemps 2027"]
+    assert allocated["allocated_at"] is not None
+    assert window["allocated_at"] is None and window["allocation_started_at"] is None
+    assert all(
+        periods[name]["allocation_started_at"] is None
+        for name in ("Mercredis de janvier 2027", "Vacances d'hiver 2027")
+    )
+
+    paolo = await Person.objects().get(
+        (Person.first_name == "Paolo") & (Person.family._.structure._.name.like("Mairie%"))
+    )
+    assert paolo is not None
+
+    async def statuses(period_id: int) -> dict[str, int]:
+        rows = await PeriodRequest.raw(
+            "SELECT status, COUNT(*) AS n FROM period_request WHERE period = {} GROUP BY status",
+            period_id,
+        )
+        return {str(r["status"]): int(r["n"]) for r in rows}
+
+    # 36 children for one Wednesday of 24 places and 10 on the waiting list.
+    assert await statuses(int(allocated["id"])) == {"accepted": 24, "waitlisted": 10, "refused": 2}
+    assert set(await statuses(int(window["id"]))) == {"waiting"}
+    # DUPONT proved both parents work: first in the order, so his Paolo has his place.
+    mine = await PeriodRequest.select(PeriodRequest.status, PeriodRequest.reservation).where(
+        (PeriodRequest.period == allocated["id"]) & (PeriodRequest.person == paolo.id)
+    )
+    assert [r["status"] for r in mine] == ["accepted"] and mine[0]["reservation"] is not None
+    waiting = await PeriodRequest.count().where(
+        (PeriodRequest.period == window["id"]) & (PeriodRequest.person == paolo.id)
+    )
+    assert waiting >= 1
+
+    # Each family with an address heard of its outcome once; running again adds nothing.
+    recipients = [
+        str(r["to_addresses"])
+        for r in await OutboxEmail.select(OutboxEmail.to_addresses).where(
+            OutboxEmail.subject == "Résultat de l'attribution : Sorties du mercredi, février 2027"
+        )
+    ]
+    assert len(recipients) >= 2 and len(set(recipients)) == len(recipients)
+    again = await allocate_period(int(allocated["id"]), base_url="http://localhost")
+    assert again.already_done
