@@ -137,7 +137,14 @@ async def tracking_page(
         end=end,
         short_date=short_date,
         export_query=request.url.query,
-        waiting_requests=await opening.family_waiting_requests(scope.family_id, scope.tz),
+        waiting_requests=await opening.family_waiting_requests(
+            scope.family_id,
+            scope.tz,
+            person_id=person_id,
+            activity_id=activity_id,
+            start=start,
+            end=end,
+        ),
         **summary,
     )
 

@@ -3,10 +3,12 @@ families' requests, and allocated (by the real allocation) with every outcome.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from portal.demo import load_demo
+from portal.demo import TZ_NAME, load_demo
+from portal.domain.booking.opening import family_waiting_requests
 from portal.domain.periods.allocate import allocate_period
 from portal.tables import BookingPeriod, OutboxEmail, PeriodRequest, Person
 from tests.conftest import Database
@@ -69,3 +71,31 @@ async def test_demo_periods_cover_every_state(db: Database, tmp_path: Path) -> N
     assert len(recipients) >= 2 and len(set(recipients)) == len(recipients)
     again = await allocate_period(int(allocated["id"]), base_url="http://localhost")
     assert again.already_done
+
+
+async def test_suivi_waiting_requests_follow_its_filters(db: Database, tmp_path: Path) -> None:
+    """Suivi's « en attente d'attribution » list keeps to the child, activity and dates the
+    parent filtered on, like the table under it."""
+    await load_demo(TODAY, documents_dir=tmp_path)
+    tz = ZoneInfo(TZ_NAME)
+    paolo = await Person.objects().get(
+        (Person.first_name == "Paolo") & (Person.family._.structure._.name.like("Mairie%"))
+    )
+    amalia = await Person.objects().get(Person.first_name == "Amalia")
+    assert paolo is not None and amalia is not None
+    family = int(paolo.family)
+    everything = await family_waiting_requests(family, tz)
+    days = sorted({r.day for r in everything})
+    assert days and {r.person for r in everything} == {"Paolo DUPONT"}
+    assert await family_waiting_requests(family, tz, person_id=int(amalia.id)) == []
+    assert await family_waiting_requests(family, tz, end=days[0] - timedelta(days=1)) == []
+    one_day = await family_waiting_requests(family, tz, start=days[0], end=days[0])
+    assert [r.day for r in one_day] == [days[0]]
+    paolo_alsh = await family_waiting_requests(
+        family, tz, person_id=int(paolo.id), activity_id=int(
+            (await PeriodRequest.select(PeriodRequest.activity_day._.activity)
+             .where(PeriodRequest.person == paolo.id).first().output(nested=False)
+             )["activity_day.activity"]
+        ),
+    )  # fmt: skip
+    assert len(paolo_alsh) == len(everything)

@@ -274,8 +274,28 @@ class WaitingRequest:
     state_label: str
 
 
-async def family_waiting_requests(family_id: int, tz: ZoneInfo) -> list[WaitingRequest]:
-    """The family's requests waiting for an allocation, by day (scoped to the family)."""
+async def family_waiting_requests(
+    family_id: int,
+    tz: ZoneInfo,
+    *,
+    person_id: int | None = None,
+    activity_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[WaitingRequest]:
+    """The family's requests waiting for an allocation, by day (scoped to the family), within
+    the same child, activity and dates as the Suivi they are shown with."""
+    where = (PeriodRequest.family == family_id) & (
+        PeriodRequest.status == RequestStatus.WAITING.value
+    )
+    if person_id is not None:
+        where &= PeriodRequest.person == person_id
+    if activity_id is not None:
+        where &= PeriodRequest.activity_day._.activity == activity_id
+    if start is not None:
+        where &= PeriodRequest.activity_day._.day >= start
+    if end is not None:
+        where &= PeriodRequest.activity_day._.day <= end
     rows = await (
         PeriodRequest.select(
             PeriodRequest.id,
@@ -285,10 +305,7 @@ async def family_waiting_requests(family_id: int, tz: ZoneInfo) -> list[WaitingR
             PeriodRequest.person._.first_name,
             PeriodRequest.person._.last_name,
         )
-        .where(
-            (PeriodRequest.family == family_id)
-            & (PeriodRequest.status == RequestStatus.WAITING.value)
-        )
+        .where(where)
         .order_by(PeriodRequest.activity_day._.day)
         .order_by(PeriodRequest.id)
         .output(nested=False)
