@@ -120,3 +120,25 @@ async def test_ledger_sign_matches_kind(db: Database) -> None:
         await entry("debit", 422).save()
     with pytest.raises(Exception, match="ledger_entry_sign"):
         await entry("credit", 0).save()
+
+
+async def test_a_document_type_condition_must_be_known(db: Database) -> None:
+    """A typo in the raw tables (« handicap ») would have asked the document of every
+    child: the database refuses it, on insert and on update."""
+    from portal.tables import DocumentType
+
+    setup = await make_family()
+    known = DocumentType(
+        structure=setup.structure.id, code="mdph", name="Notification MDPH", per_child=True,
+        required_when="disability",
+    )  # fmt: skip
+    await known.save()
+    with pytest.raises(Exception, match="document_type_required_when_known"):
+        await DocumentType.insert(
+            DocumentType(structure=setup.structure.id, code="x", name="X", required_when="handicap")
+        )
+    with pytest.raises(Exception, match="document_type_required_when_known"):
+        await DocumentType.update({DocumentType.required_when: "PAI"}).where(
+            DocumentType.id == known.id
+        )
+    await DocumentType.update({DocumentType.required_when: ""}).where(DocumentType.id == known.id)

@@ -8,6 +8,8 @@ reading, exporting and anonymising them has one place to look.
 
 from __future__ import annotations
 
+from enum import Enum
+
 from piccolo.columns import (
     JSON,
     Boolean,
@@ -20,6 +22,7 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.columns.base import OnDelete
+from piccolo.columns.choices import Choice
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -40,6 +43,14 @@ class FileSettings(Table):
     retention_months = Integer(default=24)
 
 
+class RequiredWhen(Enum):
+    """The conditions a document type can be asked under (admin labels in French)."""
+
+    always = Choice(value="", display_name="Toujours (selon « requis »)")
+    pai = Choice(value="pai", display_name="Enfant avec un PAI")
+    disability = Choice(value="disability", display_name="Enfant en situation de handicap")
+
+
 class DocumentType(Table):
     """A kind of document the structure asks for: per family or per child."""
 
@@ -52,8 +63,10 @@ class DocumentType(Table):
     # "pai": asked only for a child with a PAI; "disability": only for a child with a
     # recognised disability (domain.family_file.rules.REQUIRED_WHEN). The slot itself tells
     # whoever sees the file's documents that the child has the condition, health access or
-    # not (the document stays sealed to members without it).
-    required_when = Varchar(length=20, default="")
+    # not (the document stays sealed to members without it). A choice list in the admin,
+    # and the database refuses any other value: a typo made the document asked of every
+    # child.
+    required_when = Varchar(length=20, default="", choices=RequiredWhen)
     # Staff set an end date when validating (insurance, CAF attestation).
     has_end_date = Boolean(default=True)
     position = Integer(default=0)
