@@ -823,14 +823,17 @@ async def _run_setup(
     if args.probe_count:
         base_url = f"http://{HOST}:{ports[0]}"
         probe = await cpu_probe(base_url, env, built, days, processes[0].pid, args)
-    board = bare = 0.0
+    board = public = bare = 0.0
     if args.wrk_seconds:
-        board, bare = await baselines(setup, args, tmp, env, built, days, ports[0], processes)
+        board, public, bare = await baselines(
+            setup, args, tmp, env, built, days, ports[0], processes
+        )
     if setup == "pg":
         await engine.close_connection_pool()  # type: ignore[attr-defined]
     return {
         "setup": setup, "figures": figures, "elapsed": elapsed, "cpu": split.web,
-        "workers": workers, "checks": checks, "board_rps": board, "bare_rps": bare,
+        "workers": workers, "checks": checks, "board_rps": board, "public_rps": public,
+        "bare_rps": bare,
         "load": (load_before, load_after), "probe": probe, "burst": burst, "split": split,
     }  # fmt: skip
 
@@ -907,9 +910,11 @@ async def baselines(
     days: list[date],
     portal_port: int,
     processes: list[subprocess.Popen[bytes]],
-) -> tuple[float, float]:
-    """wrk, 50 connections: the board fragment of one parent on one portal process, then a
-    bare Litestar app on the same uvicorn settings, one process on the same core."""
+) -> tuple[float, float, float]:
+    """wrk, 50 connections: the board fragment of one parent on one portal process, a public
+    page of that process (the portal's whole middleware stack and a small template, no
+    session, no database: the most any page of ours can reach), then a bare Litestar app on
+    the same uvicorn settings, one process on the same core."""
     base = f"http://{HOST}:{portal_port}"
     client = await logged_in(base, env, "bench0")
     cookie = client.cookie_header()
@@ -926,6 +931,7 @@ async def baselines(
     if status != 200:
         print(f"    wrk: the board answered {status} after the run; figure discarded")
         board = 0.0
+    public = wrk(f"{base}/mentions", args.wrk_seconds, 50, {})
     port = free_port()
     script = tmp / "bare.py"
     # The same access-log setting as the portal process measured (off behind nginx): an
@@ -945,7 +951,7 @@ async def baselines(
     await wait_http(f"http://{HOST}:{port}/")
     bare = wrk(f"http://{HOST}:{port}/", args.wrk_seconds, 50, {})
     stop([bare_process])
-    return board, bare
+    return board, public, bare
 
 
 # --- report --------------------------------------------------------------------------------
@@ -1042,7 +1048,9 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> str:
         lines.append(
             f"- wrk 50 connections, one process: month board fragment "
             f"{result['board_rps']:.0f} req/s, bare Litestar {result['bare_rps']:.0f} req/s "
-            f"(board = {ratio:.1f} % of bare)"
+            f"(board = {ratio:.1f} % of bare); a public page through the same stack, no "
+            f"session nor database: {result['public_rps']:.0f} req/s "
+            f"({result['public_rps'] / result['bare_rps'] * 100:.1f} % of bare)"
         )
     return "\n".join(lines)
 
