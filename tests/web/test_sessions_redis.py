@@ -170,3 +170,32 @@ async def test_a_redis_that_hangs_is_a_clear_503(
     monkeypatch.setattr(DeadlineRedisStore, "deadline_seconds", 0.5)
     async with _SilentRedis() as url:
         await _login_page_unavailable(db, tmp_path, smtp_server, url)
+
+
+async def test_visitors_without_a_session_write_nothing_to_the_store(
+    db: Database, redis_browser: Browser
+) -> None:
+    """A crawler or a cookie-less client asking for public pages (and the login form) used to
+    leave an empty session in the store for each request, for the session's whole lifetime.
+    Only the login writes one; the anonymous CSRF binding is a cookie."""
+    await make_family(login="dupont")
+    client = redis_async.from_url(REDIS_URL)
+    for path in ("/mentions", "/accessibilite", "/connexion", "/mot-de-passe-oublie"):
+        redis_browser.cookies.clear()
+        answer = await redis_browser.get(path)
+        assert answer.status_code == 200, path
+        assert "portal_session" not in answer.cookies, path
+        assert answer.cookies.get("portal_csrf"), path
+    assert [k for k in await client.keys("portal_sessions:*")] == []
+    # A cookie left from a session that is gone is cleared, and nothing is written.
+    redis_browser.cookies.clear()
+    redis_browser.cookies.set("portal_session", "0" * 64)
+    stale = await redis_browser.get("/mentions")
+    assert "portal_session=null" in stale.headers.get("set-cookie", "")
+    assert [k for k in await client.keys("portal_sessions:*")] == []
+    # The login form still works from the anonymous binding, and then a session exists.
+    redis_browser.cookies.clear()
+    assert (await redis_browser.login("dupont", PASSWORD)).status_code == 303
+    keys = await client.keys("portal_sessions:*")
+    assert len([k for k in keys if b":index:" not in k]) == 1, keys
+    await client.aclose()

@@ -259,6 +259,15 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     ) -> None:
         state = connection.scope["state"]
         store = self.config.get_store_from_app(connection.scope["app"])
+        if not state.get(LOADED_FLAG) and not state.get(ROTATE_FLAG) and not scope_session:
+            # Nothing to keep for a visitor who had no session: no store write, no cookie
+            # (the CSRF binding of anonymous forms is its own cookie). Litestar's backend
+            # stored an empty session under a new id for every such request: one store key
+            # per crawler hit or cookie-less client, kept for the session's whole lifetime.
+            if connection.cookies.get(self.config.key):
+                # A cookie whose session is gone (or was stored empty): clear both.
+                await super().store_in_message(Empty, message, connection)
+            return
         ttl = int(self.config.max_age)
         rotated = False
         # Serialised once: compared with what was loaded, then written as is.
