@@ -15,7 +15,8 @@ from portal.domain.booking.basket import Basket, BasketItem
 from portal.domain.booking.opening import PeriodMode
 from portal.domain.booking.scope import load_scope
 from portal.domain.booking.states import DayState, DraftAction, TapAction
-from portal.domain.periods import allocate, allocation, rules
+from portal.domain.criteria_values import values_of_text
+from portal.domain.periods import allocate, allocation
 from portal.tables import (
     ActivityDay,
     BookingPeriod,
@@ -195,7 +196,7 @@ async def test_priorities_put_residents_first(db: Database) -> None:
         .where(PeriodRequest.family == families[2].family.id)
         .first()
     )
-    assert row is not None and rules.values_of_text(row["criteria_values"]) == {
+    assert row is not None and values_of_text(row["criteria_values"]) == {
         "resident": 1,
         "spread": 0,
     }
@@ -243,7 +244,7 @@ async def test_priorities_rank_working_parents_then_disability_while_the_proof_r
         "refused", "refused", "waitlisted", "accepted", "accepted",
     ]  # fmt: skip
     values = {
-        int(r["family"]): rules.values_of_text(r["criteria_values"])
+        int(r["family"]): values_of_text(r["criteria_values"])
         for r in await PeriodRequest.select(PeriodRequest.family, PeriodRequest.criteria_values)
     }
     assert [values[f.family.id] for f in families] == [

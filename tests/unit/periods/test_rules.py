@@ -15,6 +15,7 @@ from portal.domain.booking.opening import (
     opening_note,
     waiting_label,
 )
+from portal.domain.criteria_values import values_of_text
 from portal.domain.family_file.rules import in_force
 from portal.domain.periods import rules
 from portal.domain.periods.rules import Criterion
@@ -57,7 +58,7 @@ def test_criteria_parsing_and_scores() -> None:
     )
     assert rules.scores([Criterion.RESIDENT, Criterion.SPREAD], [1, 3]) == (1, -3)
     text = rules.values_text([Criterion.RESIDENT, Criterion.SPREAD], [1, 3])
-    assert rules.values_of_text(text) == {"resident": 1, "spread": 3}
+    assert values_of_text(text) == {"resident": 1, "spread": 3}
     with pytest.raises(rules.PeriodError):
         rules.parse_postcodes("33000, =HYPERLINK")
 
@@ -148,3 +149,12 @@ def test_the_opening_is_told_as_of_the_reading(
         criteria=(), postcodes=(), tz=PARIS, now=now,
     )  # fmt: skip
     assert paragraphs[1].text == expected
+
+
+def test_retention_drops_only_the_named_values() -> None:
+    from portal.domain.criteria_values import without
+
+    text = "resident=1;pai=1;working=0;disability=1;spread=-2"
+    assert without(text, ("pai", "disability")) == "resident=1;working=0;spread=-2"
+    assert without(text, ()) == text
+    assert without("", ("pai",)) == ""

@@ -18,6 +18,7 @@ from typing import Any
 
 from portal import clock
 from portal.db import write_transaction
+from portal.domain import criteria_values
 from portal.domain.exports import tabular
 from portal.domain.family_file import rules
 from portal.domain.family_file import service as family_file
@@ -243,9 +244,7 @@ async def _erase_health_criteria(people: list[int]) -> None:
         PeriodRequest.person.is_in(people) & (PeriodRequest.criteria_values != "")
     ):
         text = str(row["criteria_values"])
-        kept = ";".join(
-            part for part in text.split(";") if part.partition("=")[0] not in rules.HEALTH_FIELDS
-        )
+        kept = criteria_values.without(text, rules.HEALTH_FIELDS)
         if kept != text:
             await PeriodRequest.update({PeriodRequest.criteria_values: kept}).where(
                 PeriodRequest.id == row["id"]

@@ -26,6 +26,7 @@ from portal.db import placeholders, write_transaction
 from portal.domain.booking import apply
 from portal.domain.booking.opening import PeriodMode, RequestStatus
 from portal.domain.channels.rules import Kind
+from portal.domain.criteria_values import values_of_text
 from portal.domain.family_file.rules import in_force
 from portal.domain.notifications.service import family_addresses, portal_url, render_email
 from portal.domain.outbox.service import QueuedEmail, queue_emails
@@ -416,7 +417,7 @@ async def allocate_day(
 
 
 def _criteria_and_values(text: str) -> tuple[list[rules.Criterion], list[int]]:
-    values = rules.values_of_text(text)
+    values = values_of_text(text)
     criteria = [rules.Criterion(k) for k in values if k in {c.value for c in rules.Criterion}]
     return criteria, [values[c.value] for c in criteria]
 

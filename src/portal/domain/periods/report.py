@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from portal.db import write_transaction
+from portal.domain.criteria_values import values_of_text
 from portal.domain.exports.tabular import Cell, Table
 from portal.domain.file_review import health_access
 from portal.domain.periods import allocation, rules
@@ -103,11 +104,7 @@ async def report_lines(
             int(r["id"]),
             int(r["activity_day"]),
             rules.scores(
-                [
-                    c
-                    for c in criteria
-                    if c.value in (v := rules.values_of_text(r["criteria_values"]))
-                ],
+                [c for c in criteria if c.value in (v := values_of_text(r["criteria_values"]))],
                 [v[c.value] for c in criteria if c.value in v],
             ),
             r["draw"],
@@ -129,9 +126,7 @@ async def report_lines(
             activity=str(r["activity_day.activity.name"]),
             person=f"{r['person.first_name']} {r['person.last_name']}",
             family=str(r["family.name"]),
-            criteria={
-                k: v for k, v in rules.values_of_text(r["criteria_values"]).items() if k in kept
-            },
+            criteria={k: v for k, v in values_of_text(r["criteria_values"]).items() if k in kept},
             draw=str(r["draw"]),
             position=positions.get(int(r["id"])),
             status=str(r["status"]),

@@ -11,6 +11,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from portal.domain.booking.opening import PeriodMode, local_label
+from portal.domain.criteria_values import text_of_values
 from portal.domain.family_file.rules import HEALTH_FIELDS
 
 MAX_DAYS = 366
@@ -178,16 +179,7 @@ def scores(criteria: Sequence[Criterion], values: Sequence[int]) -> tuple[int, .
 
 def values_text(criteria: Iterable[Criterion], values: Iterable[int]) -> str:
     """« resident=1;spread=0 », as stored on the request."""
-    return ";".join(f"{c.value}={v}" for c, v in zip(criteria, values, strict=True))
-
-
-def values_of_text(text: str) -> dict[str, int]:
-    found = {}
-    for part in text.split(";"):
-        key, _, value = part.partition("=")
-        if key and value.lstrip("-").isdigit():
-            found[key] = int(value)
-    return found
+    return text_of_values((c.value, v) for c, v in zip(criteria, values, strict=True))
 
 
 def spread_counts(
