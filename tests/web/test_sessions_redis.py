@@ -193,6 +193,11 @@ async def test_visitors_without_a_session_write_nothing_to_the_store(
     stale = await redis_browser.get("/mentions")
     assert "portal_session=null" in stale.headers.get("set-cookie", "")
     assert [k for k in await client.keys("portal_sessions:*")] == []
+    # The cleared cookie ("null") is not cleared again on every later page.
+    redis_browser.cookies.clear()
+    redis_browser.cookies.set("portal_session", "null")
+    later = await redis_browser.get("/mentions")
+    assert not [c for c in later.headers.get_list("set-cookie") if "portal_session" in c]
     # The login form still works from the anonymous binding, and then a session exists.
     redis_browser.cookies.clear()
     assert (await redis_browser.login("dupont", PASSWORD)).status_code == 303

@@ -264,8 +264,9 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             # (the CSRF binding of anonymous forms is its own cookie). Litestar's backend
             # stored an empty session under a new id for every such request: one store key
             # per crawler hit or cookie-less client, kept for the session's whole lifetime.
-            if connection.cookies.get(self.config.key):
-                # A cookie whose session is gone (or was stored empty): clear both.
+            if connection.cookies.get(self.config.key) not in (None, "", "null"):
+                # A cookie whose session is gone (or was stored empty): clear both. The
+                # cleared cookie reads "null" (Litestar's), which is left alone.
                 await super().store_in_message(Empty, message, connection)
             return
         ttl = int(self.config.max_age)
