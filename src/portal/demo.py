@@ -428,7 +428,9 @@ def _price(spec: _ActivitySpec, band: str, day: date, today: date) -> int:
 
 def _build_plan(today: date, now: datetime) -> _Plan:
     first_day = _add_months(today, -2)
-    last_day = _add_months(today, 3) - timedelta(days=1)
+    # Far enough for the booking periods of demo_periods (a dozen Wednesdays past five
+    # weeks ahead, school holidays included).
+    last_day = _add_months(today, 5) - timedelta(days=1)
     public = set(holidays.country_holidays("FR", years=range(first_day.year, last_day.year + 1)))
     school_holidays = _school_holiday_dates(first_day, last_day)
 

@@ -3,14 +3,17 @@ leisure centre (« ALSH 6-12 », where DUPONT's Paolo and MARTIN's Léa are enro
 days stay first come, as the other demo journeys expect). One period in each state a town
 meets in a year:
 
+Each takes the next two open days of the leisure centre from five weeks ahead on (the
+last one, one day), whatever the date the demo is loaded on:
+
 - « Mercredis de <mois> » (premier arrivé): opens in a week at 08:30;
 - « Vacances d'hiver » (tirage au sort): opens in two weeks at 08:30, requests for 48 h;
 - « Vacances de printemps » (priorités: domiciliés à CarteVille, parents en activité,
   handicap, then places spread between families): opened yesterday at 08:30, its window
-  runs for two more days; DUPONT, MARTIN and twenty other families have asked for days;
+  runs for three more days; DUPONT, MARTIN and twenty other families have asked for days;
 - « Sorties du mercredi, <mois> » (priorités: parents en activité, then spread): its
-  window ended a week ago and the allocation ran, through the same code as the nightly
-  actor: 36 children asked for one Wednesday of 24 places and 10 on the waiting list.
+  window ended eight days ago and the allocation ran, through the same code as the actor:
+  36 children asked for one Wednesday of 24 places and 10 on the waiting list.
 
 Before each opening DUPONT can put the days into his basket and read the rules from the
 calendar; during the window he sees his requests « en attente du tirage »; after the
@@ -39,8 +42,10 @@ class _PeriodSpec:
     name: str
     mode: str
     opens_in: int  # days from today (negative: already open)
-    first: int  # first and last day, as offsets from today
-    last: int
+    # Its days: a slice of the activity's open days from FIRST_DAY_OFFSET on, in order, so
+    # that every period has days whatever the date the demo is loaded on (school holidays
+    # close some Wednesdays, months differ in length).
+    open_days: tuple[int, int]
     window_hours: int | None
     criteria: str = ""
     # Who asks for the period's days during its window: the named children on every open
@@ -49,15 +54,18 @@ class _PeriodSpec:
     fillers: int = 0
 
 
+# Five weeks ahead: the Wednesdays before stay the other demo screens' (full, waiting list,
+# free). The demo's data reaches five months ahead, a dozen Wednesdays past this.
+FIRST_DAY_OFFSET = 35
+
 PERIODS = (
-    _PeriodSpec("Mercredis de {month}", "first_come", 7, 35, 48, None),
-    _PeriodSpec("Vacances d'hiver", "lottery", 14, 49, 62, 48),
+    _PeriodSpec("Mercredis de {month}", "first_come", 7, (0, 2), None),
+    _PeriodSpec("Vacances d'hiver", "lottery", 14, (2, 4), 48),
     _PeriodSpec(
         "Vacances de printemps",
         "priority",
         -1,
-        63,
-        72,
+        (4, 6),
         96,
         "resident,working,disability,spread",
         askers=("paolo", "lea"),
@@ -67,8 +75,7 @@ PERIODS = (
         "Sorties du mercredi, {month}",
         "priority",
         -12,
-        73,
-        80,
+        (6, 7),
         96,
         "working,spread",
         askers=("paolo", "lea"),
@@ -99,12 +106,16 @@ async def load(
     postcodes: str,
 ) -> int:
     """Insert the periods and their window's requests (inside load_demo's transaction);
-    returns how many periods. `family_of` and `persons` map a demo child's key to its
+    returns how many periods were made. `family_of` and `persons` map a demo child's key to its
     family's id and its own; `fillers` are the other 6-12 children's keys."""
+    open_days = await _open_days(activity_id, today + timedelta(days=FIRST_DAY_OFFSET))
+    made = 0
     for spec in PERIODS:
+        days = open_days[spec.open_days[0] : spec.open_days[1]]
+        if not days:
+            continue  # not reached on any date of a year (tests/unit/periods)
+        first_day, last_day = days[0][1], days[-1][1]
         opens_at = _at_0830(today + timedelta(days=spec.opens_in))
-        first_day = today + timedelta(days=spec.first)
-        last_day = today + timedelta(days=spec.last)
         title = spec.name.format(month=MONTHS[first_day.month - 1])
         inserted = await BookingPeriod.insert(
             BookingPeriod(
@@ -124,24 +135,14 @@ async def load(
             )
         ).returning(BookingPeriod.id)
         period_id = int(inserted[0]["id"])
+        made += 1
         await BookingPeriodActivity.insert(
             BookingPeriodActivity(period=period_id, activity=activity_id)
         )
-        if not spec.askers and not spec.fillers:
+        asked = [(key, day_id) for key in spec.askers for day_id, _ in days]
+        asked += [(key, days[0][0]) for key in fillers[: spec.fillers]]
+        if not asked:
             continue
-        days = [
-            (int(row["id"]), row["day"])
-            for row in await ActivityDay.select(ActivityDay.id, ActivityDay.day)
-            .where(
-                (ActivityDay.activity == activity_id)
-                & (ActivityDay.day >= first_day)
-                & (ActivityDay.day <= last_day)
-                & (ActivityDay.is_open == True)  # noqa: E712
-            )
-            .order_by(ActivityDay.day)
-        ]
-        asked: list[tuple[str, int]] = [(key, day_id) for key in spec.askers for day_id, _ in days]
-        asked += [(key, days[0][0]) for key in fillers[: spec.fillers]] if days else []
         await PeriodRequest.insert(
             *[
                 PeriodRequest(
@@ -155,7 +156,20 @@ async def load(
                 for n, (key, day_id) in enumerate(asked)
             ]
         )
-    return len(PERIODS)
+    return made
+
+
+async def _open_days(activity_id: int, first: date) -> list[tuple[int, date]]:
+    rows = await (
+        ActivityDay.select(ActivityDay.id, ActivityDay.day)
+        .where(
+            (ActivityDay.activity == activity_id)
+            & (ActivityDay.day >= first)
+            & (ActivityDay.is_open == True)  # noqa: E712
+        )
+        .order_by(ActivityDay.day)
+    )
+    return [(int(row["id"]), row["day"]) for row in rows]
 
 
 async def allocate_ended(now: datetime) -> int:

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from portal.demo import TZ_NAME, load_demo
 from portal.domain.booking.opening import family_waiting_requests
 from portal.domain.periods.allocate import allocate_period
@@ -99,3 +101,17 @@ async def test_suivi_waiting_requests_follow_its_filters(db: Database, tmp_path:
         ),
     )  # fmt: skip
     assert len(paolo_alsh) == len(everything)
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 20), date(2027, 9, 2)])
+async def test_the_demo_loads_on_dates_that_once_broke_it(
+    db: Database, tmp_path: Path, today: date
+) -> None:
+    """20 December: no Wednesday was left for the last periods; 2 September: the Toussaint
+    holidays closed the draw's only Wednesdays."""
+    await load_demo(today, documents_dir=tmp_path)
+    periods = await BookingPeriod.select(BookingPeriod.mode, BookingPeriod.allocated_at)
+    assert sorted(str(p["mode"]) for p in periods) == [
+        "first_come", "lottery", "priority", "priority",
+    ]  # fmt: skip
+    assert sum(1 for p in periods if p["allocated_at"] is not None) == 1
