@@ -29,15 +29,27 @@ class RequiredWhen(Enum):
     disability = Choice(value="disability", display_name="Enfant en situation de handicap")
 
 
+# A value no condition knows was read as « always » (the document asked of every child):
+# it becomes the empty value, which says so, before the rule is added; nothing changes for
+# the families.
+NORMALISE = (
+    "UPDATE document_type SET required_when = '' "
+    "WHERE required_when NOT IN ('', 'pai', 'disability')"
+)
+
+
 def _statements(sqlite: bool) -> list[str]:
     if sqlite:
-        return [
+        return [NORMALISE] + [
             f"CREATE TRIGGER {NAME}_{event.lower()} BEFORE {event} ON document_type "
             f"FOR EACH ROW WHEN NOT ({RULE.format(p='NEW.')}) "
             f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {NAME}'); END"
             for event in ("INSERT", "UPDATE")
         ]
-    return [f"ALTER TABLE document_type ADD CONSTRAINT {NAME} CHECK ({RULE.format(p='')})"]
+    return [
+        NORMALISE,
+        f"ALTER TABLE document_type ADD CONSTRAINT {NAME} CHECK ({RULE.format(p='')})",
+    ]
 
 
 async def forwards() -> MigrationManager:

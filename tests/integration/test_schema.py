@@ -142,3 +142,37 @@ async def test_a_document_type_condition_must_be_known(db: Database) -> None:
             DocumentType.id == known.id
         )
     await DocumentType.update({DocumentType.required_when: ""}).where(DocumentType.id == known.id)
+
+
+async def test_the_condition_rule_keeps_older_rows_as_they_were_read(db: Database) -> None:
+    """An installation with a typo in a document type (read as « always ») upgrades: the
+    value becomes the empty one, which says « always », and then the rule holds."""
+    import importlib.util
+    from pathlib import Path
+
+    from portal.tables import DocumentType
+
+    path = Path(__file__).parents[2] / "migrations" / "portal_2026_12_07t19_00_00_000000.py"
+    spec = importlib.util.spec_from_file_location("required_when_rule", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    sqlite = db.kind == "sqlite"
+    undo = (
+        [f"DROP TRIGGER {migration.NAME}_insert", f"DROP TRIGGER {migration.NAME}_update"]
+        if sqlite
+        else [f"ALTER TABLE document_type DROP CONSTRAINT {migration.NAME}"]
+    )
+    for statement in undo:
+        await db.engine.run_ddl(statement)
+    setup = await make_family()
+    typo = DocumentType(structure=setup.structure.id, code="x", name="X", required_when="handicap")
+    await typo.save()
+    for statement in migration._statements(sqlite):
+        await db.engine.run_ddl(statement)
+    row = await DocumentType.objects().get(DocumentType.id == typo.id)
+    assert row is not None and row.required_when == ""
+    with pytest.raises(Exception, match=migration.NAME):
+        await DocumentType.update({DocumentType.required_when: "handicap"}).where(
+            DocumentType.id == typo.id
+        )
