@@ -164,6 +164,7 @@ async def test_booking_three_wednesdays_and_a_canteen_week(journey: Journey) -> 
         (Reservation.status == "waitlisted")
         & Reservation.transmitted_at.is_null()
         & Reservation.family._.name.like("DUPONT%")
+        & Reservation.family._.structure._.name.like("Mairie%")
     )
     await journey.goto("/suivi?transmission=non-transmise")
     tracking = await page.locator("#tracking-table").inner_text()

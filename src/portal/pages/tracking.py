@@ -137,6 +137,8 @@ async def tracking_page(
         end=end,
         short_date=short_date,
         export_query=request.url.query,
+        # Requests waiting for an allocation answer nobody yet and are never transmitted:
+        # shown with « En attente de réponse », not when only transmitted ones are asked.
         waiting_requests=await opening.family_waiting_requests(
             scope.family_id,
             scope.tz,
@@ -144,7 +146,9 @@ async def tracking_page(
             activity_id=activity_id,
             start=start,
             end=end,
-        ),
+        )
+        if "en-attente" in chosen_types and filters.transmitted is not True
+        else [],
         **summary,
     )
 
