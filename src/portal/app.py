@@ -452,7 +452,12 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
     if room is not None:
         # Before the session and the database: a waiting parent costs a counter read.
         app.state.waiting_room = room
-        handler = waiting_room_middleware(handler, room, settings.base_url.startswith("https"))
+        handler = waiting_room_middleware(
+            handler,
+            room,
+            settings.base_url.startswith("https"),
+            session_known=stores["sessions"].exists,
+        )
     app.asgi_handler = http_caching(security_headers(handler))
     app.state.settings = settings
     app.state.engine = engine

@@ -1,17 +1,24 @@
 """The waiting room of the booking pages: when more parents are active on them than the
 installation is set to serve (PORTAL_WAITING_ROOM_CAPACITY), new arrivals get a light
-static page, served before the session or the database is touched, with their place in
-the queue and an estimate; they are let in in order.
+static page, served before the session is loaded or the database touched (a new arrival
+costs one lookup in the session store), with their place in the queue and an estimate;
+they are let in in order.
 
 - Active: a session (its cookie, hashed) that reached a booking page within the last
   ACTIVE_SECONDS. Counted in Redis (a sorted set by last visit, shared by every web
   process) when configured, else in the process's memory.
 - The queue is a bakery's: each new arrival beyond capacity takes a ticket (a number from
-  a counter, kept in a signed cookie); ``serving`` is the highest ticket let in. A ticket
-  is let in when it is at most ``serving``, or when its distance to ``serving`` fits in
-  the free places; then ``serving`` moves up to it. So a lower ticket is never kept
-  waiting while a higher one is let in; an abandoned ticket only lets the next ones in
-  sooner.
+  a counter, kept in a cookie signed for its session); ``serving`` is the highest ticket
+  called. Whenever places are free, the next tickets are called in order, as many as there
+  are free places, and each called ticket keeps its place for GRACE_SECONDS (the waiting
+  page reloads every REFRESH_SECONDS); a holder who comes back with a ticket at most
+  ``serving`` is let in. So a lower ticket is never kept waiting while a higher one is let
+  in, and a parent who closed the waiting page only holds a place for the grace period:
+  the queue never stalls behind abandoned tickets.
+- Only sessions the session store knows take a place or a ticket: a made-up cookie is sent
+  on to the page, which sends it to the login.
+- The counters expire a day after their last move (Redis), so one opening's queue does
+  not outlive it.
 - The page reloads itself (static/waiting-room.js, no inline script) every few seconds.
   When a booking period is collecting requests (draw or priorities), the page says that
   arriving first gives no advantage; that flag is read from the database in the
@@ -21,6 +28,7 @@ the queue and an estimate; they are let in in order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -39,6 +47,9 @@ log = logging.getLogger(__name__)
 
 ACTIVE_SECONDS = 120
 REFRESH_SECONDS = 10
+# A called ticket keeps its place this long for its holder to come back (three reloads).
+GRACE_SECONDS = 3 * REFRESH_SECONDS
+COUNTERS_TTL_SECONDS = 24 * 3600
 TICKET_COOKIE = "portal_queue"
 SESSION_COOKIE = "portal_session"
 GATED_PREFIXES = ("/reservations",)
@@ -55,9 +66,19 @@ class Backend(Protocol):
 
     async def next_ticket(self) -> int: ...
 
-    async def serving(self) -> int: ...
+    async def counters(self) -> tuple[int, int]:
+        """(the last ticket issued, the last ticket called)."""
 
-    async def serve_up_to(self, ticket: int) -> None: ...
+    async def call_next(self, places: int, now: float) -> int:
+        """Call up to `places` more tickets in order, never beyond the last issued; each
+        keeps a place until its holder comes back or GRACE_SECONDS pass. Returns the last
+        ticket called."""
+
+    async def called_count(self, now: float) -> int:
+        """Called tickets whose holder has not come back, within their grace."""
+
+    async def redeem(self, ticket: int) -> None:
+        """The holder came back: its place is now counted as active."""
 
 
 @dataclass
@@ -67,6 +88,7 @@ class MemoryBackend:
     active: dict[str, float] = field(default_factory=dict)
     issued: int = 0
     served: int = 0
+    called: dict[int, float] = field(default_factory=dict)
 
     def _expire(self, now: float) -> None:
         limit = now - ACTIVE_SECONDS
@@ -90,11 +112,24 @@ class MemoryBackend:
         self.issued += 1
         return self.issued
 
-    async def serving(self) -> int:
+    async def counters(self) -> tuple[int, int]:
+        return self.issued, self.served
+
+    async def call_next(self, places: int, now: float) -> int:
+        target = min(self.issued, self.served + places)
+        for ticket in range(self.served + 1, target + 1):
+            self.called[ticket] = now
+        self.served = max(self.served, target)
         return self.served
 
-    async def serve_up_to(self, ticket: int) -> None:
-        self.served = max(self.served, ticket)
+    async def called_count(self, now: float) -> int:
+        limit = now - GRACE_SECONDS
+        for ticket in [t for t, at in self.called.items() if at < limit]:
+            del self.called[ticket]
+        return len(self.called)
+
+    async def redeem(self, ticket: int) -> None:
+        self.called.pop(ticket, None)
 
 
 class RedisBackend:
@@ -110,6 +145,7 @@ class RedisBackend:
         self.active_key = f"{namespace}:active"
         self.issued_key = f"{namespace}:issued"
         self.serving_key = f"{namespace}:serving"
+        self.called_key = f"{namespace}:called"
 
     async def touch(self, member: str, now: float) -> int:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -128,38 +164,70 @@ class RedisBackend:
         return int(await self.redis.zcount(self.active_key, now - ACTIVE_SECONDS, "+inf"))
 
     async def next_ticket(self) -> int:
-        return int(await self.redis.incr(self.issued_key))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self.issued_key)
+            pipe.expire(self.issued_key, COUNTERS_TTL_SECONDS)
+            result = await pipe.execute()
+        return int(result[0])
 
-    async def serving(self) -> int:
-        return int(await self.redis.get(self.serving_key) or 0)
+    async def counters(self) -> tuple[int, int]:
+        issued, serving = await self.redis.mget(self.issued_key, self.serving_key)
+        return int(issued or 0), int(serving or 0)
 
-    async def serve_up_to(self, ticket: int) -> None:
-        # Never backwards, whatever the order two processes write in.
-        await self.redis.eval(
-            "local v = tonumber(redis.call('GET', KEYS[1]) or '0') "
-            "if tonumber(ARGV[1]) > v then redis.call('SET', KEYS[1], ARGV[1]) end return 0",
-            1,
+    async def call_next(self, places: int, now: float) -> int:
+        # One script: two processes calling at once never call a ticket twice nor move
+        # `serving` backwards. `places` is at most the capacity, so the loop is bounded.
+        result = await self.redis.eval(
+            "local issued = tonumber(redis.call('GET', KEYS[1]) or '0') "
+            "local serving = tonumber(redis.call('GET', KEYS[2]) or '0') "
+            "local target = math.min(issued, serving + tonumber(ARGV[1])) "
+            "for t = serving + 1, target do redis.call('ZADD', KEYS[3], ARGV[2], t) end "
+            "if target > serving then "
+            "  redis.call('SET', KEYS[2], target, 'EX', ARGV[3]) "
+            "  redis.call('EXPIRE', KEYS[3], ARGV[3]) "
+            "  return target "
+            "end "
+            "return serving",
+            3,
+            self.issued_key,
             self.serving_key,
-            str(ticket),
+            self.called_key,
+            str(places),
+            repr(now),
+            str(COUNTERS_TTL_SECONDS),
         )
+        return int(result)
+
+    async def called_count(self, now: float) -> int:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(self.called_key, "-inf", now - GRACE_SECONDS)
+            pipe.zcard(self.called_key)
+            result = await pipe.execute()
+        return int(result[1])
+
+    async def redeem(self, ticket: int) -> None:
+        await self.redis.zrem(self.called_key, str(ticket))
 
 
 # --- tickets -------------------------------------------------------------------------
 
 
-def sign_ticket(secret: str, ticket: int) -> str:
-    mac = hmac.new(secret.encode(), f"ticket:{ticket}".encode(), hashlib.sha256).hexdigest()
+def sign_ticket(secret: str, ticket: int, member: str) -> str:
+    """A ticket signed for one session (`member`, its hashed cookie): a called ticket
+    cannot be handed to other sessions to let them in."""
+    message = f"ticket:{ticket}:{member}".encode()
+    mac = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
     return f"{ticket}.{mac[:32]}"
 
 
-def read_ticket(secret: str, value: str | None) -> int | None:
-    """The ticket number of a cookie this installation signed, else None."""
+def read_ticket(secret: str, value: str | None, member: str) -> int | None:
+    """The ticket number of a cookie this installation signed for this session, else None."""
     if not value or len(value) > 80:
         return None
     number, _, mac = value.partition(".")
     if not number.isdigit() or len(number) > 12:
         return None
-    expected = sign_ticket(secret, int(number)).partition(".")[2]
+    expected = sign_ticket(secret, int(number), member).partition(".")[2]
     return int(number) if hmac.compare_digest(mac, expected) else None
 
 
@@ -192,37 +260,47 @@ class WaitingRoom:
         self._window_checked = 0.0
         self._window_task: asyncio.Task[None] | None = None
 
-    async def decide(self, member: str, ticket: int | None, now: float) -> Verdict:
-        """Let this session in, or give (or keep) its place in the queue."""
-        if await self.backend.is_active(member, now):
-            await self.backend.touch(member, now)
+    async def decide(
+        self,
+        member: str,
+        ticket: int | None,
+        now: float,
+        known: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Verdict:
+        """Let this session in, or give (or keep) its place in the queue. `known` says
+        whether the session store holds this session: one that it does not (a made-up or
+        ended cookie) is sent on to the page, which sends it to the login, without taking
+        a place or a ticket."""
+        backend = self.backend
+        if await backend.is_active(member, now):
+            await backend.touch(member, now)
             return Verdict(True)
-        active = await self.backend.active_count(now)
-        serving = await self.backend.serving()
-        free = self.capacity - active
+        if known is not None and not await known():
+            return Verdict(True)
+        active = await backend.active_count(now)
+        called = await backend.called_count(now)
+        issued, serving = await backend.counters()
+        if ticket is not None and ticket > issued:
+            ticket = None  # from a queue that has since expired
+        free = self.capacity - active - called
+        if free > 0 and serving < issued:
+            # The queue moves with the free places, whoever comes back.
+            called_now = await backend.call_next(free, now)
+            free -= called_now - serving
+            serving = called_now
+        if ticket is not None and ticket <= serving:
+            await backend.redeem(ticket)
+            await backend.touch(member, now)
+            return Verdict(True, ticket=ticket)
         if ticket is None:
-            if free > 0 and serving >= await self._issued_hint():
-                await self.backend.touch(member, now)
+            if free > 0 and serving >= issued:  # nobody queueing: walk in
+                await backend.touch(member, now)
                 return Verdict(True)
-            ticket = await self.backend.next_ticket()
+            ticket = await backend.next_ticket()
             new = True
         else:
             new = False
-        if ticket <= serving or (free > 0 and ticket - serving <= free):
-            await self.backend.serve_up_to(ticket)
-            await self.backend.touch(member, now)
-            return Verdict(True, ticket=ticket)
         return Verdict(False, position=max(1, ticket - serving), ticket=ticket, new_ticket=new)
-
-    async def _issued_hint(self) -> int:
-        """Without a ticket, one may walk in only while nobody is queueing (tickets all
-        served); the issued counter is read through the backend's own next value."""
-        backend = self.backend
-        if isinstance(backend, MemoryBackend):
-            return backend.issued
-        if isinstance(backend, RedisBackend):
-            return int(await backend.redis.get(backend.issued_key) or 0)
-        return 0
 
     def refresh_window_note(self, now: float) -> None:
         """Read in the background (at most once a minute) whether a window is open."""
@@ -293,7 +371,15 @@ def _is_htmx(scope: Scope) -> bool:
     return any(k == b"hx-request" for k, _ in scope.get("headers", []))
 
 
-def waiting_room_middleware(app: ASGIApp, room: WaitingRoom, secure: bool) -> ASGIApp:
+def waiting_room_middleware(
+    app: ASGIApp,
+    room: WaitingRoom,
+    secure: bool,
+    session_known: Callable[[str], Awaitable[bool]] | None = None,
+) -> ASGIApp:
+    """`session_known(cookie)` asks the session store whether a session exists (only for a
+    session not already counted active)."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(GATED_PREFIXES):  # type: ignore[comparison-overlap]
             await app(scope, receive, send)
@@ -304,10 +390,11 @@ def waiting_room_middleware(app: ASGIApp, room: WaitingRoom, secure: bool) -> AS
             return
         now = time.time()
         member = hashlib.sha256(session.encode("latin-1")).hexdigest()[:32]
-        ticket = read_ticket(room.secret, _cookie(scope, TICKET_COOKIE))
+        ticket = read_ticket(room.secret, _cookie(scope, TICKET_COOKIE), member)
+        known = None if session_known is None else functools.partial(session_known, session)
         try:
             async with asyncio.timeout(DEADLINE_SECONDS):
-                verdict = await room.decide(member, ticket, now)
+                verdict = await room.decide(member, ticket, now, known)
         except Exception:  # the counter's store is down: never keep parents out for it
             log.warning("salle d'attente : compteur indisponible", exc_info=True)
             await app(scope, receive, send)
@@ -324,7 +411,8 @@ def waiting_room_middleware(app: ASGIApp, room: WaitingRoom, secure: bool) -> AS
         ]
         if verdict.new_ticket and verdict.ticket is not None:
             attributes = "; Path=/; HttpOnly; SameSite=Lax; Max-Age=7200"
-            cookie = f"{TICKET_COOKIE}={sign_ticket(room.secret, verdict.ticket)}{attributes}"
+            signed = sign_ticket(room.secret, verdict.ticket, member)
+            cookie = f"{TICKET_COOKIE}={signed}{attributes}"
             headers.append((b"set-cookie", (cookie + ("; Secure" if secure else "")).encode()))
         if _is_htmx(scope):
             # A fragment cannot hold the waiting page: the browser goes to the full page.

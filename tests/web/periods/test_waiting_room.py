@@ -3,6 +3,8 @@ page with a place in the queue, then is let in once a place frees; in order."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,12 +15,16 @@ from portal import clock
 from portal.tables import BookingPeriod
 from portal.web.waiting_room import (
     ACTIVE_SECONDS,
+    COUNTERS_TTL_SECONDS,
+    GRACE_SECONDS,
+    Backend,
     MemoryBackend,
+    RedisBackend,
     WaitingRoom,
     read_ticket,
     sign_ticket,
 )
-from tests.conftest import Database, SmtpSink, make_settings
+from tests.conftest import REDIS_URL, Database, SmtpSink, make_settings, require_service
 from tests.factories import PASSWORD, make_family, make_structure
 from tests.web.conftest import Browser, LiveServer, text
 
@@ -51,16 +57,23 @@ async def test_second_parent_waits_then_gets_in(db: Database, small_live: LiveSe
         assert "aucun avantage" not in page
         assert waiting.headers["retry-after"] == "10"
         ticket = second.cookies.get("portal_queue")
-        assert ticket and read_ticket(small_live.settings.secret_key, ticket) == 1
+        member = hashlib.sha256(str(second.cookies.get("portal_session")).encode()).hexdigest()
+        assert ticket and read_ticket(small_live.settings.secret_key, ticket, member[:32]) == 1
         # htmx fragments of a waiting parent send the browser to the full page.
         fragment = await second.get("/reservations", headers={"hx-request": "true"})
         assert fragment.headers["hx-redirect"] == "/reservations"
         # The first parent keeps going; pages outside booking are not gated.
         assert (await first.get("/reservations")).status_code == 200
         assert "Salle d'attente" not in text(await second.get("/suivi"))
-        # The first parent's activity lapses: the second is let in with the same ticket.
+        # A made-up session cookie is sent to the login: it takes no place and no ticket.
+        async with Browser(base_url=small_live.url, follow_redirects=False) as intruder:
+            intruder.cookies.set("portal_session", "f" * 64)
+            made_up = await intruder.get("/reservations")
+            assert made_up.status_code in (302, 303) and "portal_queue" not in made_up.cookies
         room: WaitingRoom = small_live.app.state.waiting_room
         assert isinstance(room.backend, MemoryBackend)
+        assert room.backend.issued == 1 and len(room.backend.active) == 1
+        # The first parent's activity lapses: the second is let in with the same ticket.
         for member in list(room.backend.active):
             room.backend.active[member] -= ACTIVE_SECONDS + 1
         admitted = await second.get("/reservations")
@@ -84,8 +97,75 @@ async def test_in_order_and_window_note() -> None:
     # d asks first, but c is ahead: d still waits; c gets in.
     assert not (await room.decide("d", d.ticket, later)).admitted
     assert (await room.decide("c", c.ticket, later)).admitted
-    assert read_ticket("s" * 32, sign_ticket("s" * 32, 7)) == 7
-    assert read_ticket("s" * 32, "7.forged") is None
+    assert read_ticket("s" * 32, sign_ticket("s" * 32, 7, "c"), "c") == 7
+    assert read_ticket("s" * 32, "7.forged", "c") is None
+    # A ticket signed for another session is not this one's.
+    assert read_ticket("s" * 32, sign_ticket("s" * 32, 7, "c"), "d") is None
+
+
+async def _abandoned_tickets_do_not_stall_the_queue(backend: Backend) -> None:
+    room = WaitingRoom(backend, 2, "s" * 32)
+    now = 1000.0
+    for member in ("a", "b"):
+        assert (await room.decide(member, None, now)).admitted
+    # Five parents queue, then close the page and never come back.
+    for member in ("c", "d", "e", "f", "g"):
+        assert not (await room.decide(member, None, now)).admitted
+    latecomer = await room.decide("h", None, now)
+    assert (latecomer.admitted, latecomer.position) == (False, 6)
+    # a and b leave. Each pass calls the next tickets, as many as places are free; a called
+    # ticket keeps its place for GRACE_SECONDS, then the next ones are called.
+    later = now + ACTIVE_SECONDS + 1
+    waits = 0
+    verdict = await room.decide("h", latecomer.ticket, later)
+    while not verdict.admitted:
+        waits += 1
+        assert waits <= 3, "the queue stalled behind abandoned tickets"
+        later += GRACE_SECONDS + 1
+        verdict = await room.decide("h", latecomer.ticket, later)
+    # Tickets 1-2 called at the first pass, 3-4 a grace later, 5-6 (h's) the next one:
+    # never more called at once than there are places.
+    assert waits == 2
+    # A holder of an abandoned ticket who comes back later is still let in (never behind a
+    # higher ticket), and a newcomer walks in only once nobody is queueing.
+    assert (await room.decide("c", 1, later)).admitted
+
+
+async def test_abandoned_tickets_do_not_stall_the_queue() -> None:
+    await _abandoned_tickets_do_not_stall_the_queue(MemoryBackend())
+
+
+async def test_abandoned_tickets_do_not_stall_the_queue_on_redis() -> None:
+    require_service("Redis", REDIS_URL, 6379)
+    backend = RedisBackend(REDIS_URL, namespace=f"portal-test-room-{uuid.uuid4().hex}")
+    try:
+        await _abandoned_tickets_do_not_stall_the_queue(backend)
+        ttl = await backend.redis.ttl(backend.issued_key)
+        assert 0 < ttl <= COUNTERS_TTL_SECONDS  # one opening's queue does not outlive it
+    finally:
+        await backend.redis.delete(
+            backend.active_key, backend.issued_key, backend.serving_key, backend.called_key
+        )
+        await backend.redis.aclose()
+
+
+async def test_unknown_sessions_take_no_place() -> None:
+    room = WaitingRoom(MemoryBackend(), 1, "s" * 32)
+
+    async def unknown() -> bool:
+        return False
+
+    async def known() -> bool:
+        return True
+
+    for n in range(5):
+        assert (await room.decide(f"made-up-{n}", None, 1000.0, unknown)).admitted
+    assert (await room.decide("parent", None, 1000.0, known)).admitted
+    assert isinstance(room.backend, MemoryBackend)
+    assert list(room.backend.active) == ["parent"] and room.backend.issued == 0
+    # A ticket from a queue that has since expired is not a place in this one.
+    fresh = await room.decide("other", 999, 1000.0, known)
+    assert (fresh.admitted, fresh.ticket, fresh.position) == (False, 1, 1)
 
 
 async def test_window_note_says_no_advantage(db: Database) -> None:
