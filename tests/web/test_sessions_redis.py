@@ -187,6 +187,15 @@ async def test_visitors_without_a_session_write_nothing_to_the_store(
         assert "portal_session" not in answer.cookies, path
         assert answer.cookies.get("portal_csrf"), path
     assert [k for k in await client.keys("portal_sessions:*")] == []
+    # Nor a code typed without a pending staff login (its « délai dépassé » message lives in
+    # the lapsed login's session, when there is one).
+    for _ in range(3):
+        redis_browser.cookies.clear()
+        code = await redis_browser.submit(
+            "/gestion/connexion/code", {"code": "123456"}, page="/gestion/connexion"
+        )
+        assert code.status_code == 303 and "portal_session" not in code.cookies
+    assert [k for k in await client.keys("portal_sessions:*")] == []
     # A cookie left from a session that is gone is cleared, and nothing is written.
     redis_browser.cookies.clear()
     redis_browser.cookies.set("portal_session", "0" * 64)

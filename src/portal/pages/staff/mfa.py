@@ -72,7 +72,10 @@ async def code_page(request: Request[Any, Any, Any]) -> Template | Redirect:
 async def code_submit(request: Request[Any, Any, Any], data: MultiForm) -> Template | Redirect:
     member = await _pending(request)
     if member is None:
-        flash(request, "Le délai pour saisir le code est dépassé : reconnectez-vous.", "error")
+        # Said only in the session of a login that lapsed: a flash would store a session for
+        # any anonymous POST here, one per request.
+        if request.session:
+            flash(request, "Le délai pour saisir le code est dépassé : reconnectez-vous.", "error")
         return see_other(LOGIN_URL)
     settings: Settings = request.app.state.settings
     store: Store = request.app.stores.get("throttle")
