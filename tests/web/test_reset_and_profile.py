@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import re
 
 from portal import clock
 from portal.domain.accounts.passwords import verify_password
-from portal.tables import Account
+from portal.tables import Account, PasswordResetToken
 from tests.conftest import Database, SmtpSink, mail_text
 from tests.factories import PASSWORD, make_family
 from tests.web.conftest import Browser, text
@@ -73,6 +74,54 @@ async def test_reset_link_expires_after_30_minutes(
     assert link
     clock.shift(31 * 60)
     assert (await browser.get(link.group(1))).status_code == 410
+
+
+async def test_reset_mails_to_one_account_are_spaced(
+    db: Database, browser: Browser, smtp_server: SmtpSink
+) -> None:
+    """Whoever knows a parent's login and address cannot fill their mailbox: one e-mail
+    every five minutes at most, five a day; the page answers the same every time."""
+    await make_family(login="dupont", emails="jp@example.fr")
+    form = {"identifier": "dupont", "email": "jp@example.fr"}
+
+    async def delivered(count: int) -> None:
+        # Each mail is delivered before the clock moves on (a shifted clock would make the
+        # relay think a send in flight had died); other mails (a night's report) are ignored.
+        for _ in range(100):
+            if len([m for m in smtp_server.messages if "/reinitialiser/" in mail_text(m)]) >= count:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
+        assert len([m for m in smtp_server.messages if "/reinitialiser/" in mail_text(m)]) == count
+
+    for _ in range(4):
+        answer = await browser.submit("/mot-de-passe-oublie", form)
+        assert answer.status_code == 200 and "Si l'identifiant" in answer.text
+    await delivered(1)
+    assert await PasswordResetToken.count() == 1
+    for sent in (2, 3, 4, 5, 5, 5):
+        clock.shift(5 * 60 + 1)
+        await browser.submit("/mot-de-passe-oublie", form)
+        await delivered(sent)
+    assert await PasswordResetToken.count() == 5
+    # A day later the parent can ask again; the tokens expired long ago are gone with it.
+    clock.shift(25 * 3600)
+    await browser.submit("/mot-de-passe-oublie", form)
+    await delivered(6)
+    assert await PasswordResetToken.count() == 1
+
+
+def test_reset_spacing_rule() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from portal.domain.accounts.rules import RESET_PER_DAY, may_send_reset
+
+    now = datetime(2027, 1, 11, 8, 0, tzinfo=UTC)
+    assert may_send_reset([], now)
+    assert not may_send_reset([now - timedelta(minutes=4)], now)
+    assert may_send_reset([now - timedelta(minutes=5)], now)
+    day = [now - timedelta(hours=h + 1) for h in range(RESET_PER_DAY)]
+    assert not may_send_reset(day, now)
 
 
 async def test_profile_changes_password_and_emails_at_once(db: Database, browser: Browser) -> None:

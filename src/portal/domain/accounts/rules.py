@@ -7,7 +7,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
@@ -301,3 +301,17 @@ def describe_device(user_agent: str) -> str:
     if browser and system:
         return f"{browser} sur {system}"
     return browser or system or "Appareil inconnu"
+
+
+# « Mot de passe oublié »: at most one e-mail per account every RESET_SPACING, and
+# RESET_PER_DAY a day, whoever asks (the login and an address are enough to ask).
+RESET_SPACING = timedelta(minutes=5)
+RESET_PER_DAY = 5
+
+
+def may_send_reset(recent: Sequence[datetime], now: datetime) -> bool:
+    """Whether a new reset e-mail may go, given when the account's tokens of the last day
+    were made."""
+    if len(recent) >= RESET_PER_DAY:
+        return False
+    return all(now - made >= RESET_SPACING for made in recent)

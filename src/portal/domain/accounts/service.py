@@ -61,6 +61,7 @@ GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
 # Longest password accepted at login: the longest one could ever be set, so nobody is cut
 # off, and nothing is truncated (longer input is refused as it stands).
 LOGIN_PASSWORD_MAX = 1024
+RESET_DAY = timedelta(days=1)
 
 
 async def authenticate(login: str, password: str) -> LoginOutcome:
@@ -395,13 +396,30 @@ async def request_password_reset(login: str, email: str, base_url: str, valid_mi
     known = {a.lower() for a in rules.split_emails(account.emails)}
     if email.strip().lower() not in known:
         return False
-    token = secrets.token_urlsafe(32)
     now = clock.utcnow()
+    recent = [
+        made
+        for row in await PasswordResetToken.select(PasswordResetToken.created_at).where(
+            (PasswordResetToken.account == account.id)
+            & (PasswordResetToken.created_at > now - RESET_DAY)
+        )
+        if (made := clock.as_utc(row["created_at"])) is not None
+    ]
+    if not rules.may_send_reset(recent, now):
+        # Anyone who knows a parent's login and address could otherwise fill their mailbox;
+        # the page answers the same, and the link already sent still works.
+        return False
+    token = secrets.token_urlsafe(32)
     mail = password_reset_email(
         account.display_name, f"{base_url}/reinitialiser/{token}", valid_minutes
     )
     # Token and e-mail commit together: a token is never left without its message.
     async with write_transaction():
+        # The account's old tokens (expired a day ago and more) go: the table stays small.
+        await PasswordResetToken.delete().where(
+            (PasswordResetToken.account == account.id)
+            & (PasswordResetToken.expires_at < now - RESET_DAY)
+        )
         await PasswordResetToken.insert(
             PasswordResetToken(
                 account=account.id,
