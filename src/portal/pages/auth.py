@@ -156,7 +156,9 @@ async def forgot_submit(request: Request[Any, Any, Any], data: Form) -> Template
             sent=False,
             errors=errors,
         )
-    count = await throttle.count_attempt(store, f"reset:{_client(request)}", ADDRESS_WINDOW_SECONDS)
+    count = await throttle.count_attempt(
+        store, f"reset:{throttle.address_group(_client(request))}", ADDRESS_WINDOW_SECONDS
+    )
     queued = False
     if count <= settings.login_address_max_failures:
         # The e-mail is queued in the outbox with the token, in one transaction.

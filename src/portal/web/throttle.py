@@ -8,6 +8,7 @@ one, which only loosens the bound by the number of processes, never locks anyone
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from dataclasses import dataclass
 
@@ -49,14 +50,30 @@ ADDRESS_MESSAGE = (
 )
 
 
+def address_group(address: str) -> str:
+    """The unit the per-address limits count by: an IPv4 address, or an IPv6 address's /64
+    (one subscriber's network: counting single IPv6 addresses would give each client some
+    eighteen billion billion counters)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _pair_key(area: str, login: str, address: str) -> str:
     # Hashed: logins are free text, and case variants share one counter.
-    digest = hashlib.sha256(f"{login.strip().lower()}\0{address}".encode()).hexdigest()[:40]
+    group = address_group(address)
+    digest = hashlib.sha256(f"{login.strip().lower()}\0{group}".encode()).hexdigest()[:40]
     return f"{area}-fail:{digest}"
 
 
 def _address_key(area: str, address: str) -> str:
-    return f"{area}-fail-address:{address}"
+    return f"{area}-fail-address:{address_group(address)}"
 
 
 class LoginThrottle:
