@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -139,6 +140,23 @@ def _plural(n: int, singular: str, plural: str) -> str:
     from portal.domain.paging.rules import count_label
 
     return count_label(int(n), singular, plural)
+
+
+# The embedded set-up's stores (session files, the throttle's counters in memory) drop an
+# expired entry only when it is read again; most never are (a session ended by its idle
+# limit, a failed login never retried), so they are swept on a schedule. Redis expires
+# its own keys.
+STORE_SWEEP_SECONDS = 600
+
+
+async def _sweep_expired(stores: list[FileStore | MemoryStore]) -> None:
+    while True:
+        for store in stores:
+            try:
+                await store.delete_expired()
+            except Exception:  # a file removed meanwhile, a full disk: try again later
+                log.warning("nettoyage des sessions expirées impossible", exc_info=True)
+        await asyncio.sleep(STORE_SWEEP_SECONDS)
 
 
 def _stores(settings: Settings) -> dict[str, Store]:
@@ -322,20 +340,23 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
     background = BackgroundRuntime(settings)
 
     owns_pool = False
+    sweeper: asyncio.Task[None] | None = None
 
     async def on_startup(app: Litestar) -> None:
-        nonlocal owns_pool
+        nonlocal owns_pool, sweeper
         use_engine(engine)
         # A pool started by someone else (a test, the CLI) is theirs to close.
         if getattr(engine, "pool", True) is None:
             await start_pool(engine)
             owns_pool = True
-        sessions = stores["sessions"]
-        if isinstance(sessions, FileStore):
-            await sessions.delete_expired()
+        local = [s for s in stores.values() if isinstance(s, FileStore | MemoryStore)]
+        if local:
+            sweeper = asyncio.get_running_loop().create_task(_sweep_expired(local))
         await background.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        if sweeper is not None:
+            sweeper.cancel()
         await background.stop()
         if owns_pool:
             await close_pool(engine)
