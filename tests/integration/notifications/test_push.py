@@ -140,3 +140,27 @@ async def test_a_device_taken_over_by_another_account_gets_none_of_the_first_one
     assert await OutboxPush.count() == 0
     [row] = await PushSubscription.select()
     assert row["account"] == second.account.id
+
+
+async def test_an_account_keeps_its_latest_browsers_only(db: Database) -> None:
+    """Each push goes to every browser of the account: endpoints registered without end
+    would multiply what one parent can make the portal send, and where."""
+    one = await make_family(login="un")
+    other = await make_family(login="deux", structure=one.structure)
+    keys = BrowserKeys.new()
+    await push.subscribe(
+        int(other.account.id),
+        rules.parse_subscription(keys.subscription("https://push.example/x")),
+        "",
+    )
+    for n in range(push.MAX_DEVICES + 3):
+        sub = rules.parse_subscription(keys.subscription(f"https://push.example/{n}"))
+        await push.subscribe(int(one.account.id), sub, f"appareil {n}")
+    mine = await PushSubscription.select(PushSubscription.device).where(
+        PushSubscription.account == one.account.id
+    )
+    assert sorted(str(r["device"]) for r in mine) == sorted(
+        f"appareil {n}" for n in range(3, push.MAX_DEVICES + 3)
+    )
+    # Another account's browsers are not touched.
+    assert await PushSubscription.count().where(PushSubscription.account == other.account.id) == 1

@@ -50,6 +50,8 @@ async def wake_push_relay() -> None:
 
 # --- subscriptions ----------------------------------------------------------------------------
 
+MAX_DEVICES = 10
+
 
 async def subscribe(account_id: int, subscription: rules.Subscription, device: str) -> None:
     """Record (or move to this account) a browser's subscription. A browser that another
@@ -80,6 +82,20 @@ async def subscribe(account_id: int, subscription: rules.Subscription, device: s
                 PushSubscription.auth,
                 PushSubscription.device,
             ],
+        )
+        # An account keeps its MAX_DEVICES latest browsers: each push goes to every one, so
+        # endpoints registered without end would multiply what one parent can make us send
+        # (and where). The oldest goes first: a parent who changed phones loses nothing.
+        kept = await (
+            PushSubscription.select(PushSubscription.id)
+            .where(PushSubscription.account == account_id)
+            .order_by(PushSubscription.created_at, ascending=False)
+            .order_by(PushSubscription.id, ascending=False)
+            .limit(MAX_DEVICES)
+        )
+        await PushSubscription.delete().where(
+            (PushSubscription.account == account_id)
+            & PushSubscription.id.not_in([int(r["id"]) for r in kept])
         )
 
 
