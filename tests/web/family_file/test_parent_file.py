@@ -140,6 +140,12 @@ async def test_uploads_are_checked_by_content_and_size(live: LiveServer, browser
     assert served.headers["content-type"] == "application/pdf"
     assert served.headers["x-content-type-options"] == "nosniff"
 
+    # The same file again for the same slot: said, nothing stored twice.
+    again = await upload(browser, str(ids["caf"]), "encore.pdf", PDF)
+    assert again.status_code == 400
+    assert "Ce fichier a déjà été envoyé pour « Attestation CAF/quotient familial »" in plain(again)
+    assert await FamilyDocument.count() == 2
+
 
 async def test_another_familys_document_is_a_404(live: LiveServer, browser: Browser) -> None:
     mine = await make_family(login="dupont")

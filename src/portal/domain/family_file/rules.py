@@ -172,6 +172,44 @@ def check_upload(content: bytes) -> tuple[str, str]:
     return found
 
 
+# Documents one family may have waiting for a check: each upload is up to
+# MAX_DOCUMENT_BYTES, and without a bound a single account could fill the server's disk
+# and the clerks' work list; past it, the family's uploads go at the pace of the checks.
+MAX_PENDING_DOCUMENTS = 20
+
+
+@dataclass(frozen=True)
+class KeptDocument:
+    """A document of the family not deleted, as the quota sees it."""
+
+    type_id: int
+    person_id: int | None
+    sha256: str
+    status: str
+
+
+def quota_error(
+    kept: Sequence[KeptDocument],
+    type_id: int,
+    person_id: int | None,
+    sha256: str,
+    type_name: str,
+) -> str | None:
+    """Why this upload cannot be kept (in French), or None."""
+    for doc in kept:
+        if (doc.type_id, doc.person_id, doc.sha256) == (type_id, person_id, sha256) and (
+            doc.status in ("pending", "valid")
+        ):
+            state = "validé" if doc.status == "valid" else "en cours de vérification"
+            return f"Ce fichier a déjà été envoyé pour « {type_name} » : il est {state}."
+    if sum(1 for doc in kept if doc.status == "pending") >= MAX_PENDING_DOCUMENTS:
+        return (
+            f"{MAX_PENDING_DOCUMENTS} documents attendent déjà d'être vérifiés par la "
+            "structure : renvoyez celui-ci une fois qu'ils l'auront été."
+        )
+    return None
+
+
 def safe_filename(name: str, extension: str) -> str:
     """A display name without path nor odd characters, with the real extension."""
     base = re.split(r"[\\/]", name or "")[-1]

@@ -792,6 +792,24 @@ async def upload_document(
         await _person_of(family_id, person_id)
     else:
         person_id = None
+    digest = hashlib.sha256(content).hexdigest()
+    kept = [
+        rules.KeptDocument(
+            int(r["document_type"]),
+            None if r["person"] is None else int(r["person"]),
+            str(r["sha256"]),
+            str(r["status"]),
+        )
+        for r in await FamilyDocument.select(
+            FamilyDocument.document_type,
+            FamilyDocument.person,
+            FamilyDocument.sha256,
+            FamilyDocument.status,
+        ).where((FamilyDocument.family == family_id) & (FamilyDocument.status != "deleted"))
+    ]
+    refusal = rules.quota_error(kept, type_id, person_id, digest, doc_type.name)
+    if refusal is not None:
+        raise FileError(refusal)
     key = await store_upload(documents_dir, content)
     path = document_path(documents_dir, key)
     try:
@@ -804,7 +822,7 @@ async def upload_document(
                     filename=rules.safe_filename(filename, extension),
                     content_type=content_type,
                     size_bytes=len(content),
-                    sha256=hashlib.sha256(content).hexdigest(),
+                    sha256=digest,
                     storage_key=key,
                     status=rules.DocumentStatus.PENDING,
                     uploaded_by=account_id,
