@@ -158,3 +158,14 @@ def test_retention_drops_only_the_named_values() -> None:
     assert without(text, ("pai", "disability")) == "resident=1;working=0;spread=-2"
     assert without(text, ()) == text
     assert without("", ("pai",)) == ""
+
+
+def test_a_one_day_period_says_its_day() -> None:
+    paragraphs = rules.parent_rules(
+        name="Sortie", mode=PeriodMode.FIRST_COME, opens_at=OPENS, window_ends_at=None,
+        first_day=date(2027, 2, 24), last_day=date(2027, 2, 24), activities=["ALSH"],
+        criteria=(), postcodes=(), tz=PARIS, now=OPENS,
+    )  # fmt: skip
+    assert paragraphs[0].text == (
+        "« Sortie » couvre la journée du 24/02/2027 des activités : ALSH."
+    )

@@ -232,8 +232,13 @@ def parent_rules(
     basket)."""
     paragraphs = [
         Paragraph(
-            f"« {name} » couvre les journées du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y} "
-            f"des activités : {', '.join(activities) or 'aucune'}."
+            f"« {name} » couvre "
+            + (
+                f"la journée du {first_day:%d/%m/%Y}"
+                if first_day == last_day
+                else f"les journées du {first_day:%d/%m/%Y} au {last_day:%d/%m/%Y}"
+            )
+            + f" des activités : {', '.join(activities) or 'aucune'}."
         ),
         Paragraph(_opening_sentence(opens_at, window_ends_at, tz, now)),
     ]
