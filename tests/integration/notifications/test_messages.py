@@ -174,3 +174,28 @@ async def test_broadcast_to_an_activity_or_a_day(db: Database, tmp_path: Path) -
         )
     with pytest.raises(MessageError):
         Audience(None, None)
+
+
+async def test_a_familys_messages_are_bounded_per_day(db: Database, tmp_path: Path) -> None:
+    """Each message may carry a 5 MB attachment: one account could otherwise fill the
+    disk and the clerks' list. Twenty a day, then a clear French refusal, nothing stored."""
+    from portal import clock
+    from portal.domain.messages.rules import MAX_FAMILY_MESSAGES_PER_DAY
+
+    setup = await make_family()
+    family, account = int(setup.family.id), int(setup.account.id)
+    for n in range(MAX_FAMILY_MESSAGES_PER_DAY):
+        await messages.send_from_family(tmp_path, family, account, "Parent", f"Message {n}")
+    with pytest.raises(MessageError, match="déjà envoyé 20 messages"):
+        await messages.send_from_family(
+            tmp_path, family, account, "Parent", "Encore un",
+            messages.Upload("plan.pdf", b"%PDF-1.4 plan"),
+        )  # fmt: skip
+    assert await Message.count() == MAX_FAMILY_MESSAGES_PER_DAY
+    assert not [name for _, _, names in os.walk(tmp_path) for name in names]
+    clock.shift(24 * 3600 + 1)
+    try:
+        await messages.send_from_family(tmp_path, family, account, "Parent", "Le lendemain")
+    finally:
+        clock.reset()
+    assert await Message.count() == MAX_FAMILY_MESSAGES_PER_DAY + 1

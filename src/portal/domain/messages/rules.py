@@ -25,6 +25,20 @@ def clean_body(raw: str | None) -> str:
     return text
 
 
+# A family's messages in a day: enough for any exchange with the structure, and a bound on
+# what one account can store (each may carry a 5 MB attachment) or put in the clerks' list.
+MAX_FAMILY_MESSAGES_PER_DAY = 20
+
+
+def daily_limit_error(sent_last_day: int) -> str | None:
+    if sent_last_day < MAX_FAMILY_MESSAGES_PER_DAY:
+        return None
+    return (
+        f"Vous avez déjà envoyé {MAX_FAMILY_MESSAGES_PER_DAY} messages depuis hier à la même "
+        "heure : la structure va vous répondre. Réessayez demain, ou appelez-la si c'est urgent."
+    )
+
+
 def excerpt(body: str, limit: int = EXCERPT) -> str:
     """One line for lists and notifications."""
     line = " ".join(body.split())

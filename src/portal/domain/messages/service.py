@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from piccolo.query.functions.aggregate import Count
@@ -295,6 +295,13 @@ async def send_from_family(
     family = await Family.select(Family.structure).where(Family.id == family_id).first()
     if family is None:
         raise NotFound(family_id)
+    sent = await Message.count().where(
+        (Message.family == family_id)
+        & (Message.from_family == True)  # noqa: E712
+        & (Message.created_at > clock.utcnow() - timedelta(days=1))
+    )
+    if (refusal := rules.daily_limit_error(sent)) is not None:
+        raise rules.MessageError(refusal)
     stored = await _store(documents_dir, upload)
     try:
         async with write_transaction():
