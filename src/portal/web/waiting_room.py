@@ -11,10 +11,13 @@ they are let in in order.
   a counter, kept in a cookie signed for its session); ``serving`` is the highest ticket
   called. Whenever places are free, the next tickets are called in order, as many as there
   are free places, and each called ticket keeps its place for GRACE_SECONDS (the waiting
-  page reloads every REFRESH_SECONDS); a holder who comes back with a ticket at most
-  ``serving`` is let in. So a lower ticket is never kept waiting while a higher one is let
-  in, and a parent who closed the waiting page only holds a place for the grace period:
-  the queue never stalls behind abandoned tickets.
+  page reloads every REFRESH_SECONDS). A holder who comes back within the grace takes the
+  place kept for it; later, a free place if there is one (before anyone newly called),
+  else it is first in line. So a parent who closed the waiting page only holds a place
+  for the grace period, and the queue never stalls behind abandoned tickets.
+- The whole decision for a new arrival is one atomic step (one Lua script on Redis), so
+  that concurrent requests never each take the same free places; the counters live in one
+  hash with an epoch, and a ticket of a lost queue (expired or evicted) is not a place.
 - Only sessions the session store knows take a place or a ticket: a made-up cookie is sent
   on to the page, which sends it to the login.
 - The counters expire a day after their last move (Redis), so one opening's queue does
@@ -33,11 +36,12 @@ import hashlib
 import hmac
 import logging
 import math
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -56,44 +60,89 @@ GATED_PREFIXES = ("/reservations",)
 WINDOW_CHECK_SECONDS = 60
 
 
+class Ticket(NamedTuple):
+    """A place in the queue: its number, in the queue of that epoch (a queue whose counters
+    were lost, by expiry or eviction, starts a new epoch: its old tickets are not places)."""
+
+    epoch: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Admission:
+    admitted: bool
+    ticket: Ticket | None = None
+    position: int = 0
+    new_ticket: bool = False
+
+
 class Backend(Protocol):
+    async def is_active(self, member: str, now: float) -> bool: ...
+
     async def touch(self, member: str, now: float) -> int:
         """Mark a session active; returns how many are active (expired ones dropped)."""
 
-    async def is_active(self, member: str, now: float) -> bool: ...
+    async def admit(
+        self, member: str, ticket: Ticket | None, capacity: int, now: float
+    ) -> Admission:
+        """The whole decision for a session not active yet, in one atomic step (concurrent
+        requests must not each see the same free places): call the next tickets while
+        places are free, let in a called holder, a walker-in when nobody queues, or give a
+        ticket."""
 
-    async def active_count(self, now: float) -> int: ...
 
-    async def next_ticket(self) -> int: ...
-
-    async def counters(self) -> tuple[int, int]:
-        """(the last ticket issued, the last ticket called)."""
-
-    async def call_next(self, places: int, now: float) -> int:
-        """Call up to `places` more tickets in order, never beyond the last issued; each
-        keeps a place until its holder comes back or GRACE_SECONDS pass. Returns the last
-        ticket called."""
-
-    async def called_count(self, now: float) -> int:
-        """Called tickets whose holder has not come back, within their grace."""
-
-    async def redeem(self, ticket: int) -> None:
-        """The holder came back: its place is now counted as active."""
+def _decide(
+    capacity: int,
+    active: int,
+    called: set[int],
+    issued: int,
+    serving: int,
+    number: int | None,
+) -> tuple[str, int, int]:
+    """The decision itself, the Lua script's twin (see RedisBackend.ADMIT): returns
+    (outcome, serving after the calls, position) where outcome is "in", "wait" or "new";
+    `called` is updated in place (tickets called now added, a holder's removed)."""
+    free = capacity - active - len(called)
+    if number is not None and number <= serving:
+        # A called holder: in on the place held for it, or on a free one if its grace
+        # lapsed (before anyone newly called); else first in line.
+        if number in called or free > 0:
+            called.discard(number)
+            return "in", serving, 0
+        return "wait", serving, 1
+    if free > 0 and serving < issued:
+        target = min(issued, serving + free)
+        called.update(range(serving + 1, target + 1))
+        free -= target - serving
+        serving = target
+    if number is not None and number <= serving:
+        called.discard(number)
+        return "in", serving, 0
+    if number is None:
+        if free > 0 and serving >= issued:
+            return "in", serving, 0
+        return "new", serving, issued + 1 - serving
+    return "wait", serving, max(1, number - serving)
 
 
 @dataclass
 class MemoryBackend:
-    """One process's own count (the embedded default: one web process)."""
+    """One process's own count (the embedded default: one web process). Its admit runs
+    without awaiting anything, so no other request interleaves."""
 
     active: dict[str, float] = field(default_factory=dict)
     issued: int = 0
     served: int = 0
     called: dict[int, float] = field(default_factory=dict)
+    epoch: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def _expire(self, now: float) -> None:
         limit = now - ACTIVE_SECONDS
         for member in [m for m, seen in self.active.items() if seen < limit]:
             del self.active[member]
+        grace = now - GRACE_SECONDS
+        for number in [t for t, at in self.called.items() if at < grace]:
+            del self.called[number]
 
     async def touch(self, member: str, now: float) -> int:
         self._expire(now)
@@ -104,36 +153,82 @@ class MemoryBackend:
         seen = self.active.get(member)
         return seen is not None and seen >= now - ACTIVE_SECONDS
 
-    async def active_count(self, now: float) -> int:
+    async def admit(
+        self, member: str, ticket: Ticket | None, capacity: int, now: float
+    ) -> Admission:
         self._expire(now)
-        return len(self.active)
-
-    async def next_ticket(self) -> int:
-        self.issued += 1
-        return self.issued
-
-    async def counters(self) -> tuple[int, int]:
-        return self.issued, self.served
-
-    async def call_next(self, places: int, now: float) -> int:
-        target = min(self.issued, self.served + places)
-        for ticket in range(self.served + 1, target + 1):
-            self.called[ticket] = now
-        self.served = max(self.served, target)
-        return self.served
-
-    async def called_count(self, now: float) -> int:
-        limit = now - GRACE_SECONDS
-        for ticket in [t for t, at in self.called.items() if at < limit]:
-            del self.called[ticket]
-        return len(self.called)
-
-    async def redeem(self, ticket: int) -> None:
-        self.called.pop(ticket, None)
+        number = ticket.number if ticket and ticket.epoch == self.epoch else None
+        if number is not None and number > self.issued:
+            number = None
+        called = set(self.called)
+        before = set(called)
+        outcome, self.served, position = _decide(
+            capacity, len(self.active), called, self.issued, self.served, number
+        )
+        for fresh in called - before:
+            self.called[fresh] = now
+        for gone in before - called:
+            del self.called[gone]
+        if outcome == "in":
+            self.active[member] = now
+            return Admission(True, None if number is None else Ticket(self.epoch, number))
+        if outcome == "new":
+            self.issued += 1
+            return Admission(False, Ticket(self.epoch, self.issued), position, True)
+        assert number is not None
+        return Admission(False, Ticket(self.epoch, number), position)
 
 
 class RedisBackend:
-    """Shared by every web process: a sorted set of active sessions, two counters."""
+    """Shared by every web process: a sorted set of active sessions, one of called tickets
+    (by call time), and one hash (epoch, issued, serving) with one lifetime, so the two
+    counters can never be lost one without the other."""
+
+    # The twin of _decide, in one script: Redis runs it alone, so requests of any process
+    # see the places the previous one took.
+    ADMIT = """
+local capacity = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[4]))
+redis.call('HSETNX', KEYS[3], 'epoch', ARGV[9])
+redis.call('EXPIRE', KEYS[3], ttl)
+local state = redis.call('HMGET', KEYS[3], 'epoch', 'issued', 'serving')
+local epoch = state[1]
+local issued = tonumber(state[2] or '0')
+local serving = tonumber(state[3] or '0')
+local number = tonumber(ARGV[7])
+if ARGV[8] ~= epoch or number > issued then number = 0 end
+local free = capacity - redis.call('ZCARD', KEYS[1]) - redis.call('ZCARD', KEYS[2])
+local function enter()
+  redis.call('ZADD', KEYS[1], now, ARGV[6])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+  return {1, number, 0, 0, epoch}
+end
+if number > 0 and number <= serving then
+  if redis.call('ZREM', KEYS[2], number) == 1 or free > 0 then return enter() end
+  return {0, number, 1, 0, epoch}
+end
+if free > 0 and serving < issued then
+  local target = math.min(issued, serving + free)
+  for t = serving + 1, target do redis.call('ZADD', KEYS[2], now, t) end
+  redis.call('EXPIRE', KEYS[2], ttl)
+  free = free - (target - serving)
+  serving = target
+  redis.call('HSET', KEYS[3], 'serving', serving)
+end
+if number > 0 and number <= serving then
+  redis.call('ZREM', KEYS[2], number)
+  return enter()
+end
+if number == 0 then
+  if free > 0 and serving >= issued then return enter() end
+  number = redis.call('HINCRBY', KEYS[3], 'issued', 1)
+  return {0, number, math.max(1, number - serving), 1, epoch}
+end
+return {0, number, math.max(1, number - serving), 0, epoch}
+"""
 
     def __init__(self, url: str, namespace: str = "portal:waiting") -> None:
         from redis.asyncio import Redis
@@ -143,9 +238,9 @@ class RedisBackend:
             url, socket_timeout=None, socket_connect_timeout=DEADLINE_SECONDS
         )
         self.active_key = f"{namespace}:active"
-        self.issued_key = f"{namespace}:issued"
-        self.serving_key = f"{namespace}:serving"
         self.called_key = f"{namespace}:called"
+        self.state_key = f"{namespace}:state"
+        self._admit = self.redis.register_script(self.ADMIT)
 
     async def touch(self, member: str, now: float) -> int:
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -160,82 +255,51 @@ class RedisBackend:
         seen = await self.redis.zscore(self.active_key, member)
         return seen is not None and float(seen) >= now - ACTIVE_SECONDS
 
-    async def active_count(self, now: float) -> int:
-        return int(await self.redis.zcount(self.active_key, now - ACTIVE_SECONDS, "+inf"))
-
-    async def next_ticket(self) -> int:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(self.issued_key)
-            pipe.expire(self.issued_key, COUNTERS_TTL_SECONDS)
-            result = await pipe.execute()
-        return int(result[0])
-
-    async def counters(self) -> tuple[int, int]:
-        issued, serving = await self.redis.mget(self.issued_key, self.serving_key)
-        return int(issued or 0), int(serving or 0)
-
-    async def call_next(self, places: int, now: float) -> int:
-        # One script: two processes calling at once never call a ticket twice nor move
-        # `serving` backwards. `places` is at most the capacity, so the loop is bounded.
-        result = await self.redis.eval(
-            "local issued = tonumber(redis.call('GET', KEYS[1]) or '0') "
-            "local serving = tonumber(redis.call('GET', KEYS[2]) or '0') "
-            "local target = math.min(issued, serving + tonumber(ARGV[1])) "
-            "for t = serving + 1, target do redis.call('ZADD', KEYS[3], ARGV[2], t) end "
-            "if target > serving then "
-            "  redis.call('SET', KEYS[2], target, 'EX', ARGV[3]) "
-            "  redis.call('EXPIRE', KEYS[3], ARGV[3]) "
-            "  return target "
-            "end "
-            "return serving",
-            3,
-            self.issued_key,
-            self.serving_key,
-            self.called_key,
-            str(places),
-            repr(now),
-            str(COUNTERS_TTL_SECONDS),
-        )
-        return int(result)
-
-    async def called_count(self, now: float) -> int:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(self.called_key, "-inf", now - GRACE_SECONDS)
-            pipe.zcard(self.called_key)
-            result = await pipe.execute()
-        return int(result[1])
-
-    async def redeem(self, ticket: int) -> None:
-        await self.redis.zrem(self.called_key, str(ticket))
+    async def admit(
+        self, member: str, ticket: Ticket | None, capacity: int, now: float
+    ) -> Admission:
+        admitted, number, position, new, epoch = await self._admit(
+            keys=[self.active_key, self.called_key, self.state_key],
+            args=[
+                capacity, repr(now), ACTIVE_SECONDS, GRACE_SECONDS, COUNTERS_TTL_SECONDS,
+                member, ticket.number if ticket else 0, ticket.epoch if ticket else "",
+                secrets.token_hex(4),
+            ],
+        )  # fmt: skip
+        epoch_text = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
+        held = Ticket(epoch_text, int(number)) if int(number) else None
+        return Admission(bool(admitted), held, int(position), bool(new))
 
 
 # --- tickets -------------------------------------------------------------------------
 
 
-def sign_ticket(secret: str, ticket: int, member: str) -> str:
+def sign_ticket(secret: str, ticket: Ticket, member: str) -> str:
     """A ticket signed for one session (`member`, its hashed cookie): a called ticket
     cannot be handed to other sessions to let them in."""
-    message = f"ticket:{ticket}:{member}".encode()
+    message = f"ticket:{ticket.epoch}:{ticket.number}:{member}".encode()
     mac = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return f"{ticket}.{mac[:32]}"
+    return f"{ticket.epoch}.{ticket.number}.{mac[:32]}"
 
 
-def read_ticket(secret: str, value: str | None, member: str) -> int | None:
-    """The ticket number of a cookie this installation signed for this session, else None."""
-    if not value or len(value) > 80:
+def read_ticket(secret: str, value: str | None, member: str) -> Ticket | None:
+    """The ticket of a cookie this installation signed for this session, else None."""
+    if not value or len(value) > 100:
         return None
-    number, _, mac = value.partition(".")
-    if not number.isdigit() or len(number) > 12:
+    epoch, _, rest = value.partition(".")
+    number, _, mac = rest.partition(".")
+    if not epoch.isalnum() or len(epoch) > 16 or not number.isdigit() or len(number) > 12:
         return None
-    expected = sign_ticket(secret, int(number), member).partition(".")[2]
-    return int(number) if hmac.compare_digest(mac, expected) else None
+    ticket = Ticket(epoch, int(number))
+    expected = sign_ticket(secret, ticket, member).rpartition(".")[2]
+    return ticket if hmac.compare_digest(mac, expected) else None
 
 
 @dataclass(frozen=True)
 class Verdict:
     admitted: bool
     position: int = 0
-    ticket: int | None = None
+    ticket: Ticket | None = None
     new_ticket: bool = False
 
 
@@ -263,7 +327,7 @@ class WaitingRoom:
     async def decide(
         self,
         member: str,
-        ticket: int | None,
+        ticket: Ticket | None,
         now: float,
         known: Callable[[], Awaitable[bool]] | None = None,
     ) -> Verdict:
@@ -271,36 +335,15 @@ class WaitingRoom:
         whether the session store holds this session: one that it does not (a made-up or
         ended cookie) is sent on to the page, which sends it to the login, without taking
         a place or a ticket."""
-        backend = self.backend
-        if await backend.is_active(member, now):
-            await backend.touch(member, now)
+        if await self.backend.is_active(member, now):
+            await self.backend.touch(member, now)
             return Verdict(True)
         if known is not None and not await known():
             return Verdict(True)
-        active = await backend.active_count(now)
-        called = await backend.called_count(now)
-        issued, serving = await backend.counters()
-        if ticket is not None and ticket > issued:
-            ticket = None  # from a queue that has since expired
-        free = self.capacity - active - called
-        if free > 0 and serving < issued:
-            # The queue moves with the free places, whoever comes back.
-            called_now = await backend.call_next(free, now)
-            free -= called_now - serving
-            serving = called_now
-        if ticket is not None and ticket <= serving:
-            await backend.redeem(ticket)
-            await backend.touch(member, now)
-            return Verdict(True, ticket=ticket)
-        if ticket is None:
-            if free > 0 and serving >= issued:  # nobody queueing: walk in
-                await backend.touch(member, now)
-                return Verdict(True)
-            ticket = await backend.next_ticket()
-            new = True
-        else:
-            new = False
-        return Verdict(False, position=max(1, ticket - serving), ticket=ticket, new_ticket=new)
+        admission = await self.backend.admit(member, ticket, self.capacity, now)
+        return Verdict(
+            admission.admitted, admission.position, admission.ticket, admission.new_ticket
+        )
 
     def refresh_window_note(self, now: float) -> None:
         """Read in the background (at most once a minute) whether a window is open."""

@@ -3,6 +3,7 @@ page with a place in the queue, then is let in once a place frees; in order."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from portal.web.waiting_room import (
     Backend,
     MemoryBackend,
     RedisBackend,
+    Ticket,
     WaitingRoom,
     read_ticket,
     sign_ticket,
@@ -58,7 +60,8 @@ async def test_second_parent_waits_then_gets_in(db: Database, small_live: LiveSe
         assert waiting.headers["retry-after"] == "10"
         ticket = second.cookies.get("portal_queue")
         member = hashlib.sha256(str(second.cookies.get("portal_session")).encode()).hexdigest()
-        assert ticket and read_ticket(small_live.settings.secret_key, ticket, member[:32]) == 1
+        held = read_ticket(small_live.settings.secret_key, ticket, member[:32])
+        assert held is not None and held.number == 1
         # htmx fragments of a waiting parent send the browser to the full page.
         fragment = await second.get("/reservations", headers={"hx-request": "true"})
         assert fragment.headers["hx-redirect"] == "/reservations"
@@ -94,13 +97,14 @@ async def test_in_order_and_window_note() -> None:
     assert (c.admitted, c.position, d.position) == (False, 1, 2)
     later = now + ACTIVE_SECONDS + 1
     await room.backend.touch("b", later)  # a leaves, b stays: one place
-    # d asks first, but c is ahead: d still waits; c gets in.
+    # d asks first, but c is ahead: c's ticket is called, d still waits; c gets in.
     assert not (await room.decide("d", d.ticket, later)).admitted
     assert (await room.decide("c", c.ticket, later)).admitted
-    assert read_ticket("s" * 32, sign_ticket("s" * 32, 7, "c"), "c") == 7
-    assert read_ticket("s" * 32, "7.forged", "c") is None
+    ticket = Ticket("e1", 7)
+    assert read_ticket("s" * 32, sign_ticket("s" * 32, ticket, "c"), "c") == ticket
+    assert read_ticket("s" * 32, "e1.7.forged", "c") is None
     # A ticket signed for another session is not this one's.
-    assert read_ticket("s" * 32, sign_ticket("s" * 32, 7, "c"), "d") is None
+    assert read_ticket("s" * 32, sign_ticket("s" * 32, ticket, "c"), "d") is None
 
 
 async def _abandoned_tickets_do_not_stall_the_queue(backend: Backend) -> None:
@@ -108,9 +112,8 @@ async def _abandoned_tickets_do_not_stall_the_queue(backend: Backend) -> None:
     now = 1000.0
     for member in ("a", "b"):
         assert (await room.decide(member, None, now)).admitted
-    # Five parents queue, then close the page and never come back.
-    for member in ("c", "d", "e", "f", "g"):
-        assert not (await room.decide(member, None, now)).admitted
+    # Five parents queue, then close the page; c will come back late.
+    tickets = {m: (await room.decide(m, None, now)).ticket for m in ("c", "d", "e", "f", "g")}
     latecomer = await room.decide("h", None, now)
     assert (latecomer.admitted, latecomer.position) == (False, 6)
     # a and b leave. Each pass calls the next tickets, as many as places are free; a called
@@ -126,27 +129,86 @@ async def _abandoned_tickets_do_not_stall_the_queue(backend: Backend) -> None:
     # Tickets 1-2 called at the first pass, 3-4 a grace later, 5-6 (h's) the next one:
     # never more called at once than there are places.
     assert waits == 2
-    # A holder of an abandoned ticket who comes back later is still let in (never behind a
-    # higher ticket), and a newcomer walks in only once nobody is queueing.
-    assert (await room.decide("c", 1, later)).admitted
+    # c comes back after its grace: no place is free (h in, g's call still held), so it is
+    # first in line, not let in over the capacity; once g's grace lapses, c is in before
+    # anyone newly called.
+    newcomer = await room.decide("i", None, later)
+    assert not newcomer.admitted
+    late = await room.decide("c", tickets["c"], later)
+    assert (late.admitted, late.position) == (False, 1)
+    later += GRACE_SECONDS + 1
+    assert (await room.decide("c", tickets["c"], later)).admitted
+    assert not (await room.decide("i", newcomer.ticket, later)).admitted
 
 
 async def test_abandoned_tickets_do_not_stall_the_queue() -> None:
     await _abandoned_tickets_do_not_stall_the_queue(MemoryBackend())
 
 
-async def test_abandoned_tickets_do_not_stall_the_queue_on_redis() -> None:
+def _redis_backend() -> RedisBackend:
     require_service("Redis", REDIS_URL, 6379)
-    backend = RedisBackend(REDIS_URL, namespace=f"portal-test-room-{uuid.uuid4().hex}")
+    return RedisBackend(REDIS_URL, namespace=f"portal-test-room-{uuid.uuid4().hex}")
+
+
+async def _forget(backend: RedisBackend) -> None:
+    await backend.redis.delete(backend.active_key, backend.called_key, backend.state_key)
+    await backend.redis.aclose()
+
+
+async def test_abandoned_tickets_do_not_stall_the_queue_on_redis() -> None:
+    backend = _redis_backend()
     try:
         await _abandoned_tickets_do_not_stall_the_queue(backend)
-        ttl = await backend.redis.ttl(backend.issued_key)
+        ttl = await backend.redis.ttl(backend.state_key)
         assert 0 < ttl <= COUNTERS_TTL_SECONDS  # one opening's queue does not outlive it
     finally:
-        await backend.redis.delete(
-            backend.active_key, backend.issued_key, backend.serving_key, backend.called_key
+        await _forget(backend)
+
+
+async def test_concurrent_arrivals_never_take_more_than_the_places() -> None:
+    """Requests of two web processes at once, each deciding on the same free places: the
+    decision is one script, so the room never holds more than its capacity."""
+    first = _redis_backend()
+    second = RedisBackend(REDIS_URL, namespace=first.active_key.rsplit(":", 1)[0])
+    rooms = [WaitingRoom(first, 10, "s" * 32), WaitingRoom(second, 10, "s" * 32)]
+    try:
+        now = 1000.0
+        verdicts = await asyncio.gather(
+            *(rooms[n % 2].decide(f"p{n}", None, now) for n in range(60))
         )
-        await backend.redis.aclose()
+        assert sum(v.admitted for v in verdicts) == 10
+        queued = sorted(v.ticket.number for v in verdicts if v.ticket)
+        assert queued == list(range(1, 51))  # one ticket each, none twice
+        # Everybody in leaves: the next ten are called at once by concurrent reloads, no more.
+        later = now + ACTIVE_SECONDS + 1
+        waiting = [(f"p{n}", v.ticket) for n, v in enumerate(verdicts) if v.ticket]
+        again = await asyncio.gather(
+            *(rooms[n % 2].decide(m, t, later) for n, (m, t) in enumerate(waiting))
+        )
+        assert sum(v.admitted for v in again) == 10
+        called = await first.redis.zcard(first.called_key)
+        active = await first.redis.zcard(first.active_key)
+        assert active + called <= 10
+    finally:
+        await second.redis.aclose()
+        await _forget(first)
+
+
+async def test_a_lost_queue_does_not_let_its_old_tickets_in() -> None:
+    """The counters are evicted (or expire) mid-queue: the old tickets are not places in
+    the new queue, whose numbers start again."""
+    backend = _redis_backend()
+    room = WaitingRoom(backend, 1, "s" * 32)
+    try:
+        assert (await room.decide("a", None, 1000.0)).admitted
+        queued = [await room.decide(f"q{n}", None, 1000.0) for n in range(5)]
+        await backend.redis.delete(backend.state_key)
+        later = 1000.0 + ACTIVE_SECONDS + 1
+        verdicts = [await room.decide(f"q{n}", v.ticket, later) for n, v in enumerate(queued)]
+        assert sum(v.admitted for v in verdicts) == 1
+        assert all(v.ticket is None or v.ticket.epoch != queued[0].ticket.epoch for v in verdicts)  # type: ignore[union-attr]
+    finally:
+        await _forget(backend)
 
 
 async def test_unknown_sessions_take_no_place() -> None:
@@ -163,9 +225,10 @@ async def test_unknown_sessions_take_no_place() -> None:
     assert (await room.decide("parent", None, 1000.0, known)).admitted
     assert isinstance(room.backend, MemoryBackend)
     assert list(room.backend.active) == ["parent"] and room.backend.issued == 0
-    # A ticket from a queue that has since expired is not a place in this one.
-    fresh = await room.decide("other", 999, 1000.0, known)
-    assert (fresh.admitted, fresh.ticket, fresh.position) == (False, 1, 1)
+    # A ticket of another queue (an earlier epoch) is not a place in this one.
+    fresh = await room.decide("other", Ticket("old", 1), 1000.0, known)
+    assert fresh.ticket is not None
+    assert (fresh.admitted, fresh.ticket.number, fresh.position) == (False, 1, 1)
 
 
 async def test_window_note_says_no_advantage(db: Database) -> None:
