@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -22,7 +23,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import File, Redirect, Template
 from litestar.static_files import create_static_files_router
-from litestar.stores.base import Store
+from litestar.stores.base import StorageObject, Store
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
@@ -149,12 +150,28 @@ def _plural(n: int, singular: str, plural: str) -> str:
 STORE_SWEEP_SECONDS = 600
 
 
+async def _sweep_files(store: FileStore) -> None:
+    """Litestar's FileStore.delete_expired, file by file: one unreadable file (a write in
+    progress, a stray file) made it give up on every file after it, on every pass."""
+    async for path in store.path.iterdir():
+        if ".tmp" in path.name:
+            continue  # being written
+        try:
+            if StorageObject.from_bytes(await path.read_bytes()).expired:
+                await path.unlink(missing_ok=True)
+        except Exception:  # noqa: S112 (not ours, or gone meanwhile: leave it)
+            continue
+
+
 async def _sweep_expired(stores: list[FileStore | MemoryStore]) -> None:
     while True:
         for store in stores:
             try:
-                await store.delete_expired()
-            except Exception:  # a file removed meanwhile, a full disk: try again later
+                if isinstance(store, FileStore):
+                    await _sweep_files(store)
+                else:
+                    await store.delete_expired()
+            except Exception:  # the directory gone, a full disk: try again later
                 log.warning("nettoyage des sessions expirées impossible", exc_info=True)
         await asyncio.sleep(STORE_SWEEP_SECONDS)
 
@@ -357,6 +374,8 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
     async def on_shutdown(app: Litestar) -> None:
         if sweeper is not None:
             sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         await background.stop()
         if owns_pool:
             await close_pool(engine)
