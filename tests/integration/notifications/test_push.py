@@ -164,3 +164,21 @@ async def test_an_account_keeps_its_latest_browsers_only(db: Database) -> None:
     )
     # Another account's browsers are not touched.
     assert await PushSubscription.count().where(PushSubscription.account == other.account.id) == 1
+    # The oldest kept browser subscribes again: it is the newest now, and stays.
+    await push.subscribe(
+        int(one.account.id),
+        rules.parse_subscription(keys.subscription("https://push.example/3")),
+        "appareil 3",
+    )
+    await push.subscribe(
+        int(one.account.id),
+        rules.parse_subscription(keys.subscription("https://push.example/new")),
+        "appareil neuf",
+    )
+    devices = {
+        str(r["device"])
+        for r in await PushSubscription.select(PushSubscription.device).where(
+            PushSubscription.account == one.account.id
+        )
+    }
+    assert "appareil 3" in devices and "appareil 4" not in devices and "appareil neuf" in devices

@@ -76,11 +76,14 @@ async def subscribe(account_id: int, subscription: rules.Subscription, device: s
         ).on_conflict(
             target=PushSubscription.endpoint_hash,
             action="DO UPDATE",
+            # created_at too: a browser subscribing again (or moved to this account) is the
+            # newest, not the first one to go past MAX_DEVICES.
             values=[
                 PushSubscription.account,
                 PushSubscription.p256dh,
                 PushSubscription.auth,
                 PushSubscription.device,
+                PushSubscription.created_at,
             ],
         )
         # An account keeps its MAX_DEVICES latest browsers: each push goes to every one, so
