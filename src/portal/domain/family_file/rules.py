@@ -186,6 +186,7 @@ class KeptDocument:
     person_id: int | None
     sha256: str
     status: str
+    valid_until: date | None = None
 
 
 def quota_error(
@@ -194,11 +195,14 @@ def quota_error(
     person_id: int | None,
     sha256: str,
     type_name: str,
+    today: date,
 ) -> str | None:
-    """Why this upload cannot be kept (in French), or None."""
+    """Why this upload cannot be kept (in French), or None. A copy of a document whose
+    validity has ended is accepted: sending it again is how a parent renews it."""
     for doc in kept:
+        expired = doc.valid_until is not None and doc.valid_until < today
         if (doc.type_id, doc.person_id, doc.sha256) == (type_id, person_id, sha256) and (
-            doc.status in ("pending", "valid")
+            doc.status == "pending" or (doc.status == "valid" and not expired)
         ):
             state = "validé" if doc.status == "valid" else "en cours de vérification"
             return f"Ce fichier a déjà été envoyé pour « {type_name} » : il est {state}."

@@ -793,21 +793,27 @@ async def upload_document(
     else:
         person_id = None
     digest = hashlib.sha256(content).hexdigest()
+    timezone = (
+        await Structure.select(Structure.timezone).where(Structure.id == family.structure).first()
+    )
+    today = clock.local_today(str(timezone["timezone"]) if timezone else "Europe/Paris")
     kept = [
         rules.KeptDocument(
             int(r["document_type"]),
             None if r["person"] is None else int(r["person"]),
             str(r["sha256"]),
             str(r["status"]),
+            r["valid_until"],
         )
         for r in await FamilyDocument.select(
             FamilyDocument.document_type,
             FamilyDocument.person,
             FamilyDocument.sha256,
             FamilyDocument.status,
+            FamilyDocument.valid_until,
         ).where((FamilyDocument.family == family_id) & (FamilyDocument.status != "deleted"))
     ]
-    refusal = rules.quota_error(kept, type_id, person_id, digest, doc_type.name)
+    refusal = rules.quota_error(kept, type_id, person_id, digest, doc_type.name, today)
     if refusal is not None:
         raise FileError(refusal)
     key = await store_upload(documents_dir, content)
