@@ -12,9 +12,10 @@ they are let in in order.
   called. Whenever places are free, the next tickets are called in order, as many as there
   are free places, and each called ticket keeps its place for GRACE_SECONDS (the waiting
   page reloads every REFRESH_SECONDS). A holder who comes back within the grace takes the
-  place kept for it; later, a free place if there is one (before anyone newly called),
-  else it is first in line. So a parent who closed the waiting page only holds a place
-  for the grace period, and the queue never stalls behind abandoned tickets.
+  place kept for it; a holder back later, while it keeps reloading (LATE_SECONDS), is
+  served before anyone newly called, in ticket order. A ticket is used once. So a parent
+  who closed the waiting page only holds a place for the grace period, and the queue
+  never stalls behind abandoned tickets.
 - The whole decision for a new arrival is one atomic step (one Lua script on Redis), so
   that concurrent requests never each take the same free places; the counters live in one
   hash with an epoch, and a ticket of a lost queue (expired or evicted) is not a place.
@@ -53,6 +54,8 @@ ACTIVE_SECONDS = 120
 REFRESH_SECONDS = 10
 # A called ticket keeps its place this long for its holder to come back (three reloads).
 GRACE_SECONDS = 3 * REFRESH_SECONDS
+# A called holder back after its grace, still reloading, keeps its turn this long.
+LATE_SECONDS = 2 * REFRESH_SECONDS + 1
 COUNTERS_TTL_SECONDS = 24 * 3600
 TICKET_COOKIE = "portal_queue"
 SESSION_COOKIE = "portal_session"
@@ -77,157 +80,201 @@ class Admission:
 
 
 class Backend(Protocol):
-    async def is_active(self, member: str, now: float) -> bool: ...
-
-    async def touch(self, member: str, now: float) -> int:
-        """Mark a session active; returns how many are active (expired ones dropped)."""
+    async def refresh(self, member: str, now: float) -> bool:
+        """Mark a session active again if it still is (one step: the hot path of every
+        parent already in)."""
 
     async def admit(
         self, member: str, ticket: Ticket | None, capacity: int, now: float
     ) -> Admission:
         """The whole decision for a session not active yet, in one atomic step (concurrent
         requests must not each see the same free places): call the next tickets while
-        places are free, let in a called holder, a walker-in when nobody queues, or give a
-        ticket."""
+        places are free, let in a called holder, a late one in ticket order, a walker-in
+        when nobody queues, or give a ticket."""
 
 
-def _decide(
-    capacity: int,
-    active: int,
-    called: set[int],
-    issued: int,
-    serving: int,
-    number: int | None,
-) -> tuple[str, int, int]:
-    """The decision itself, the Lua script's twin (see RedisBackend.ADMIT): returns
-    (outcome, serving after the calls, position) where outcome is "in", "wait" or "new";
-    `called` is updated in place (tickets called now added, a holder's removed)."""
-    free = capacity - active - len(called)
-    if number is not None and number <= serving:
-        # A called holder: in on the place held for it, or on a free one if its grace
-        # lapsed (before anyone newly called); else first in line.
-        if number in called or free > 0:
-            called.discard(number)
-            return "in", serving, 0
-        return "wait", serving, 1
-    if free > 0 and serving < issued:
-        target = min(issued, serving + free)
-        called.update(range(serving + 1, target + 1))
-        free -= target - serving
-        serving = target
-    if number is not None and number <= serving:
-        called.discard(number)
-        return "in", serving, 0
+@dataclass
+class QueueState:
+    """What `_decide` reads and updates: the numbers called (holding a place for their
+    grace), late (called, grace lapsed, still reloading: served first, in ticket order) and
+    used (let in once: a ticket is not a pass)."""
+
+    issued: int
+    serving: int
+    called: set[int]
+    late: set[int]
+    used: set[int]
+
+
+def _decide(capacity: int, active: int, state: QueueState, number: int | None) -> tuple[str, int]:
+    """The decision itself, the Lua script's twin (RedisBackend.ADMIT): ("in" | "wait" |
+    "new", position); `state` is updated in place."""
+    if number is not None and (number > state.issued or number in state.used or number < 1):
+        number = None  # another queue's, or already used
+    free = capacity - active - len(state.called)
+    if number is not None and number <= state.serving:
+        if number in state.called:
+            state.called.discard(number)
+            state.used.add(number)
+            return "in", 0
+        ahead = sum(1 for other in state.late if other < number)
+        if ahead < free:
+            state.late.discard(number)
+            state.used.add(number)
+            return "in", 0
+        state.late.add(number)
+        return "wait", ahead + 1
+    # Late holders take the free places first; the queue moves with the rest.
+    free -= len(state.late)
+    if free > 0 and state.serving < state.issued:
+        target = min(state.issued, state.serving + free)
+        state.called.update(range(state.serving + 1, target + 1))
+        free -= target - state.serving
+        state.serving = target
+    if number is not None and number <= state.serving:
+        state.called.discard(number)
+        state.used.add(number)
+        return "in", 0
     if number is None:
-        if free > 0 and serving >= issued:
-            return "in", serving, 0
-        return "new", serving, issued + 1 - serving
-    return "wait", serving, max(1, number - serving)
+        if free > 0 and state.serving >= state.issued:
+            return "in", 0
+        state.issued += 1
+        return "new", state.issued - state.serving
+    return "wait", max(1, number - state.serving)
 
 
 @dataclass
 class MemoryBackend:
-    """One process's own count (the embedded default: one web process). Its admit runs
+    """One process's own count (the embedded default: one web process). Its steps run
     without awaiting anything, so no other request interleaves."""
 
     active: dict[str, float] = field(default_factory=dict)
     issued: int = 0
     served: int = 0
     called: dict[int, float] = field(default_factory=dict)
+    late: dict[int, float] = field(default_factory=dict)
+    used: set[int] = field(default_factory=set)
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def _expire(self, now: float) -> None:
-        limit = now - ACTIVE_SECONDS
-        for member in [m for m, seen in self.active.items() if seen < limit]:
-            del self.active[member]
-        grace = now - GRACE_SECONDS
-        for number in [t for t, at in self.called.items() if at < grace]:
-            del self.called[number]
+        self.active = {m: seen for m, seen in self.active.items() if seen >= now - ACTIVE_SECONDS}
+        self.called = {n: at for n, at in self.called.items() if at >= now - GRACE_SECONDS}
+        self.late = {n: seen for n, seen in self.late.items() if seen >= now - LATE_SECONDS}
 
     async def touch(self, member: str, now: float) -> int:
         self._expire(now)
         self.active[member] = now
         return len(self.active)
 
-    async def is_active(self, member: str, now: float) -> bool:
+    async def refresh(self, member: str, now: float) -> bool:
         seen = self.active.get(member)
-        return seen is not None and seen >= now - ACTIVE_SECONDS
+        if seen is None or seen < now - ACTIVE_SECONDS:
+            return False
+        self.active[member] = now
+        return True
 
     async def admit(
         self, member: str, ticket: Ticket | None, capacity: int, now: float
     ) -> Admission:
         self._expire(now)
+        if member in self.active:  # let in meanwhile by a request of the same session
+            self.active[member] = now
+            return Admission(True)
         number = ticket.number if ticket and ticket.epoch == self.epoch else None
-        if number is not None and number > self.issued:
-            number = None
-        called = set(self.called)
-        before = set(called)
-        outcome, self.served, position = _decide(
-            capacity, len(self.active), called, self.issued, self.served, number
+        state = QueueState(
+            self.issued, self.served, set(self.called), set(self.late), set(self.used)
         )
-        for fresh in called - before:
-            self.called[fresh] = now
-        for gone in before - called:
-            del self.called[gone]
+        outcome, position = _decide(capacity, len(self.active), state, number)
+        self.issued, self.served, self.used = state.issued, state.serving, state.used
+        self.called = {n: self.called.get(n, now) for n in state.called}
+        self.late = {n: now if n == number else self.late[n] for n in state.late}
         if outcome == "in":
             self.active[member] = now
-            return Admission(True, None if number is None else Ticket(self.epoch, number))
-        if outcome == "new":
-            self.issued += 1
-            return Admission(False, Ticket(self.epoch, self.issued), position, True)
-        assert number is not None
-        return Admission(False, Ticket(self.epoch, number), position)
+            return Admission(True)
+        held = Ticket(self.epoch, self.issued if outcome == "new" else number or 0)
+        return Admission(False, held, position, outcome == "new")
 
 
 class RedisBackend:
-    """Shared by every web process: a sorted set of active sessions, one of called tickets
-    (by call time), and one hash (epoch, issued, serving) with one lifetime, so the two
-    counters can never be lost one without the other."""
+    """Shared by every web process: sorted sets of active sessions, called tickets (by call
+    time) and late holders (by last reload), a set of used tickets, and one hash (epoch,
+    issued, serving); all but the active set share one lifetime, so the counters can never
+    be lost one without the other."""
 
     # The twin of _decide, in one script: Redis runs it alone, so requests of any process
-    # see the places the previous one took.
+    # see the places the previous one took. Expiry is strict ("(" bounds), as in memory.
     ADMIT = """
 local capacity = tonumber(ARGV[1])
 local now = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[3]))
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[4]))
+local member = ARGV[6]
+local active_seconds = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - active_seconds))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[4])))
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (now - tonumber(ARGV[10])))
+local function enter()
+  redis.call('ZADD', KEYS[1], now, member)
+  redis.call('EXPIRE', KEYS[1], active_seconds * 2)
+  return {1, 0, 0, 0, ''}
+end
+if redis.call('ZSCORE', KEYS[1], member) then return enter() end
 redis.call('HSETNX', KEYS[3], 'epoch', ARGV[9])
-redis.call('EXPIRE', KEYS[3], ttl)
+for _, key in ipairs({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}) do redis.call('EXPIRE', key, ttl) end
 local state = redis.call('HMGET', KEYS[3], 'epoch', 'issued', 'serving')
 local epoch = state[1]
 local issued = tonumber(state[2] or '0')
 local serving = tonumber(state[3] or '0')
 local number = tonumber(ARGV[7])
-if ARGV[8] ~= epoch or number > issued then number = 0 end
+if ARGV[8] ~= epoch or number > issued or number < 1
+  or redis.call('SISMEMBER', KEYS[5], number) == 1 then number = 0 end
 local free = capacity - redis.call('ZCARD', KEYS[1]) - redis.call('ZCARD', KEYS[2])
-local function enter()
-  redis.call('ZADD', KEYS[1], now, ARGV[6])
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
-  return {1, number, 0, 0, epoch}
+local function use(n)
+  redis.call('SADD', KEYS[5], n)
+  redis.call('EXPIRE', KEYS[5], ttl)
+  return enter()
 end
+local late = redis.call('ZRANGE', KEYS[4], 0, -1)
 if number > 0 and number <= serving then
-  if redis.call('ZREM', KEYS[2], number) == 1 or free > 0 then return enter() end
-  return {0, number, 1, 0, epoch}
+  if redis.call('ZREM', KEYS[2], number) == 1 then return use(number) end
+  local ahead = 0
+  for _, other in ipairs(late) do
+    if tonumber(other) < number then ahead = ahead + 1 end
+  end
+  if ahead < free then
+    redis.call('ZREM', KEYS[4], number)
+    return use(number)
+  end
+  redis.call('ZADD', KEYS[4], now, number)
+  return {0, number, ahead + 1, 0, epoch}
 end
+free = free - #late
 if free > 0 and serving < issued then
   local target = math.min(issued, serving + free)
   for t = serving + 1, target do redis.call('ZADD', KEYS[2], now, t) end
-  redis.call('EXPIRE', KEYS[2], ttl)
   free = free - (target - serving)
   serving = target
   redis.call('HSET', KEYS[3], 'serving', serving)
 end
 if number > 0 and number <= serving then
   redis.call('ZREM', KEYS[2], number)
-  return enter()
+  return use(number)
 end
 if number == 0 then
   if free > 0 and serving >= issued then return enter() end
   number = redis.call('HINCRBY', KEYS[3], 'issued', 1)
-  return {0, number, math.max(1, number - serving), 1, epoch}
+  return {0, number, number - serving, 1, epoch}
 end
 return {0, number, math.max(1, number - serving), 0, epoch}
+"""
+
+    REFRESH = """
+local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if seen and tonumber(seen) >= tonumber(ARGV[2]) - tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+  return 1
+end
+return 0
 """
 
     def __init__(self, url: str, namespace: str = "portal:waiting") -> None:
@@ -240,35 +287,36 @@ return {0, number, math.max(1, number - serving), 0, epoch}
         self.active_key = f"{namespace}:active"
         self.called_key = f"{namespace}:called"
         self.state_key = f"{namespace}:state"
+        self.late_key = f"{namespace}:late"
+        self.used_key = f"{namespace}:used"
         self._admit = self.redis.register_script(self.ADMIT)
+        self._refresh = self.redis.register_script(self.REFRESH)
 
-    async def touch(self, member: str, now: float) -> int:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(self.active_key, "-inf", now - ACTIVE_SECONDS)
-            pipe.zadd(self.active_key, {member: now})
-            pipe.zcard(self.active_key)
-            pipe.expire(self.active_key, ACTIVE_SECONDS * 2)
-            result = await pipe.execute()
-        return int(result[2])
+    @property
+    def keys(self) -> list[str]:
+        return [self.active_key, self.called_key, self.state_key, self.late_key, self.used_key]
 
-    async def is_active(self, member: str, now: float) -> bool:
-        seen = await self.redis.zscore(self.active_key, member)
-        return seen is not None and float(seen) >= now - ACTIVE_SECONDS
+    async def refresh(self, member: str, now: float) -> bool:
+        refreshed = await self._refresh(
+            keys=[self.active_key], args=[member, repr(now), ACTIVE_SECONDS]
+        )
+        return bool(refreshed)
 
     async def admit(
         self, member: str, ticket: Ticket | None, capacity: int, now: float
     ) -> Admission:
         admitted, number, position, new, epoch = await self._admit(
-            keys=[self.active_key, self.called_key, self.state_key],
+            keys=self.keys,
             args=[
                 capacity, repr(now), ACTIVE_SECONDS, GRACE_SECONDS, COUNTERS_TTL_SECONDS,
                 member, ticket.number if ticket else 0, ticket.epoch if ticket else "",
-                secrets.token_hex(4),
+                secrets.token_hex(4), LATE_SECONDS,
             ],
         )  # fmt: skip
+        if admitted:
+            return Admission(True)
         epoch_text = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
-        held = Ticket(epoch_text, int(number)) if int(number) else None
-        return Admission(bool(admitted), held, int(position), bool(new))
+        return Admission(False, Ticket(epoch_text, int(number)), int(position), bool(new))
 
 
 # --- tickets -------------------------------------------------------------------------
@@ -288,7 +336,10 @@ def read_ticket(secret: str, value: str | None, member: str) -> Ticket | None:
         return None
     epoch, _, rest = value.partition(".")
     number, _, mac = rest.partition(".")
-    if not epoch.isalnum() or len(epoch) > 16 or not number.isdigit() or len(number) > 12:
+    # ASCII only: the cookie is read as latin-1, and "²".isdigit() is true.
+    if not (value.isascii() and epoch.isalnum() and number.isdigit() and mac.isalnum()):
+        return None
+    if len(epoch) > 16 or len(number) > 12:
         return None
     ticket = Ticket(epoch, int(number))
     expected = sign_ticket(secret, ticket, member).rpartition(".")[2]
@@ -335,8 +386,7 @@ class WaitingRoom:
         whether the session store holds this session: one that it does not (a made-up or
         ended cookie) is sent on to the page, which sends it to the login, without taking
         a place or a ticket."""
-        if await self.backend.is_active(member, now):
-            await self.backend.touch(member, now)
+        if await self.backend.refresh(member, now):
             return Verdict(True)
         if known is not None and not await known():
             return Verdict(True)
@@ -452,7 +502,8 @@ def waiting_room_middleware(
             (b"retry-after", str(REFRESH_SECONDS).encode()),
             (b"cache-control", b"no-store"),
         ]
-        if verdict.new_ticket and verdict.ticket is not None:
+        if verdict.ticket is not None:
+            # On every waiting page, not only the first: a long wait never outlives it.
             attributes = "; Path=/; HttpOnly; SameSite=Lax; Max-Age=7200"
             signed = sign_ticket(room.secret, verdict.ticket, member)
             cookie = f"{TICKET_COOKIE}={signed}{attributes}"

@@ -151,8 +151,57 @@ def _redis_backend() -> RedisBackend:
 
 
 async def _forget(backend: RedisBackend) -> None:
-    await backend.redis.delete(backend.active_key, backend.called_key, backend.state_key)
+    await backend.redis.delete(*backend.keys)
     await backend.redis.aclose()
+
+
+async def _late_holders_keep_their_turn(backend: Backend) -> None:
+    """A holder back after its grace, still reloading, is served before anyone newly called,
+    and in ticket order (a review saw one shown « place 1 » while 25 later tickets went in);
+    a ticket once used is not a pass."""
+    room = WaitingRoom(backend, 1, "s" * 32)
+    t = 1000.0
+    assert (await room.decide("a", None, t)).admitted
+    c = await room.decide("c", None, t)
+    d = await room.decide("d", None, t)
+    t += ACTIVE_SECONDS + 1  # a leaves; d's reload calls c's ticket
+    assert not (await room.decide("d", d.ticket, t)).admitted
+    t += GRACE_SECONDS + 1  # c missed its call; x's arrival calls d's ticket
+    x = await room.decide("x", None, t)
+    assert not x.admitted
+    late = await room.decide("c", c.ticket, t + 1)
+    assert (late.admitted, late.position) == (False, 1)
+    # c keeps reloading; d never comes back. When d's call lapses, x's reload does not take
+    # the place: c does.
+    for step in (11, 21):
+        assert not (await room.decide("c", c.ticket, t + step)).admitted
+    t += GRACE_SECONDS + 1
+    assert not (await room.decide("x", x.ticket, t)).admitted
+    assert (await room.decide("c", c.ticket, t)).admitted
+    # c leaves and comes back with the same ticket: used, so it queues behind x.
+    t += ACTIVE_SECONDS + 1
+    again = await room.decide("c", c.ticket, t)
+    assert again.ticket is not None and again.ticket != c.ticket
+    x_turn = await room.decide("x", x.ticket, t)
+    assert x_turn.admitted
+
+
+async def test_late_holders_keep_their_turn() -> None:
+    await _late_holders_keep_their_turn(MemoryBackend())
+
+
+async def test_late_holders_keep_their_turn_on_redis() -> None:
+    backend = _redis_backend()
+    try:
+        await _late_holders_keep_their_turn(backend)
+    finally:
+        await _forget(backend)
+
+
+def test_odd_ticket_cookies_are_no_ticket() -> None:
+    """Read as latin-1 from the cookie header: never an error page."""
+    for value in ("ab.².x", "ab.7.é" + "0" * 31, "..", "ab..", ".7.x", "a" * 101, ""):
+        assert read_ticket("s" * 32, value, "m") is None
 
 
 async def test_abandoned_tickets_do_not_stall_the_queue_on_redis() -> None:
