@@ -295,3 +295,56 @@ async def test_window_note_says_no_advantage(db: Database) -> None:
     from portal.web.waiting_room import waiting_page
 
     assert "aucun avantage" in waiting_page(3, 1, True).decode()
+
+
+async def test_the_lua_script_and_its_memory_twin_decide_alike() -> None:
+    """Random arrivals, reloads, lapses, forged and stale tickets, driven through both
+    backends at once: the same answers, the same state, never over capacity."""
+    import random
+
+    require_service("Redis", REDIS_URL, 6379)
+    for seed in range(12):
+        rnd = random.Random(seed)
+        redis_side, memory_side = _redis_backend(), MemoryBackend()
+        await redis_side.redis.hset(redis_side.state_key, "epoch", memory_side.epoch)
+        capacity = rnd.randint(1, 4)
+        members = [f"m{n}" for n in range(rnd.randint(2, 12))]
+        held: dict[str, Ticket] = {}
+        now = 1_000_000.0 + (0.123 if seed % 2 else 0)
+        steps = (
+            [0.01, 1.3, 5.7, 10.1, 21.2, 31.3, 60.2, 121.9]
+            if seed % 2
+            else [0, 1, 5, 10, 21, 31, 60, 121]
+        )
+        try:
+            for _ in range(200):
+                now += rnd.choice(steps)
+                member = rnd.choice(members)
+                pick = rnd.random()
+                forged = Ticket(memory_side.epoch, rnd.randint(0, memory_side.issued + 3))
+                ticket = (
+                    held.get(member) if pick < 0.7
+                    else None if pick < 0.8
+                    else forged if pick < 0.9
+                    else Ticket("deadbeef", rnd.randint(1, 5))
+                )  # fmt: skip
+                refreshed = await memory_side.refresh(member, now)
+                assert await redis_side.refresh(member, now) == refreshed
+                if not refreshed:
+                    expected = await memory_side.admit(member, ticket, capacity, now)
+                    assert await redis_side.admit(member, ticket, capacity, now) == expected
+                    if expected.ticket:
+                        held[member] = expected.ticket
+                active = await redis_side.redis.zcount(
+                    redis_side.active_key, now - ACTIVE_SECONDS, "+inf"
+                )
+                called = await redis_side.redis.zcount(
+                    redis_side.called_key, now - GRACE_SECONDS, "+inf"
+                )
+                state = await redis_side.redis.hgetall(redis_side.state_key)
+                assert (int(state.get(b"issued", 0)), int(state.get(b"serving", 0))) == (
+                    memory_side.issued, memory_side.served,
+                )  # fmt: skip
+                assert active + called <= capacity
+        finally:
+            await _forget(redis_side)
