@@ -72,11 +72,10 @@ class Ticket(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Admission:
+class Verdict:
     admitted: bool
-    ticket: Ticket | None = None
     position: int = 0
-    new_ticket: bool = False
+    ticket: Ticket | None = None
 
 
 class Backend(Protocol):
@@ -84,9 +83,7 @@ class Backend(Protocol):
         """Mark a session active again if it still is (one step: the hot path of every
         parent already in)."""
 
-    async def admit(
-        self, member: str, ticket: Ticket | None, capacity: int, now: float
-    ) -> Admission:
+    async def admit(self, member: str, ticket: Ticket | None, capacity: int, now: float) -> Verdict:
         """The whole decision for a session not active yet, in one atomic step (concurrent
         requests must not each see the same free places): call the next tickets while
         places are free, let in a called holder, a late one in ticket order, a walker-in
@@ -161,11 +158,6 @@ class MemoryBackend:
         self.called = {n: at for n, at in self.called.items() if at >= now - GRACE_SECONDS}
         self.late = {n: seen for n, seen in self.late.items() if seen >= now - LATE_SECONDS}
 
-    async def touch(self, member: str, now: float) -> int:
-        self._expire(now)
-        self.active[member] = now
-        return len(self.active)
-
     async def refresh(self, member: str, now: float) -> bool:
         seen = self.active.get(member)
         if seen is None or seen < now - ACTIVE_SECONDS:
@@ -173,13 +165,11 @@ class MemoryBackend:
         self.active[member] = now
         return True
 
-    async def admit(
-        self, member: str, ticket: Ticket | None, capacity: int, now: float
-    ) -> Admission:
+    async def admit(self, member: str, ticket: Ticket | None, capacity: int, now: float) -> Verdict:
         self._expire(now)
         if member in self.active:  # let in meanwhile by a request of the same session
             self.active[member] = now
-            return Admission(True)
+            return Verdict(True)
         number = ticket.number if ticket and ticket.epoch == self.epoch else None
         state = QueueState(
             self.issued, self.served, set(self.called), set(self.late), set(self.used)
@@ -190,9 +180,9 @@ class MemoryBackend:
         self.late = {n: now if n == number else self.late[n] for n in state.late}
         if outcome == "in":
             self.active[member] = now
-            return Admission(True)
+            return Verdict(True)
         held = Ticket(self.epoch, self.issued if outcome == "new" else number or 0)
-        return Admission(False, held, position, outcome == "new")
+        return Verdict(False, position, held)
 
 
 class RedisBackend:
@@ -215,7 +205,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (now - tonumber(ARGV[10])
 local function enter()
   redis.call('ZADD', KEYS[1], now, member)
   redis.call('EXPIRE', KEYS[1], active_seconds * 2)
-  return {1, 0, 0, 0, ''}
+  return {1, 0, 0, ''}
 end
 if redis.call('ZSCORE', KEYS[1], member) then return enter() end
 redis.call('HSETNX', KEYS[3], 'epoch', ARGV[9])
@@ -245,7 +235,7 @@ if number > 0 and number <= serving then
     return use(number)
   end
   redis.call('ZADD', KEYS[4], now, number)
-  return {0, number, ahead + 1, 0, epoch}
+  return {0, number, ahead + 1, epoch}
 end
 free = free - #late
 if free > 0 and serving < issued then
@@ -262,9 +252,9 @@ end
 if number == 0 then
   if free > 0 and serving >= issued then return enter() end
   number = redis.call('HINCRBY', KEYS[3], 'issued', 1)
-  return {0, number, number - serving, 1, epoch}
+  return {0, number, number - serving, epoch}
 end
-return {0, number, math.max(1, number - serving), 0, epoch}
+return {0, number, math.max(1, number - serving), epoch}
 """
 
     REFRESH = """
@@ -302,10 +292,8 @@ return 0
         )
         return bool(refreshed)
 
-    async def admit(
-        self, member: str, ticket: Ticket | None, capacity: int, now: float
-    ) -> Admission:
-        admitted, number, position, new, epoch = await self._admit(
+    async def admit(self, member: str, ticket: Ticket | None, capacity: int, now: float) -> Verdict:
+        admitted, number, position, epoch = await self._admit(
             keys=self.keys,
             args=[
                 capacity, repr(now), ACTIVE_SECONDS, GRACE_SECONDS, COUNTERS_TTL_SECONDS,
@@ -314,9 +302,9 @@ return 0
             ],
         )  # fmt: skip
         if admitted:
-            return Admission(True)
+            return Verdict(True)
         epoch_text = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
-        return Admission(False, Ticket(epoch_text, int(number)), int(position), bool(new))
+        return Verdict(False, int(position), Ticket(epoch_text, int(number)))
 
 
 # --- tickets -------------------------------------------------------------------------
@@ -344,14 +332,6 @@ def read_ticket(secret: str, value: str | None, member: str) -> Ticket | None:
     ticket = Ticket(epoch, int(number))
     expected = sign_ticket(secret, ticket, member).rpartition(".")[2]
     return ticket if hmac.compare_digest(mac, expected) else None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    admitted: bool
-    position: int = 0
-    ticket: Ticket | None = None
-    new_ticket: bool = False
 
 
 def estimate_minutes(position: int, capacity: int) -> int:
@@ -390,10 +370,7 @@ class WaitingRoom:
             return Verdict(True)
         if known is not None and not await known():
             return Verdict(True)
-        admission = await self.backend.admit(member, ticket, self.capacity, now)
-        return Verdict(
-            admission.admitted, admission.position, admission.ticket, admission.new_ticket
-        )
+        return await self.backend.admit(member, ticket, self.capacity, now)
 
     def refresh_window_note(self, now: float) -> None:
         """Read in the background (at most once a minute) whether a window is open."""
