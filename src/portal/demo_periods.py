@@ -104,12 +104,11 @@ async def load(
     fillers: list[str],
     today: date,
     postcodes: str,
-) -> int:
-    """Insert the periods and their window's requests (inside load_demo's transaction);
-    returns how many periods were made. `family_of` and `persons` map a demo child's key to its
-    family's id and its own; `fillers` are the other 6-12 children's keys."""
+) -> None:
+    """Insert the periods and their window's requests (inside load_demo's transaction).
+    `family_of` and `persons` map a demo child's key to its family's id and its own;
+    `fillers` are the other 6-12 children's keys."""
     open_days = await _open_days(activity_id, today + timedelta(days=FIRST_DAY_OFFSET))
-    made = 0
     for spec in PERIODS:
         days = open_days[spec.open_days[0] : spec.open_days[1]]
         if not days:
@@ -135,7 +134,6 @@ async def load(
             )
         ).returning(BookingPeriod.id)
         period_id = int(inserted[0]["id"])
-        made += 1
         await BookingPeriodActivity.insert(
             BookingPeriodActivity(period=period_id, activity=activity_id)
         )
@@ -156,7 +154,6 @@ async def load(
                 for n, (key, day_id) in enumerate(asked)
             ]
         )
-    return made
 
 
 async def _open_days(activity_id: int, first: date) -> list[tuple[int, date]]:
@@ -172,13 +169,10 @@ async def _open_days(activity_id: int, first: date) -> list[tuple[int, date]]:
     return [(int(row["id"]), row["day"]) for row in rows]
 
 
-async def allocate_ended(now: datetime) -> int:
+async def allocate_ended(now: datetime) -> None:
     """Run the allocation of the demo periods whose window has ended, as the minute sweep's
     actor would (after load_demo's transaction: it takes its own, day by day); the outcome
     e-mails wait in the outbox for the relay."""
     base_url = current_settings().base_url
-    done = 0
     for period_id in await periods_due(now):
         await allocate_period(period_id, base_url=base_url, now=now)
-        done += 1
-    return done
