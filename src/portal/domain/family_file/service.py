@@ -778,11 +778,16 @@ async def upload_document(
 ) -> Uploaded:
     """Store a checked document for one slot of the family's file (status: to check)."""
     content_type, extension = rules.check_upload(content)
-    family = await Family.objects().get(Family.id == family_id)
+    family = await (
+        Family.select(Family.structure.id, Family.structure.timezone)
+        .where(Family.id == family_id)
+        .output(nested=False)
+        .first()
+    )
     if family is None:
         raise NotFound(family_id)
     doc_type = await DocumentType.objects().get(
-        (DocumentType.id == type_id) & (DocumentType.structure == family.structure)
+        (DocumentType.id == type_id) & (DocumentType.structure == family["structure.id"])
     )
     if doc_type is None:
         raise FileError("Choisissez le type de document à envoyer.")
@@ -793,10 +798,7 @@ async def upload_document(
     else:
         person_id = None
     digest = hashlib.sha256(content).hexdigest()
-    timezone = (
-        await Structure.select(Structure.timezone).where(Structure.id == family.structure).first()
-    )
-    today = clock.local_today(str(timezone["timezone"]) if timezone else "Europe/Paris")
+    today = clock.local_today(str(family["structure.timezone"]))
     kept = [
         rules.KeptDocument(
             int(r["document_type"]),
