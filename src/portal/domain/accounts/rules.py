@@ -307,6 +307,7 @@ def describe_device(user_agent: str) -> str:
 # RESET_PER_DAY a day, whoever asks (the login and an address are enough to ask).
 RESET_SPACING = timedelta(minutes=5)
 RESET_PER_DAY = 5
+RESET_DAY = timedelta(days=1)
 
 
 def may_send_reset(recent: Sequence[datetime], now: datetime) -> bool:

@@ -61,7 +61,6 @@ GENERIC_LOGIN_ERROR = "Identifiant ou mot de passe incorrect."
 # Longest password accepted at login: the longest one could ever be set, so nobody is cut
 # off, and nothing is truncated (longer input is refused as it stands).
 LOGIN_PASSWORD_MAX = 1024
-RESET_DAY = timedelta(days=1)
 
 
 async def authenticate(login: str, password: str) -> LoginOutcome:
@@ -411,7 +410,7 @@ async def request_password_reset(login: str, email: str, base_url: str, valid_mi
             made
             for row in await PasswordResetToken.select(PasswordResetToken.created_at).where(
                 (PasswordResetToken.account == account.id)
-                & (PasswordResetToken.created_at > now - RESET_DAY)
+                & (PasswordResetToken.created_at > now - rules.RESET_DAY)
             )
             if (made := clock.as_utc(row["created_at"])) is not None
         ]
@@ -422,7 +421,7 @@ async def request_password_reset(login: str, email: str, base_url: str, valid_mi
         # The account's old tokens (expired a day ago and more) go: the table stays small.
         await PasswordResetToken.delete().where(
             (PasswordResetToken.account == account.id)
-            & (PasswordResetToken.expires_at < now - RESET_DAY)
+            & (PasswordResetToken.expires_at < now - rules.RESET_DAY)
         )
         await PasswordResetToken.insert(
             PasswordResetToken(
