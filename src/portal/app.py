@@ -86,7 +86,7 @@ from portal.web.forms import bounded_path_params
 from portal.web.head import head_as_get
 from portal.web.redis_store import DeadlineRedisStore
 from portal.web.security import security_headers
-from portal.web.sessions import PortalSessionConfig
+from portal.web.sessions import PortalSessionConfig, parent_holder
 from portal.web.staff import staff_context
 from portal.web.waiting_room import room_for, waiting_room_middleware
 
@@ -496,7 +496,7 @@ def create_app(settings: Settings | None = None, engine: Engine[Any] | None = No
             handler,
             room,
             settings.base_url.startswith("https"),
-            session_known=stores["sessions"].exists,
+            session_holder=functools.partial(parent_holder, stores["sessions"]),
         )
     app.asgi_handler = http_caching(security_headers(handler))
     app.state.settings = settings

@@ -127,7 +127,7 @@ class SessionInfo:
     current: bool
 
 
-async def _live(store: Store, session_id: str, kind: str, owner_id: int) -> dict[str, Any] | None:
+async def _stored(store: Store, session_id: str) -> dict[str, Any] | None:
     raw = await store.get(session_id)
     if not raw:
         return None
@@ -135,7 +135,20 @@ async def _live(store: Store, session_id: str, kind: str, owner_id: int) -> dict
         data = json.loads(raw)
     except ValueError:
         return None
-    return data if isinstance(data, dict) and owner_of(data) == (kind, owner_id) else None
+    return data if isinstance(data, dict) else None
+
+
+async def _live(store: Store, session_id: str, kind: str, owner_id: int) -> dict[str, Any] | None:
+    data = await _stored(store, session_id)
+    return data if data is not None and owner_of(data) == (kind, owner_id) else None
+
+
+async def parent_holder(store: Store, session_id: str) -> str | None:
+    """ "parent:<account id>" for a parent's logged-in session, else None: what the waiting
+    room counts, so that one account on several devices holds one place."""
+    data = await _stored(store, session_id)
+    owner = None if data is None else owner_of(data)
+    return f"parent:{owner[1]}" if owner is not None and owner[0] == "parent" else None
 
 
 async def list_sessions(

@@ -4,9 +4,12 @@ static page, served before the session is loaded or the database touched (a new 
 costs one lookup in the session store), with their place in the queue and an estimate;
 they are let in in order.
 
-- Active: a session (its cookie, hashed) that reached a booking page within the last
-  ACTIVE_SECONDS. Counted in Redis (a sorted set by last visit, shared by every web
-  process) when configured, else in the process's memory.
+- Active: a parent's account (its holder key, "parent:<id>") that reached a booking page
+  within the last ACTIVE_SECONDS, from any of its sessions: a parent on a phone and a
+  laptop, or a script logging one account in a thousand times, holds one place. Counted
+  in Redis (a sorted set by last visit, shared by every web process, and a short-lived
+  link from each session, its cookie hashed, to its holder) when configured, else in the
+  process's memory.
 - The queue is a bakery's: each new arrival beyond capacity takes a ticket (a number from
   a counter, kept in a cookie signed for its session); ``serving`` is the highest ticket
   called. Whenever places are free, the next tickets are called in order, as many as there
@@ -19,8 +22,8 @@ they are let in in order.
 - The whole decision for a new arrival is one atomic step (one Lua script on Redis), so
   that concurrent requests never each take the same free places; the counters live in one
   hash with an epoch, and a ticket of a lost queue (expired or evicted) is not a place.
-- Only sessions the session store knows take a place or a ticket: a made-up cookie is sent
-  on to the page, which sends it to the login.
+- Only logged-in parents' sessions, as the session store knows them, take a place or a
+  ticket: a made-up cookie is sent on to the page, which sends it to the login.
 - The counters expire a day after their last move (Redis), so one opening's queue does
   not outlive it.
 - The page reloads itself (static/waiting-room.js, no inline script) every few seconds.
@@ -80,12 +83,15 @@ class Verdict:
 
 class Backend(Protocol):
     async def refresh(self, member: str, now: float) -> bool:
-        """Mark a session active again if it still is (one step: the hot path of every
-        parent already in)."""
+        """Mark a session's holder active again if it still is (one step: the hot path of
+        every parent already in)."""
 
-    async def admit(self, member: str, ticket: Ticket | None, capacity: int, now: float) -> Verdict:
-        """The whole decision for a session not active yet, in one atomic step (concurrent
-        requests must not each see the same free places): call the next tickets while
+    async def admit(
+        self, member: str, holder: str, ticket: Ticket | None, capacity: int, now: float
+    ) -> Verdict:
+        """The whole decision for a session (`member`) whose holder is not active through it
+        yet, in one atomic step (concurrent requests must not each see the same free
+        places): let it in beside its holder's other session, call the next tickets while
         places are free, let in a called holder, a late one in ticket order, a walker-in
         when nobody queues, or give a ticket."""
 
@@ -146,6 +152,7 @@ class MemoryBackend:
     without awaiting anything, so no other request interleaves."""
 
     active: dict[str, float] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)
     issued: int = 0
     served: int = 0
     called: dict[int, float] = field(default_factory=dict)
@@ -155,21 +162,29 @@ class MemoryBackend:
 
     def _expire(self, now: float) -> None:
         self.active = {m: seen for m, seen in self.active.items() if seen >= now - ACTIVE_SECONDS}
+        self.sessions = {s: h for s, h in self.sessions.items() if h in self.active}
         self.called = {n: at for n, at in self.called.items() if at >= now - GRACE_SECONDS}
         self.late = {n: seen for n, seen in self.late.items() if seen >= now - LATE_SECONDS}
 
     async def refresh(self, member: str, now: float) -> bool:
-        seen = self.active.get(member)
-        if seen is None or seen < now - ACTIVE_SECONDS:
+        holder = self.sessions.get(member)
+        seen = None if holder is None else self.active.get(holder)
+        if holder is None or seen is None or seen < now - ACTIVE_SECONDS:
             return False
-        self.active[member] = now
+        self.active[holder] = now
         return True
 
-    async def admit(self, member: str, ticket: Ticket | None, capacity: int, now: float) -> Verdict:
+    def _enter(self, member: str, holder: str, now: float) -> Verdict:
+        self.active[holder] = now
+        self.sessions[member] = holder
+        return Verdict(True)
+
+    async def admit(
+        self, member: str, holder: str, ticket: Ticket | None, capacity: int, now: float
+    ) -> Verdict:
         self._expire(now)
-        if member in self.active:  # let in meanwhile by a request of the same session
-            self.active[member] = now
-            return Verdict(True)
+        if holder in self.active:  # in through another session, or let in meanwhile
+            return self._enter(member, holder, now)
         number = ticket.number if ticket and ticket.epoch == self.epoch else None
         state = QueueState(
             self.issued, self.served, set(self.called), set(self.late), set(self.used)
@@ -179,35 +194,37 @@ class MemoryBackend:
         self.called = {n: self.called.get(n, now) for n in state.called}
         self.late = {n: now if n == number else self.late[n] for n in state.late}
         if outcome == "in":
-            self.active[member] = now
-            return Verdict(True)
+            return self._enter(member, holder, now)
         held = Ticket(self.epoch, self.issued if outcome == "new" else number or 0)
         return Verdict(False, position, held)
 
 
 class RedisBackend:
-    """Shared by every web process: sorted sets of active sessions, called tickets (by call
+    """Shared by every web process: sorted sets of active holders, called tickets (by call
     time) and late holders (by last reload), a set of used tickets, and one hash (epoch,
     issued, serving); all but the active set share one lifetime, so the counters can never
-    be lost one without the other."""
+    be lost one without the other. Each session let in links to its holder (a key that
+    lives as long as the holder's activity could)."""
 
     # The twin of _decide, in one script: Redis runs it alone, so requests of any process
-    # see the places the previous one took. Expiry is strict ("(" bounds), as in memory.
+    # see the places the previous one took. Expiry is strict ("(" bounds), as in memory;
+    # the bounds come computed from Python, since Lua would print them with 14 digits and
+    # move them off the instant memory compares with.
     ADMIT = """
 local capacity = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[5])
-local member = ARGV[6]
+local holder = ARGV[6]
 local active_seconds = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - active_seconds))
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (now - tonumber(ARGV[4])))
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (now - tonumber(ARGV[10])))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[11])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[10])
 local function enter()
-  redis.call('ZADD', KEYS[1], now, member)
+  redis.call('ZADD', KEYS[1], ARGV[2], holder)
   redis.call('EXPIRE', KEYS[1], active_seconds * 2)
+  redis.call('SET', KEYS[6], holder, 'EX', active_seconds * 2)
   return {1, 0, 0, ''}
 end
-if redis.call('ZSCORE', KEYS[1], member) then return enter() end
+if redis.call('ZSCORE', KEYS[1], holder) then return enter() end
 redis.call('HSETNX', KEYS[3], 'epoch', ARGV[9])
 for _, key in ipairs({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}) do redis.call('EXPIRE', key, ttl) end
 local state = redis.call('HMGET', KEYS[3], 'epoch', 'issued', 'serving')
@@ -234,13 +251,13 @@ if number > 0 and number <= serving then
     redis.call('ZREM', KEYS[4], number)
     return use(number)
   end
-  redis.call('ZADD', KEYS[4], now, number)
+  redis.call('ZADD', KEYS[4], ARGV[2], number)
   return {0, number, ahead + 1, epoch}
 end
 free = free - #late
 if free > 0 and serving < issued then
   local target = math.min(issued, serving + free)
-  for t = serving + 1, target do redis.call('ZADD', KEYS[2], now, t) end
+  for t = serving + 1, target do redis.call('ZADD', KEYS[2], ARGV[2], t) end
   free = free - (target - serving)
   serving = target
   redis.call('HSET', KEYS[3], 'serving', serving)
@@ -258,10 +275,13 @@ return {0, number, math.max(1, number - serving), epoch}
 """
 
     REFRESH = """
-local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if seen and tonumber(seen) >= tonumber(ARGV[2]) - tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+local holder = redis.call('GET', KEYS[2])
+if not holder then return 0 end
+local seen = redis.call('ZSCORE', KEYS[1], holder)
+if seen and tonumber(seen) >= tonumber(ARGV[1]) - tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], holder)
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]) * 2)
   return 1
 end
 return 0
@@ -279,6 +299,7 @@ return 0
         self.state_key = f"{namespace}:state"
         self.late_key = f"{namespace}:late"
         self.used_key = f"{namespace}:used"
+        self.session_prefix = f"{namespace}:session:"
         self._admit = self.redis.register_script(self.ADMIT)
         self._refresh = self.redis.register_script(self.REFRESH)
 
@@ -288,17 +309,20 @@ return 0
 
     async def refresh(self, member: str, now: float) -> bool:
         refreshed = await self._refresh(
-            keys=[self.active_key], args=[member, repr(now), ACTIVE_SECONDS]
+            keys=[self.active_key, self.session_prefix + member], args=[repr(now), ACTIVE_SECONDS]
         )
         return bool(refreshed)
 
-    async def admit(self, member: str, ticket: Ticket | None, capacity: int, now: float) -> Verdict:
+    async def admit(
+        self, member: str, holder: str, ticket: Ticket | None, capacity: int, now: float
+    ) -> Verdict:
         admitted, number, position, epoch = await self._admit(
-            keys=self.keys,
+            keys=[*self.keys, self.session_prefix + member],
             args=[
-                capacity, repr(now), ACTIVE_SECONDS, GRACE_SECONDS, COUNTERS_TTL_SECONDS,
-                member, ticket.number if ticket else 0, ticket.epoch if ticket else "",
-                secrets.token_hex(4), LATE_SECONDS,
+                capacity, repr(now), ACTIVE_SECONDS, repr(now - GRACE_SECONDS),
+                COUNTERS_TTL_SECONDS, holder, ticket.number if ticket else 0,
+                ticket.epoch if ticket else "", secrets.token_hex(4), repr(now - LATE_SECONDS),
+                repr(now - ACTIVE_SECONDS),
             ],
         )  # fmt: skip
         if admitted:
@@ -360,17 +384,19 @@ class WaitingRoom:
         member: str,
         ticket: Ticket | None,
         now: float,
-        known: Callable[[], Awaitable[bool]] | None = None,
+        holder_of: Callable[[], Awaitable[str | None]] | None = None,
     ) -> Verdict:
-        """Let this session in, or give (or keep) its place in the queue. `known` says
-        whether the session store holds this session: one that it does not (a made-up or
-        ended cookie) is sent on to the page, which sends it to the login, without taking
-        a place or a ticket."""
+        """Let this session in, or give (or keep) its place in the queue. `holder_of` says
+        whose logged-in session the session store holds ("parent:<id>"): a session it does
+        not know (a made-up or ended cookie) is sent on to the page, which sends it to the
+        login, without taking a place or a ticket. Without it, each session is its own
+        holder."""
         if await self.backend.refresh(member, now):
             return Verdict(True)
-        if known is not None and not await known():
+        holder = member if holder_of is None else await holder_of()
+        if holder is None:
             return Verdict(True)
-        return await self.backend.admit(member, ticket, self.capacity, now)
+        return await self.backend.admit(member, holder, ticket, self.capacity, now)
 
     def refresh_window_note(self, now: float) -> None:
         """Read in the background (at most once a minute) whether a window is open."""
@@ -445,10 +471,10 @@ def waiting_room_middleware(
     app: ASGIApp,
     room: WaitingRoom,
     secure: bool,
-    session_known: Callable[[str], Awaitable[bool]] | None = None,
+    session_holder: Callable[[str], Awaitable[str | None]] | None = None,
 ) -> ASGIApp:
-    """`session_known(cookie)` asks the session store whether a session exists (only for a
-    session not already counted active)."""
+    """`session_holder(cookie)` asks the session store whose logged-in session this is
+    (only for a session not already counted active): the place is the holder's."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(GATED_PREFIXES):  # type: ignore[comparison-overlap]
@@ -461,10 +487,10 @@ def waiting_room_middleware(
         now = time.time()
         member = hashlib.sha256(session.encode("latin-1")).hexdigest()[:32]
         ticket = read_ticket(room.secret, _cookie(scope, TICKET_COOKIE), member)
-        known = None if session_known is None else functools.partial(session_known, session)
+        holder = None if session_holder is None else functools.partial(session_holder, session)
         try:
             async with asyncio.timeout(DEADLINE_SECONDS):
-                verdict = await room.decide(member, ticket, now, known)
+                verdict = await room.decide(member, ticket, now, holder)
         except Exception:  # the counter's store is down: never keep parents out for it
             log.warning("salle d'attente : compteur indisponible", exc_info=True)
             await app(scope, receive, send)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from portal.web.waiting_room import (
     MemoryBackend,
     RedisBackend,
     Ticket,
+    Verdict,
     WaitingRoom,
     read_ticket,
     sign_ticket,
@@ -68,6 +69,12 @@ async def test_second_parent_waits_then_gets_in(db: Database, small_live: LiveSe
         # The first parent keeps going; pages outside booking are not gated.
         assert (await first.get("/reservations")).status_code == 200
         assert "Salle d'attente" not in text(await second.get("/suivi"))
+        # The first parent on a second device shares the place it holds: not queued.
+        async with Browser(base_url=small_live.url, follow_redirects=False) as laptop:
+            await laptop.login("premier", PASSWORD)
+            on_laptop = await laptop.get("/reservations")
+            assert on_laptop.status_code == 200 and "Salle d'attente" not in text(on_laptop)
+            assert "portal_queue" not in on_laptop.cookies
         # A made-up session cookie is sent to the login: it takes no place and no ticket.
         async with Browser(base_url=small_live.url, follow_redirects=False) as intruder:
             intruder.cookies.set("portal_session", "f" * 64)
@@ -146,13 +153,23 @@ async def test_abandoned_tickets_do_not_stall_the_queue() -> None:
     await _abandoned_tickets_do_not_stall_the_queue(MemoryBackend())
 
 
+def _holder(name: str | None) -> Callable[[], Awaitable[str | None]]:
+    """What the session store would say of a session: whose it is (None: no such session)."""
+
+    async def of() -> str | None:
+        return name
+
+    return of
+
+
 def _redis_backend() -> RedisBackend:
     require_service("Redis", REDIS_URL, 6379)
     return RedisBackend(REDIS_URL, namespace=f"portal-test-room-{uuid.uuid4().hex}")
 
 
 async def _forget(backend: RedisBackend) -> None:
-    await backend.redis.delete(*backend.keys)
+    links = [key async for key in backend.redis.scan_iter(match=f"{backend.session_prefix}*")]
+    await backend.redis.delete(*backend.keys, *links)
     await backend.redis.aclose()
 
 
@@ -263,20 +280,13 @@ async def test_a_lost_queue_does_not_let_its_old_tickets_in() -> None:
 
 async def test_unknown_sessions_take_no_place() -> None:
     room = WaitingRoom(MemoryBackend(), 1, "s" * 32)
-
-    async def unknown() -> bool:
-        return False
-
-    async def known() -> bool:
-        return True
-
     for n in range(5):
-        assert (await room.decide(f"made-up-{n}", None, 1000.0, unknown)).admitted
-    assert (await room.decide("parent", None, 1000.0, known)).admitted
+        assert (await room.decide(f"made-up-{n}", None, 1000.0, _holder(None))).admitted
+    assert (await room.decide("parent", None, 1000.0, _holder("parent:1"))).admitted
     assert isinstance(room.backend, MemoryBackend)
-    assert list(room.backend.active) == ["parent"] and room.backend.issued == 0
+    assert list(room.backend.active) == ["parent:1"] and room.backend.issued == 0
     # A ticket of another queue (an earlier epoch) is not a place in this one.
-    fresh = await room.decide("other", Ticket("old", 1), 1000.0, known)
+    fresh = await room.decide("other", Ticket("old", 1), 1000.0, _holder("parent:2"))
     assert fresh.ticket is not None
     assert (fresh.admitted, fresh.ticket.number, fresh.position) == (False, 1, 1)
 
@@ -298,6 +308,18 @@ async def test_window_note_says_no_advantage(db: Database) -> None:
     assert "aucun avantage" in waiting_page(3, 1, True).decode()
 
 
+async def _step(
+    backend: Backend, member: str, holder: str, ticket: Ticket | None, capacity: int, now: float
+) -> Verdict:
+    """One request, as WaitingRoom.decide makes it. The refresh alone may differ between
+    the twins for a session whose holder came back through another device (memory forgets
+    such a link when the holder lapses, Redis when the link's key expires, in real time);
+    either way the session is let in, so the verdicts are compared."""
+    if await backend.refresh(member, now):
+        return Verdict(True)
+    return await backend.admit(member, holder, ticket, capacity, now)
+
+
 async def test_the_lua_script_and_its_memory_twin_decide_alike() -> None:
     """Random arrivals, reloads, lapses, forged and stale tickets, driven through both
     backends at once: the same answers, the same state, never over capacity."""
@@ -310,6 +332,8 @@ async def test_the_lua_script_and_its_memory_twin_decide_alike() -> None:
         await redis_side.redis.hset(redis_side.state_key, "epoch", memory_side.epoch)
         capacity = rnd.randint(1, 4)
         members = [f"m{n}" for n in range(rnd.randint(2, 12))]
+        # Some parents on two or three devices: one place each.
+        holders = {m: f"h{rnd.randrange(max(1, len(members) * 2 // 3))}" for m in members}
         held: dict[str, Ticket] = {}
         now = 1_000_000.0 + (0.123 if seed % 2 else 0)
         steps = (
@@ -329,13 +353,11 @@ async def test_the_lua_script_and_its_memory_twin_decide_alike() -> None:
                     else forged if pick < 0.9
                     else Ticket("deadbeef", rnd.randint(1, 5))
                 )  # fmt: skip
-                refreshed = await memory_side.refresh(member, now)
-                assert await redis_side.refresh(member, now) == refreshed
-                if not refreshed:
-                    expected = await memory_side.admit(member, ticket, capacity, now)
-                    assert await redis_side.admit(member, ticket, capacity, now) == expected
-                    if expected.ticket:
-                        held[member] = expected.ticket
+                expected = await _step(memory_side, member, holders[member], ticket, capacity, now)
+                got = await _step(redis_side, member, holders[member], ticket, capacity, now)
+                assert got == expected
+                if expected.ticket:
+                    held[member] = expected.ticket
                 active = await redis_side.redis.zcount(
                     redis_side.active_key, now - ACTIVE_SECONDS, "+inf"
                 )
@@ -349,3 +371,57 @@ async def test_the_lua_script_and_its_memory_twin_decide_alike() -> None:
                 assert active + called <= capacity
         finally:
             await _forget(redis_side)
+
+
+async def _one_account_holds_one_place(backend: Backend) -> None:
+    """A parent on a phone and a laptop, or a script logging one account in again and
+    again, holds one place: its other sessions join it, and the place frees when none of
+    them comes back."""
+    room = WaitingRoom(backend, 2, "s" * 32)
+    holder = _holder
+    t = 1000.0
+    for device in range(20):
+        assert (await room.decide(f"greedy-{device}", None, t, holder("parent:1"))).admitted
+    assert (await room.decide("other", None, t, holder("parent:2"))).admitted
+    third = await room.decide("third", None, t, holder("parent:3"))
+    assert not third.admitted and third.position == 1
+    # Every device of the first parent is still in (it refreshes its one place).
+    assert (await room.decide("greedy-7", None, t + 5, holder("parent:1"))).admitted
+    assert (await room.decide("other", None, t + 100, holder("parent:2"))).admitted
+    # Once none of its devices has come back, its place goes to the next in the queue.
+    t += 5 + ACTIVE_SECONDS + 1
+    assert (await room.decide("third", third.ticket, t, holder("parent:3"))).admitted
+    back = await room.decide("greedy-3", None, t, holder("parent:1"))
+    assert not back.admitted and back.position == 1
+
+
+async def test_one_account_holds_one_place() -> None:
+    await _one_account_holds_one_place(MemoryBackend())
+
+
+async def test_one_account_holds_one_place_on_redis() -> None:
+    backend = _redis_backend()
+    try:
+        await _one_account_holds_one_place(backend)
+    finally:
+        await _forget(backend)
+
+
+async def test_the_session_store_names_a_parent_s_place(tmp_path: Path) -> None:
+    """The waiting room's holder is read from the stored session: a parent's account, never
+    a staff member's or a half-finished login's."""
+    import json
+
+    from litestar.stores.file import FileStore
+
+    from portal.web.sessions import parent_holder
+
+    store = FileStore(tmp_path)
+    await store.set("p1", json.dumps({"account_id": 12, "epoch": 0}))
+    await store.set("p2", json.dumps({"account_id": 12, "epoch": 0}))
+    await store.set("staff", json.dumps({"staff_id": 3, "epoch": 0}))
+    await store.set("mfa", json.dumps({"mfa_pending": 3}))
+    await store.set("odd", b"not json")
+    assert await parent_holder(store, "p1") == await parent_holder(store, "p2") == "parent:12"
+    for session in ("staff", "mfa", "odd", "missing"):
+        assert await parent_holder(store, session) is None
