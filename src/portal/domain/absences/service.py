@@ -250,6 +250,11 @@ async def declare(
             )
             if refusal:
                 raise AbsenceError(refusal)
+            if certificate is not None:
+                try:
+                    await family_file.check_storage(family_id, len(certificate.content))
+                except file_rules.FileError as exc:
+                    raise AbsenceError(str(exc)) from None
             inserted = await AbsenceDeclaration.insert(
                 AbsenceDeclaration(
                     family=family_id,

@@ -172,6 +172,28 @@ def check_upload(content: bytes) -> tuple[str, str]:
     return found
 
 
+# All the files one family has sent, whatever the way (documents of its file, attachments
+# of its messages, absence certificates), so that one account cannot fill the server's
+# disk (ASVS 12.1.3) even within the per-channel counts: about forty files at the largest
+# size allowed, where a family's real papers (a few per child and year, photos of 1 to
+# 3 Mo) stay far below it.
+FAMILY_STORAGE_BYTES = 200 * 1024 * 1024
+FAMILY_STORAGE_LABEL = "200 Mo"
+
+
+def storage_error(stored_bytes: int, adding_bytes: int) -> str | None:
+    """Why a file of `adding_bytes` cannot be kept beside the family's `stored_bytes` (in
+    French), or None."""
+    if stored_bytes + adding_bytes <= FAMILY_STORAGE_BYTES:
+        return None
+    used = max(1, -(-stored_bytes // (1024 * 1024)))
+    return (
+        f"L'espace de la famille pour les fichiers est plein ({used} Mo envoyés sur "
+        f"{FAMILY_STORAGE_LABEL}) : ce fichier n'a pas été enregistré. Demandez à la "
+        "structure de retirer les fichiers qui ne servent plus."
+    )
+
+
 # Documents one family may have waiting for a check: each upload is up to
 # MAX_DOCUMENT_BYTES, and without a bound a single account could fill the server's disk
 # and the clerks' work list; past it, the family's uploads go at the pace of the checks.

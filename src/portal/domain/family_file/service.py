@@ -12,13 +12,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from portal import clock
+from piccolo.query.functions.aggregate import Sum
+
+from portal import clock, db
 from portal.db import write_transaction
 from portal.domain import errors
 from portal.domain.accounts.rules import split_emails
 from portal.domain.family_file import rules
 from portal.domain.family_file.rules import FileError
 from portal.tables import (
+    AbsenceDeclaration,
     AccountFamily,
     ChildFile,
     DocumentType,
@@ -27,6 +30,7 @@ from portal.tables import (
     FamilyDocument,
     FileSettings,
     HouseholdAdult,
+    MessageAttachment,
     PendingChange,
     Person,
     Structure,
@@ -761,6 +765,29 @@ async def store_upload(documents_dir: Path, content: bytes) -> str:
     return key
 
 
+async def check_storage(family_id: int, adding_bytes: int) -> None:
+    """FileError when a file of `adding_bytes` would take the family past its storage
+    (rules.FAMILY_STORAGE_BYTES: documents, message attachments and absence certificates
+    together). Called in the write transaction that keeps the file: the family's row is
+    locked on PostgreSQL (SQLite has one writer), so two uploads at once cannot both take
+    the last room."""
+    if not db.is_sqlite():
+        await Family.raw("SELECT id FROM family WHERE id = {} FOR UPDATE", family_id)
+    documents = await FamilyDocument.select(Sum(FamilyDocument.size_bytes).as_alias("n")).where(
+        (FamilyDocument.family == family_id) & (FamilyDocument.status != "deleted")
+    )
+    attachments = await MessageAttachment.select(Sum(MessageAttachment.size).as_alias("n")).where(
+        (MessageAttachment.message._.family == family_id)
+        & (MessageAttachment.message._.from_family == True)  # noqa: E712
+    )
+    certificates = await AbsenceDeclaration.select(
+        Sum(AbsenceDeclaration.certificate_size).as_alias("n")
+    ).where(AbsenceDeclaration.family == family_id)
+    stored = sum(int(rows[0]["n"] or 0) for rows in (documents, attachments, certificates))
+    if (refusal := rules.storage_error(stored, adding_bytes)) is not None:
+        raise FileError(refusal)
+
+
 @dataclass(frozen=True)
 class Uploaded:
     id: int
@@ -822,6 +849,7 @@ async def upload_document(
     path = document_path(documents_dir, key)
     try:
         async with write_transaction():
+            await check_storage(family_id, len(content))
             row = await FamilyDocument.insert(
                 FamilyDocument(
                     family=family_id,

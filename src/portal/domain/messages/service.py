@@ -305,6 +305,8 @@ async def send_from_family(
     stored = await _store(documents_dir, upload)
     try:
         async with write_transaction():
+            if stored is not None:
+                await family_file.check_storage(family_id, stored[3])
             return await _insert(
                 int(family["structure"]),
                 family_id,

@@ -1,0 +1,116 @@
+"""One family's files, whatever the way they came (documents, message attachments,
+absence certificates), stay within FAMILY_STORAGE_BYTES: past it a file is refused with
+a French message, and neither a row nor a file on disk is left."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from portal import clock
+from portal.domain.absences import service as absences
+from portal.domain.absences.rules import AbsenceError
+from portal.domain.family_file import service as family_file
+from portal.domain.family_file.rules import FAMILY_STORAGE_BYTES, FileError, storage_error
+from portal.domain.messages import service as messages
+from portal.tables import AbsenceDeclaration, FamilyDocument, Message, Reservation
+from tests.conftest import Database
+from tests.factories import FamilySetup, add_file_rules, make_activity, make_days, make_family
+
+PDF = b"%PDF-1.4 " + b"x" * 91  # 100 bytes
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 92  # 100 bytes
+
+
+def _files(documents_dir: Path) -> list[Path]:
+    return [path for path in documents_dir.rglob("*") if path.is_file()]
+
+
+async def _fill(setup: FamilySetup, type_id: int, room_left: int) -> None:
+    """A document already kept, leaving `room_left` bytes of the family's storage."""
+    await FamilyDocument(
+        family=setup.family.id, document_type=type_id, filename="gros.pdf",
+        content_type="application/pdf", size_bytes=FAMILY_STORAGE_BYTES - room_left,
+        sha256="0" * 64, storage_key="deja-la", status="valid",
+    ).save()  # fmt: skip
+
+
+def test_the_rule_counts_what_is_kept_and_what_comes() -> None:
+    assert storage_error(FAMILY_STORAGE_BYTES - 100, 100) is None
+    refusal = storage_error(FAMILY_STORAGE_BYTES - 99, 100)
+    assert refusal is not None and "200 Mo envoyés sur 200 Mo" in refusal
+    small = storage_error(10, FAMILY_STORAGE_BYTES)
+    assert small is not None and "(1 Mo envoyés" in small
+
+
+async def test_every_way_in_stops_at_the_family_s_storage(db: Database, tmp_path: Path) -> None:
+    setup = await make_family(login="pleine", children=("Paolo",))
+    types = await add_file_rules(setup.structure, fields=())
+    activity = await make_activity(setup.structure)
+    [day] = await make_days(activity, clock.utcnow().date() + timedelta(days=30))
+    booked = Reservation(
+        family=setup.family.id, person=setup.people[0].id, activity_day=day.id, status="accepted"
+    )
+    await booked.save()
+    await _fill(setup, types["caf"], room_left=150)
+    family_id = int(setup.family.id)
+    account_id = int(setup.account.id)
+
+    # 100 bytes fit: a message with its attachment.
+    await messages.send_from_family(
+        tmp_path, family_id, account_id, "Jean", "Le certificat", messages.Upload("a.png", PNG)
+    )
+    # The next 100 do not, by any way; nothing is kept of them.
+    with pytest.raises(FileError, match="L'espace de la famille pour les fichiers est plein"):
+        await family_file.upload_document(
+            tmp_path, family_id, account_id, types["caf"], None, "caf.pdf", PDF
+        )
+    with pytest.raises(FileError, match="est plein"):
+        await messages.send_from_family(
+            tmp_path, family_id, account_id, "Jean", "Encore", messages.Upload("b.png", PNG)
+        )
+    with pytest.raises(AbsenceError, match="est plein"):
+        await absences.declare(
+            tmp_path, family_id, account_id, int(booked.id), "Fièvre",
+            absences.Certificate("certificat.png", PNG),
+        )  # fmt: skip
+    assert len(_files(tmp_path)) == 1
+    assert await Message.count().where(Message.family == family_id) == 1
+    assert await FamilyDocument.count().where(FamilyDocument.family == family_id) == 1
+    assert await AbsenceDeclaration.count() == 0
+    # Words without a file still go; so does the absence without its certificate.
+    await messages.send_from_family(tmp_path, family_id, account_id, "Jean", "Sans pièce jointe")
+    await absences.declare(tmp_path, family_id, account_id, int(booked.id), "Fièvre")
+    # Once the structure removed what no longer serves, the family sends again.
+    await FamilyDocument.update({FamilyDocument.status: "deleted"}).where(
+        FamilyDocument.storage_key == "deja-la"
+    )
+    await family_file.upload_document(
+        tmp_path, family_id, account_id, types["caf"], None, "caf.pdf", PDF
+    )
+    assert len(_files(tmp_path)) == 2
+
+
+async def test_two_uploads_at_once_cannot_both_take_the_last_room(
+    db: Database, tmp_path: Path
+) -> None:
+    setup = await make_family(login="course", children=("Paolo",))
+    types = await add_file_rules(setup.structure, fields=())
+    await _fill(setup, types["caf"], room_left=150)
+    family_id = int(setup.family.id)
+    documents = [PDF, PDF.replace(b"x", b"y")]  # not copies of each other
+
+    async def upload(content: bytes) -> bool:
+        try:
+            await family_file.upload_document(
+                tmp_path, family_id, None, types["caf"], None, "caf.pdf", content
+            )
+        except FileError:
+            return False
+        return True
+
+    outcomes = await asyncio.gather(*(upload(content) for content in documents))
+    assert sorted(outcomes) == [False, True]
+    assert len(_files(tmp_path)) == 1
