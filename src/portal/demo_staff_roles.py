@@ -1,7 +1,9 @@
 """Demo staff with roles (issue 17): a régisseur of the town hall, a direction account.
 
 `gestion` keeps every non-administrator role in both structures (its attachments take the
-column default), so that the demo and its tests see every page as before.
+column default), so that the demo and its tests see every page as before. `direction` reads
+the family files without health access (the direction needs no child's condition): the
+demo shows the files as such a member sees them, health documents sealed.
 """
 
 from __future__ import annotations
@@ -47,5 +49,8 @@ async def load(hashes: dict[str, str], mairie_slug: str) -> None:
         await member.save()
         for structure in attached:
             await StaffStructure(
-                staff=member.id, structure=structure.id, roles=format_roles(roles)
+                staff=member.id,
+                structure=structure.id,
+                roles=format_roles(roles),
+                health_access=login != "direction",
             ).save()

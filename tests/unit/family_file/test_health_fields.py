@@ -8,8 +8,18 @@ from datetime import date
 from types import SimpleNamespace
 from typing import cast
 
-from portal.domain.family_file.rules import HEALTH_FIELDS
-from portal.domain.family_file.service import ChildView, FileView
+from portal.domain.family_file.rules import (
+    HEALTH_FIELDS,
+    ChildFacts,
+    Doc,
+    DocType,
+    DocumentStatus,
+    FamilyFacts,
+    FileRules,
+    Slot,
+    missing_items,
+)
+from portal.domain.family_file.service import ChildView, FileState, FileView
 from portal.domain.file_review.health_access import without_health
 
 
@@ -21,7 +31,33 @@ def test_without_health_blanks_every_health_field() -> None:
     )  # fmt: skip
     defaults = {f.name: f.default for f in fields(ChildView)}
     assert all(getattr(child, name) != defaults[name] for name in HEALTH_FIELDS)
-    without_health(cast(FileView, SimpleNamespace(children=[child])))
+    pai = DocType(1, "pai", "PAI", per_child=True, required=True, health=True)
+    insurance = DocType(2, "assurance", "Assurance", per_child=True, required=True)
+    doc = Doc(7, 1, 1, "pending", None)
+    slots = [
+        Slot(doc_type, 1, "Hugo", DocumentStatus.PENDING, doc, (doc,))
+        for doc_type in (pai, insurance)
+    ]
+    state = FileState(False, tuple(missing_items(FileRules((), (pai, insurance)), facts(), TODAY)))
+    assert [m.text for m in state.missing] == [
+        "PAI (Hugo) : à fournir", "Assurance (Hugo) : à fournir",
+    ]  # fmt: skip
+    view = SimpleNamespace(children=[child], slots=slots, state=state)
+    without_health(cast(FileView, view))
     assert {name: getattr(child, name) for name in HEALTH_FIELDS} == {
         name: defaults[name] for name in HEALTH_FIELDS
     }
+    # A slot of a health type names neither its type nor its child, and shows no file.
+    assert [(s.title, s.doc, s.history) for s in view.slots] == [
+        ("Document de santé", None, ()), ("Assurance (Hugo)", doc, (doc,)),
+    ]  # fmt: skip
+    assert [m.text for m in view.state.missing] == [
+        "Document de santé : à fournir", "Assurance (Hugo) : à fournir",
+    ]  # fmt: skip
+
+
+TODAY = date(2026, 12, 7)
+
+
+def facts() -> FamilyFacts:
+    return FamilyFacts(address="1 rue", phones=("0600000000",), children=(ChildFacts(1, "Hugo"),))

@@ -124,14 +124,18 @@ async def test_health_documents_are_sealed_to_a_member_without_health_access(
     agent: Browser, office: Office, live: LiveServer
 ) -> None:
     """A PAI or a medical certificate is health data: without the access, the file and the
-    work list name it but do not link it, and its download and its decision answer 403;
-    the other documents stay open to the member."""
+    work lists neither link it nor name it with its type, its child or its file (« PAI
+    (Paolo) » tells the child's condition): « Document de santé »; its download and its
+    decision answer 403; the other documents stay open to the member."""
     world = office.mine
     family_id = world.family.family.id
     base = f"/gestion/s/{world.sid}"
     documents: dict[str, int] = {}
     for code, name, health in (("pai", "PAI", True), ("assurance", "Assurance", False)):
-        doc_type = DocumentType(structure=world.sid, code=code, name=name, health=health)
+        doc_type = DocumentType(
+            structure=world.sid, code=code, name=name, health=health, per_child=True,
+            required=True,
+        )  # fmt: skip
         await doc_type.save()
         key = f"{code}0000000000000000"
         path = document_path(live.settings.documents_dir, key)
@@ -139,15 +143,19 @@ async def test_health_documents_are_sealed_to_a_member_without_health_access(
         path.write_bytes(b"%PDF-1.4 " + name.encode())
         document = FamilyDocument(
             family=family_id, person=world.family.people[0].id, document_type=doc_type.id,
-            filename=f"{code}.pdf", content_type="application/pdf", size_bytes=12,
+            filename=f"{code}-{world.family.people[0].first_name}.pdf",
+            content_type="application/pdf", size_bytes=12,
             sha256="0", storage_key=key,
         )  # fmt: skip
         await document.save()
         documents[code] = int(document.id)
 
-    # With the access (the default), both open.
+    # With the access (the default), both open, named.
     for doc_id in documents.values():
         assert (await agent.get(f"{base}/documents/{doc_id}")).status_code == 200
+    child = world.family.people[0].first_name
+    assert f"PAI ({child})" in (await agent.get(f"{base}/familles/{family_id}/dossier")).text
+    assert "PAI" in (await agent.get(f"{base}/dossiers?liste=documents")).text
 
     await StaffStructure.update({StaffStructure.health_access: False}).where(
         StaffStructure.staff == office.agent.id
@@ -155,10 +163,17 @@ async def test_health_documents_are_sealed_to_a_member_without_health_access(
     page = await agent.get(f"{base}/familles/{family_id}/dossier")
     assert f"{base}/documents/{documents['pai']}" not in page.text
     assert f"{base}/documents/{documents['assurance']}" in page.text
-    assert "document de santé, réservé aux agents habilités" in page.text
+    assert "Document de santé" in page.text and "réservé aux agents habilités" in page.text
+    assert f"Assurance ({child})" in page.text
     work_list = await agent.get(f"{base}/dossiers?liste=documents")
     assert f"{base}/documents/{documents['pai']}" not in work_list.text
     assert f"{base}/documents/{documents['assurance']}" in work_list.text
+    incomplete = await agent.get(f"{base}/dossiers")
+    export = await agent.get(f"{base}/dossiers?liste=documents&format=csv")
+    assert "Document de santé" in export.content.decode("utf-8-sig")
+    for seen in (page.text, work_list.text, incomplete.text, export.content.decode("utf-8-sig")):
+        assert "PAI" not in seen and "pai-" not in seen
+    assert "Document de santé : en cours de vérification" in incomplete.text
 
     denied = await agent.get(f"{base}/documents/{documents['pai']}")
     assert denied.status_code == 403 and "réservées aux agents habilités" in denied.text

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+# The name staff without health access read for a document of a health type.
+HEALTH_DOCUMENT = "Document de santé"
 MAX_DOCUMENT_LABEL = "5 Mo"
 
 DIETS = {
@@ -256,6 +258,7 @@ class DocType:
     required: bool
     required_when: str = ""
     has_end_date: bool = True
+    health: bool = False  # a PAI, a medical certificate: staff need health access
 
 
 @dataclass(frozen=True)
@@ -333,6 +336,12 @@ class FileRules:
 class Missing:
     text: str  # French: "Attestation CAF/QF : refusé"
     anchor: str  # fragment of the "Mon dossier" page: "documents", "enfant-12"
+    # What staff without health access read instead ("" : the same): a slot of a health
+    # type named with its child ("PAI (Paolo)") would tell them the child's condition.
+    sealed_text: str = ""
+
+    def sealed(self) -> Missing:
+        return replace(self, text=self.sealed_text) if self.sealed_text else self
 
 
 @dataclass(frozen=True)
@@ -347,6 +356,19 @@ class Slot:
     @property
     def label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    def sealed(self) -> Slot:
+        """The slot as staff without health access see it: of a health type, neither its
+        type's name nor its child's, nor its files."""
+        if not self.doc_type.health:
+            return self
+        return replace(
+            self,
+            doc_type=replace(self.doc_type, name=HEALTH_DOCUMENT),
+            person_name="",
+            doc=None,
+            history=(),
+        )
 
     @property
     def badge(self) -> str:
@@ -428,7 +450,13 @@ def missing_items(rules: FileRules, facts: FamilyFacts, today: date) -> list[Mis
         if not slot.doc_type.required or not applies_to(slot.doc_type, owner):
             continue
         if slot.status is not DocumentStatus.VALID:
-            missing.append(Missing(f"{slot.title} : {slot.label.lower()}", "documents"))
+            missing.append(
+                Missing(
+                    f"{slot.title} : {slot.label.lower()}",
+                    "documents",
+                    f"{HEALTH_DOCUMENT} : {slot.label.lower()}" if slot.doc_type.health else "",
+                )
+            )
     return missing
 
 

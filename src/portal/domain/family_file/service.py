@@ -69,6 +69,7 @@ def _doc_type(row: DocumentType) -> rules.DocType:
         bool(row.required),
         str(row.required_when or ""),
         bool(row.has_end_date),
+        bool(row.health),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -287,6 +287,14 @@ class DocumentRow:
     has_end_date: bool
     health: bool = False  # of a health type (health_access)
 
+    def sealed(self) -> DocumentRow:
+        """The row as staff without health access see it: of a health type, neither its
+        type's name, nor its child, nor its file's name (« PAI (Paolo) » would tell them
+        the child's condition)."""
+        if not self.health:
+            return self
+        return replace(self, type_name=rules.HEALTH_DOCUMENT, person_name="", filename="")
+
 
 @dataclass(frozen=True)
 class ChangeRow:
@@ -348,8 +356,10 @@ async def _documents(where: Any) -> list[DocumentRow]:
     ]
 
 
-async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLists:
-    """Files incomplete, documents to check, valid ones ending this month, open changes."""
+async def work_lists(structure_id: int, today: date, query: str = "", *, health: bool) -> WorkLists:
+    """Files incomplete, documents to check, valid ones ending this month, open changes;
+    for a reader without health access (`health` false), health documents sealed and no
+    pending changes (they carry health fields)."""
     families = {
         int(r["id"]): str(r["name"])
         for r in await Family.select(Family.id, Family.name)
@@ -361,7 +371,7 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
         families = {k: v for k, v in families.items() if needle in v.casefold()}
     states = await family_file.file_states(structure_id, list(families), today)
     incomplete = [
-        IncompleteRow(f, name, tuple(m.text for m in states[f].missing))
+        IncompleteRow(f, name, tuple((m if health else m.sealed()).text for m in states[f].missing))
         for f, name in families.items()
         if f in states and not states[f].complete
     ]
@@ -406,6 +416,10 @@ async def work_lists(structure_id: int, today: date, query: str = "") -> WorkLis
         .order_by(PendingChange.created_at)
         .output(nested=False)
     ]
+    if not health:
+        to_check = [row.sealed() for row in to_check]
+        expiring = [row.sealed() for row in expiring]
+        changes = []
     return WorkLists(incomplete, to_check, expiring, changes)
 
 
@@ -430,15 +444,17 @@ async def record_changes_view(
         )
 
 
-async def family_documents(structure_id: int, family_id: int) -> list[DocumentRow]:
+async def family_documents(structure_id: int, family_id: int, *, health: bool) -> list[DocumentRow]:
+    """The family's documents; of a health type sealed for a reader without health access."""
     await _family_in(structure_id, family_id)
-    return await _documents(
+    rows = await _documents(
         (FamilyDocument.family == family_id) & (FamilyDocument.status != "deleted")
     )
+    return rows if health else [row.sealed() for row in rows]
 
 
 async def family_changes(structure_id: int, family_id: int) -> list[ChangeRow]:
-    lists = await work_lists(structure_id, clock.local_today(clock.DEFAULT_TIMEZONE))
+    lists = await work_lists(structure_id, clock.local_today(clock.DEFAULT_TIMEZONE), health=True)
     return [c for c in lists.changes if c.family_id == family_id]
 
 

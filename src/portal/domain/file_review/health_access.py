@@ -10,7 +10,7 @@ health type (a PAI, a medical certificate: DocumentType.health) answer 403.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from portal.domain.family_file.rules import HEALTH_FIELDS
 from portal.domain.family_file.service import ChildView, FileView
@@ -46,10 +46,14 @@ _NO_HEALTH = {f.name: f.default for f in fields(ChildView) if f.name in HEALTH_F
 
 
 def without_health(view: FileView) -> FileView:
-    """The file with every child's health fields and pending health changes blanked."""
+    """The file with every child's health fields and pending health changes blanked, and
+    its slots of a health type, and what is missing of them, told without their type's
+    name, their child or their files."""
     for child in view.children:
         for name, blank in _NO_HEALTH.items():
             setattr(child, name, blank)
         child.pending = None
         child.last_refused = None
+    view.slots = [slot.sealed() for slot in view.slots]
+    view.state = replace(view.state, missing=tuple(m.sealed() for m in view.state.missing))
     return view

@@ -56,8 +56,8 @@ async def work_lists_page(
     liste: FromQuery[str] = "incomplets", q: FromQuery[str] = "", format: FromQuery[str] = "",
 ) -> Template | Response[bytes]:  # fmt: skip
     current = liste if liste in LISTS else "incomplets"
-    lists = await service.work_lists(ctx.sid, ctx.today, q[:60])
     health = await health_access.has_health_access(ctx.actor, ctx.sid)
+    lists = await service.work_lists(ctx.sid, ctx.today, q[:60], health=health)
     if current == "modifications":
         if not health:
             raise PermissionDeniedException(health_access.DENIED)
@@ -119,7 +119,7 @@ async def _file_context(ctx: StaffPage, fid: int) -> dict[str, Any]:
     return {
         "view": view,
         "health": health,
-        "documents": await service.family_documents(ctx.sid, fid),
+        "documents": await service.family_documents(ctx.sid, fid, health=health),
         "changes": await service.family_changes(ctx.sid, fid) if health else [],
         "history": await service.history(ctx.sid, fid),
         "logins": await service.account_logins(fid),
