@@ -65,7 +65,7 @@ from portal.tables import (
     StaffTotp,
 )
 from portal.web.sessions import mark_seen
-from portal.web.staff import MFA_URL, staff_from_session
+from portal.web.staff import MFA_URL, PROFILE_URL, staff_from_session
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +305,10 @@ def admin_mount(settings: Settings) -> ASGIRouteHandler:
         if not session.get("mfa"):  # type: ignore[union-attr]
             # The raw tables open only to a session that passed the second factor.
             await _send_simple(send, 303, "", {"location": MFA_URL})
+            return
+        if member.must_change_password:
+            # As for every staff page: an initial password is replaced before any work.
+            await _send_simple(send, 303, "", {"location": PROFILE_URL})
             return
         assert isinstance(session, dict)
         mark_seen(session, time.time())

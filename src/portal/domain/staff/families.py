@@ -129,6 +129,8 @@ class AccountLine:
     emails: str
     must_change_password: bool
     locked: bool
+    # Also opens a family of another structure: only an administrator resets it.
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ async def family_detail(structure_id: int, family_id: int) -> FamilyDetail:
         .where(AccountFamily.family == family_id)
         .output(nested=False)
     )
+    shared = await _shared_accounts(structure_id, [int(a["account.id"]) for a in accounts])
     now = clock.utcnow()
     return FamilyDetail(
         family,
@@ -183,6 +186,7 @@ async def family_detail(structure_id: int, family_id: int) -> FamilyDetail:
                 str(a["account.emails"]),
                 bool(a["account.must_change_password"]),
                 a["account.locked_until"] is not None and a["account.locked_until"] > now,
+                int(a["account.id"]) in shared,
             )
             for a in accounts
         ],
@@ -223,10 +227,33 @@ class Credentials:
     people: tuple[str, ...]
 
 
+class ResetRefused(PermissionError):
+    """The account is not this structure's alone (French text)."""
+
+
+SHARED_ACCOUNT = (
+    "Ce compte donne aussi accès à une famille d'une autre structure : seul un "
+    "administrateur du portail peut lui donner un nouveau mot de passe initial."
+)
+
+
+async def _shared_accounts(structure_id: int, account_ids: list[int]) -> set[int]:
+    """The accounts among these linked to a family of another structure too."""
+    if not account_ids:
+        return set()
+    rows = await AccountFamily.select(AccountFamily.account).where(
+        AccountFamily.account.is_in(account_ids)
+        & (AccountFamily.family._.structure != structure_id)
+    )
+    return {int(r["account"]) for r in rows}
+
+
 async def reset_account(
     actor: Actor, structure_id: int, family_id: int, account_id: int
 ) -> Credentials:
-    """A new initial password, to be changed at next login; the lock is lifted."""
+    """A new initial password, to be changed at next login; the lock is lifted. An account
+    that also opens a family of another structure is an administrator's: whoever resets it
+    reads its new password and could log in to that other family (ResetRefused)."""
     family = await family_in(structure_id, family_id)
     password = initial_password()
     password_hash = await hash_password_async(password)
@@ -237,6 +264,8 @@ async def reset_account(
         account = await Account.objects().get(Account.id == account_id) if linked else None
         if account is None:
             raise NotFound(f"compte {account_id}")
+        if not actor.is_admin and await _shared_accounts(structure_id, [account_id]):
+            raise ResetRefused(SHARED_ACCOUNT)
         await Account.update(
             {
                 Account.password_hash: password_hash,

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -120,7 +121,8 @@ async def family_page(
     file_rules = await family_file.file_rules(ctx.sid)
     return render(
         request, ctx, "pages/staff/family.html", title=detail.family.name, nav="familles",
-        detail=detail, file_rules_defined=not file_rules.empty,
+        detail=detail, file_rules_defined=not file_rules.empty, is_admin=ctx.actor.is_admin,
+        shared_account=service.SHARED_ACCOUNT,
     )  # fmt: skip
 
 
@@ -152,6 +154,8 @@ async def reset_account(
         letter = await service.reset_account(ctx.actor, ctx.sid, fid, acc)
     except NotFound:
         raise not_found("Ce compte") from None
+    except service.ResetRefused as exc:
+        raise PermissionDeniedException(str(exc)) from None
     return render(
         request, ctx, "pages/staff/letters.html", title="Nouveau mot de passe initial",
         nav="familles", letters=[letter], people=0, imported=False,

@@ -102,8 +102,13 @@ async def _thread_page(
     errors: list[str] | None = None,
     body: str = "",
 ) -> Template:
+    # Read by whoever answers: a member who may only read (direction) leaves the family's
+    # messages unread, so that the agents' badge still shows them.
+    answers = ctx.can(*OPERATIONS)
     try:
-        name, thread = await messages.staff_thread(ctx.sid, family_id, mark_read=status_code < 400)
+        name, thread = await messages.staff_thread(
+            ctx.sid, family_id, mark_read=answers and status_code < 400
+        )
     except messages.NotFound:
         raise not_found("Cette famille") from None
     return render(
