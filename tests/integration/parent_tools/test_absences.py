@@ -17,9 +17,10 @@ from portal.domain.booking.basket import Basket, BasketItem
 from portal.domain.booking.scope import _versions, load_scope
 from portal.domain.booking.states import DayState, DraftAction
 from portal.domain.booking.views import day_views
+from portal.domain.file_review.health_access import HealthDenied
 from portal.domain.money.service import post_consumptions
 from portal.domain.staff.service import Actor
-from portal.tables import AbsenceDeclaration, LedgerEntry, OutboxEmail, Reservation
+from portal.tables import AbsenceDeclaration, LedgerEntry, OutboxEmail, Reservation, StaffStructure
 from tests.conftest import Database
 from tests.factories import FamilySetup, enroll, make_activity, make_days, make_family, make_staff
 
@@ -75,7 +76,8 @@ async def test_declared_after_the_deadline_shown_decided_and_emailed(
     row = await AbsenceDeclaration.objects().get(AbsenceDeclaration.id == declared.id)
     assert row is not None and row.status == "declared" and row.note == "fièvre"
     assert row.certificate_type == "image/png" and row.certificate_name.endswith(".png")
-    stored = await service.structure_certificate(tmp_path, setup.structure.id, declared.id)
+    actor = await staff_actor(setup)
+    stored = await service.structure_certificate(actor, tmp_path, setup.structure.id, declared.id)
     assert stored.path.read_bytes() == PNG
     assert stored.path.is_relative_to(tmp_path)  # the documents directory, not static/
     # The absence page lists it, on its day and among the declared ones.
@@ -96,9 +98,20 @@ async def test_declared_after_the_deadline_shown_decided_and_emailed(
     with pytest.raises(service.AbsenceNotFound):
         await service.declare(tmp_path, setup.family.id + 1, None, reservation_id, "", now=late)
     # Staff see it in their list, decide it, and the family is e-mailed through the outbox.
-    [waiting] = await service.waiting_absences(setup.structure.id)
+    [waiting] = await service.waiting_absences(setup.structure.id, health=True)
     assert (waiting.id, waiting.has_certificate) == (declared.id, True)
-    actor = await staff_actor(setup)
+    assert (waiting.note, waiting.certificate_name) == ("fièvre", row.certificate_name)
+    # Without health access: neither the note nor the certificate's name, nor its bytes.
+    [sealed] = await service.waiting_absences(setup.structure.id, health=False)
+    assert (sealed.note, sealed.certificate_name, sealed.has_certificate) == ("", "", True)
+    await StaffStructure.update({StaffStructure.health_access: False}).where(
+        StaffStructure.staff == actor.staff_id
+    )
+    with pytest.raises(HealthDenied):
+        await service.structure_certificate(actor, tmp_path, setup.structure.id, declared.id)
+    await StaffStructure.update({StaffStructure.health_access: True}).where(
+        StaffStructure.staff == actor.staff_id
+    )
     decided = await service.decide(
         actor, setup.structure.id, declared.id, justified=True, base_url=BASE_URL
     )
@@ -108,7 +121,7 @@ async def test_declared_after_the_deadline_shown_decided_and_emailed(
     [email] = await OutboxEmail.objects()
     assert email.to_addresses == "parent@example.fr"
     assert "Absence justifiée" in email.subject and "Paolo" in email.body_text
-    assert await service.waiting_absences(setup.structure.id) == []
+    assert await service.waiting_absences(setup.structure.id, health=True) == []
     with pytest.raises(AbsenceError, match="déjà été traitée"):
         await service.decide(
             actor, setup.structure.id, declared.id, justified=False, base_url=BASE_URL

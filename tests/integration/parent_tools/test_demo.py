@@ -9,8 +9,9 @@ from pathlib import Path
 from portal.demo import load_demo
 from portal.domain.absences import service as absences
 from portal.domain.booking.scope import load_scope
+from portal.domain.staff.service import Actor
 from portal.domain.week_pattern import service as patterns
-from portal.tables import AccountFamily, Structure
+from portal.tables import AccountFamily, StaffMember, Structure
 from tests.conftest import Database
 
 
@@ -36,8 +37,12 @@ async def test_demo_has_a_pattern_and_an_absence_awaiting_staff(
     ]
     mairie = await Structure.objects().get(Structure.slug == "carteville")
     assert mairie is not None
-    [waiting] = await absences.waiting_absences(int(mairie.id))
+    [waiting] = await absences.waiting_absences(int(mairie.id), health=True)
     assert waiting.person == "DUPONT Paolo" and waiting.has_certificate
     assert waiting.day > date(2026, 12, 1)
-    stored = await absences.structure_certificate(tmp_path, int(mairie.id), waiting.id)
+    gestion = await StaffMember.objects().get(StaffMember.login == "gestion")
+    assert gestion is not None
+    stored = await absences.structure_certificate(
+        Actor.of(gestion), tmp_path, int(mairie.id), waiting.id
+    )
     assert stored.path.read_bytes().startswith(b"%PDF-")

@@ -20,6 +20,7 @@ from portal.domain.absences.rules import AbsenceError, AbsencePolicy, AbsenceSta
 from portal.domain.errors import NotFound
 from portal.domain.family_file import rules as file_rules
 from portal.domain.family_file import service as family_file
+from portal.domain.file_review import health_access
 from portal.domain.file_review.checks import notify_family
 from portal.domain.french_dates import long_date
 from portal.domain.money import service as money
@@ -304,13 +305,23 @@ async def _certificate(documents_dir: Path, row: AbsenceDeclaration | None) -> S
 
 
 async def structure_certificate(
-    documents_dir: Path, structure_id: int, declaration_id: int
+    actor: Actor, documents_dir: Path, structure_id: int, declaration_id: int
 ) -> StoredCertificate:
+    """A sick child's certificate is health data: only a member with health access opens
+    it (HealthDenied otherwise), and each opening is audited like a document's."""
     row = await AbsenceDeclaration.objects().get(
         (AbsenceDeclaration.id == declaration_id)
         & (AbsenceDeclaration.reservation._.activity_day._.activity._.structure == structure_id)
     )
-    return await _certificate(documents_dir, row)
+    certificate = await _certificate(documents_dir, row)
+    if not await health_access.has_health_access(actor, structure_id):
+        raise health_access.HealthDenied(health_access.DENIED)
+    async with write_transaction():
+        await audit.record(
+            actor, "absence.certificate_view", structure_id=structure_id,
+            table="absence_declaration", target_id=declaration_id,
+        )  # fmt: skip
+    return certificate
 
 
 # --- the staff's side -------------------------------------------------------------------
@@ -329,8 +340,13 @@ class WaitingAbsence:
     certificate_name: str
 
 
-async def waiting_absences(structure_id: int, limit: int = 200) -> list[WaitingAbsence]:
-    """Declared absences of the structure still waiting for a decision, by day."""
+async def waiting_absences(
+    structure_id: int, limit: int = 200, *, health: bool
+) -> list[WaitingAbsence]:
+    """Declared absences of the structure still waiting for a decision, by day. The
+    parent's note and the certificate's name say what the child has (« gastro »): for a
+    reader without health access (`health` false), neither is given, only whether there is
+    a certificate."""
     rows = await (
         AbsenceDeclaration.select(
             AbsenceDeclaration.id,
@@ -361,9 +377,9 @@ async def waiting_absences(structure_id: int, limit: int = 200) -> list[WaitingA
             family=str(r["family.name"]),
             activity=str(r["reservation.activity_day.activity.name"]),
             declared_at=r["declared_at"],
-            note=str(r["note"]),
+            note=str(r["note"]) if health else "",
             has_certificate=bool(r["certificate_key"]),
-            certificate_name=str(r["certificate_name"]),
+            certificate_name=str(r["certificate_name"]) if health else "",
         )
         for r in rows
     ]

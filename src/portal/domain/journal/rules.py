@@ -61,6 +61,8 @@ ACTIONS: dict[str, str] = {
     "file.change_validate": "Modification du dossier validée",
     "file.change_refuse": "Modification du dossier refusée",
     "file.health_list": "Liste santé consultée",
+    "kitchen.health_view": "Liste nominative de la cuisine consultée",
+    "absence.certificate_view": "Justificatif d'absence consulté",
     "file.health_view": "Fiche santé consultée",
     "period.health_view": "Critères de santé d'une attribution consultés",
     "file.contact_edit": "Coordonnées modifiées",

@@ -7,7 +7,6 @@ import functools
 import json
 import operator
 from collections import defaultdict
-from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -180,7 +179,7 @@ async def _page(
     asked_page: int,
     tz: ZoneInfo,
     people_scope: Where | None,
-    hidden: Container[str] = (),
+    hidden: tuple[str, ...] = (),
 ) -> tuple[list[Entry], Paging, list[StaffPerson]]:
     combined = functools.reduce(operator.and_, clauses) if clauses else None
     count = AuditLog.count()
@@ -289,8 +288,23 @@ def _link(
     return None, ""
 
 
+async def _health_documents(rows: list[dict[str, Any]]) -> set[int]:
+    """The ids of the documents of a health type among these entries' targets."""
+    ids = {
+        int(r["target_id"])
+        for r in rows
+        if r["target_table"] == "family_document" and r["target_id"] is not None
+    }
+    if not ids:
+        return set()
+    found = await FamilyDocument.select(FamilyDocument.id).where(
+        FamilyDocument.id.is_in(sorted(ids)) & (FamilyDocument.document_type._.health == True)  # noqa: E712
+    )
+    return {int(r["id"]) for r in found}
+
+
 async def _entries(
-    rows: list[dict[str, Any]], tz: ZoneInfo, hidden: Container[str] = ()
+    rows: list[dict[str, Any]], tz: ZoneInfo, hidden: tuple[str, ...] = ()
 ) -> list[Entry]:
     families = await _families_of(rows)
     names = (
@@ -307,6 +321,9 @@ async def _entries(
         int(r["id"]): str(r["name"]) for r in await Structure.select(Structure.id, Structure.name)
     }
     days = await _day_activities(rows)
+    # A health document's type names the child's condition (« PAI »): masked with the
+    # health fields (`hidden`: the reader has no health access), whatever the entry wrote.
+    sealed = await _health_documents(rows) if hidden else set()
     entries = []
     for row in rows:
         family = families.get(int(row["id"]))
@@ -331,7 +348,14 @@ async def _entries(
                 family_name=family_name,
                 link=link,
                 link_label=label,
-                changes=rules.changes(before, after, tz, hidden),
+                changes=rules.changes(
+                    before,
+                    after,
+                    tz,
+                    (*hidden, "type")
+                    if row["target_table"] == "family_document" and row["target_id"] in sealed
+                    else hidden,
+                ),
             )
         )
     return entries

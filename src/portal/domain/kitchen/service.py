@@ -12,6 +12,7 @@ from portal.db import write_transaction
 from portal.domain.accounts.rules import parse_emails
 from portal.domain.booking import deadlines
 from portal.domain.family_file.rules import in_force
+from portal.domain.file_review import health_access
 from portal.domain.kitchen import rules
 from portal.domain.outbox.service import queue_email
 from portal.domain.staff import audit
@@ -51,6 +52,26 @@ async def kitchen_sheet(structure_id: int, day: date) -> rules.KitchenSheet:
     """Who is expected on ``day`` (accepted reservations), per activity, school and diet."""
     rows = await Activity.raw(_DINERS, structure_id, day, True)
     return rules.build_sheet(day, (_diner(r, day) for r in rows))
+
+
+async def sheet_for_staff(
+    actor: Actor, structure_id: int, day: date
+) -> tuple[rules.KitchenSheet, bool]:
+    """The day's sheet for a member, and whether it may name the children: the list of
+    children with a diet, an allergy or a PAI is health data (RGPD art. 9), read only by a
+    member with health access, and that read is audited like the file's health list; the
+    counts stay for everyone."""
+    sheet = await kitchen_sheet(structure_id, day)
+    if not await health_access.has_health_access(actor, structure_id):
+        return sheet, False
+    named = sum(len(activity.specials) for activity in sheet.activities)
+    if named:
+        async with write_transaction():
+            await audit.record(
+                actor, "kitchen.health_view", structure_id=structure_id, table="structure",
+                target_id=structure_id, after={"day": day.isoformat(), "children": named},
+            )  # fmt: skip
+    return sheet, True
 
 
 def _diner(row: dict[str, Any], day: date) -> rules.Diner:

@@ -11,12 +11,14 @@ from typing import Any
 
 import anyio
 from litestar import Request, Response, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
 from portal.domain.absences import rules
 from portal.domain.absences import service as absences
 from portal.domain.absences.rules import AbsenceError, AbsencePolicy
+from portal.domain.file_review import health_access
 from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
 from portal.pages.family_file import document_response
 from portal.settings import Settings
@@ -29,8 +31,10 @@ from .common import Staff, StaffPage, not_found
 
 async def waiting_context(ctx: StaffPage) -> dict[str, Any]:
     """What the Décisions page shows of declared absences."""
+    health = await health_access.has_health_access(ctx.actor, ctx.sid)
     return {
-        "absences": await absences.waiting_absences(ctx.sid),
+        "absences": await absences.waiting_absences(ctx.sid, health=health),
+        "absence_health": health,
         "absence_policy": await absences.policy_of(ctx.sid),
         "absence_until_choices": absences.until_choices(),
     }
@@ -74,10 +78,12 @@ async def absence_certificate(
     settings: Settings = request.app.state.settings
     try:
         stored = await absences.structure_certificate(
-            settings.documents_dir, ctx.sid, declaration_id
+            ctx.actor, settings.documents_dir, ctx.sid, declaration_id
         )
     except absences.AbsenceNotFound:
         raise not_found("Ce justificatif") from None
+    except health_access.HealthDenied as exc:
+        raise PermissionDeniedException(str(exc)) from None
     return document_response(stored, await anyio.Path(stored.path).read_bytes())
 
 

@@ -22,8 +22,10 @@ from .common import Staff, StaffPage, parse_day, render
 
 async def kitchen_context(ctx: StaffPage, jour: str | None) -> dict[str, Any]:
     day = parse_day(jour) or ctx.today + timedelta(days=1)
+    sheet, named = await service.sheet_for_staff(ctx.actor, ctx.sid, day)
     return {
-        "sheet": await service.kitchen_sheet(ctx.sid, day),
+        "sheet": sheet,
+        "named": named,
         "day": day,
         "day_label": long_date(day),
         "previous_day": (day - timedelta(days=1)).isoformat(),
