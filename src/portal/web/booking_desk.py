@@ -32,6 +32,8 @@ class BookingDesk:
     extra: dict[str, Any] = field(default_factory=dict)
     # Versions already read by this request, which writes no booking data (ParentContext).
     scope_versions: tuple[int, int, int] | None = None
+    # A clerk without health access: health documents are not named (BookingScope.acting).
+    health_sealed: bool = False
 
     @property
     def by_structure(self) -> bool:
@@ -39,7 +41,7 @@ class BookingDesk:
 
     async def scope(self) -> BookingScope:
         scope = await load_scope(self.family_id, self.scope_versions)
-        return scope.acting(self.booker, self.override)
+        return scope.acting(self.booker, self.override, health_sealed=self.health_sealed)
 
     def template_context(self) -> dict[str, Any]:
         return {

@@ -162,3 +162,25 @@ async def test_a_read_only_member_leaves_the_family_s_messages_unread(
         assert shown.status_code == 200 and "Bonjour" in shown.text
     unread = await Message.objects().get(Message.id == message.id)
     assert unread is not None and unread.read_at is None
+
+
+async def test_the_booking_desk_does_not_name_missing_health_documents_without_access(
+    agent: Browser, office: Office
+) -> None:
+    """The family's scope is shared with its parents (who read « PAI (Paolo) : à
+    fournir »); a clerk without health access books for it reading « Document de santé »."""
+    from tests.factories import add_file_rules
+
+    world = office.mine
+    await add_file_rules(world.structure, fields=())
+    await DocumentType(
+        structure=world.sid, code="certificat", name="PAI-guichet", health=True,
+        per_child=True, required=True,
+    ).save()  # fmt: skip
+    desk = f"/gestion/s/{world.sid}/familles/{world.family.family.id}/reservations"
+    named = await agent.get(desk)
+    assert "Il manque" in named.text and "PAI-guichet" in named.text
+    await _without_health(office.agent)
+    sealed = await agent.get(desk)
+    assert "Il manque" in sealed.text and "PAI-guichet" not in sealed.text
+    assert "Document de santé : à fournir" in sealed.text

@@ -190,14 +190,16 @@ async def apply_basket(
     booker: Booker = Booker.PARENT,
     override: Override = NO_OVERRIDE,
     in_transaction: InTransaction | None = None,
+    health_sealed: bool = False,
 ) -> list[ItemResult]:
     """Decide every item on its own; the basket is emptied of what was processed.
 
-    ``booker``, ``override`` and ``in_transaction`` are for a clerk booking on the family's
-    behalf (portal.domain.staff.on_behalf); a parent's basket uses none of them.
+    ``booker``, ``override``, ``in_transaction`` and ``health_sealed`` are for a clerk
+    booking on the family's behalf (portal.domain.staff.on_behalf); a parent's basket uses
+    none of them.
     """
     now = now or clock.utcnow()
-    scope = (await load_scope(family_id)).acting(booker, override)
+    scope = (await load_scope(family_id)).acting(booker, override, health_sealed=health_sealed)
     wallet_types = {a.wallet_type_id for a in scope.activities.values()}
     if not wallet_types <= scope.wallet_of_type.keys():
         # Wallets are made when a family first books (pages only read them).

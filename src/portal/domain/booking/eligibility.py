@@ -55,6 +55,8 @@ class FamilyStanding:
     global_threshold_cents: int | None = None  # None: no global threshold
     # What the structure's file rules find missing (French), when the file is derived.
     file_missing: tuple[str, ...] = ()
+    # The same as staff without health access read it (« PAI (Paolo) » tells a condition).
+    file_missing_sealed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         thresholds = [w.block_threshold_cents for w in self.wallets]

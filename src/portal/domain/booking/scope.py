@@ -99,11 +99,18 @@ class BookingScope:
     booker: Booker = Booker.PARENT
     override: Override = NO_OVERRIDE
 
-    def acting(self, booker: Booker, override: Override) -> BookingScope:
-        """A copy for another booker (the cached scope itself is shared, never changed)."""
+    def acting(
+        self, booker: Booker, override: Override, *, health_sealed: bool = False
+    ) -> BookingScope:
+        """A copy for another booker (the cached scope itself is shared, never changed);
+        `health_sealed` for a clerk without health access: what the file misses is told
+        without naming health documents."""
         if booker is Booker.PARENT and override.active:
             raise BookingError("Seule la structure peut passer outre les délais ou la capacité.")
-        return replace(self, booker=booker, override=override)
+        standing = self.standing
+        if health_sealed:
+            standing = replace(standing, file_missing=standing.file_missing_sealed)
+        return replace(self, booker=booker, override=override, standing=standing)
 
     def person(self, person_id: int) -> PersonInfo:
         for person in self.people:
@@ -374,7 +381,11 @@ async def _load_scope(
         family_id
     ]
     standing = money.standing_from(
-        balances, file.complete, structure.debt_block_cents, [m.text for m in file.missing]
+        balances,
+        file.complete,
+        structure.debt_block_cents,
+        [m.text for m in file.missing],
+        [m.sealed().text for m in file.missing],
     )
     scope = BookingScope(
         family_id=family_id,

@@ -210,10 +210,12 @@ def standing_from(
     file_complete: bool,
     global_threshold_cents: int | None,
     file_missing: Sequence[str] = (),
+    file_missing_sealed: Sequence[str] = (),
 ) -> FamilyStanding:
     return FamilyStanding(
         file_complete=file_complete,
         file_missing=tuple(file_missing),
+        file_missing_sealed=tuple(file_missing_sealed),
         wallets=tuple(
             WalletStanding(w.wallet_id, w.name, w.balance_cents, w.block_threshold_cents)
             for w in wallets

@@ -53,8 +53,11 @@ async def apply_for_family(
     family_id: int,
     basket: Basket,
     choice: OverrideChoice = NO_CHOICE,
+    *,
+    health_sealed: bool = False,
 ) -> list[apply.ItemResult]:
-    """Apply a clerk's basket for a family of their structure; audited in its transaction."""
+    """Apply a clerk's basket for a family of their structure; audited in its transaction.
+    `health_sealed`: the clerk has no health access (apply.apply_basket)."""
     family = await family_in(structure_id, family_id)  # NotFound: not this structure's
 
     async def record(results: Sequence[apply.ItemResult]) -> None:
@@ -100,4 +103,5 @@ async def apply_for_family(
         booker=Booker.STAFF,
         override=choice.override,
         in_transaction=record,
+        health_sealed=health_sealed,
     )

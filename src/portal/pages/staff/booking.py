@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from portal.db import read_snapshot
 from portal.domain.booking.on_behalf import Booker
 from portal.domain.booking.scope import BookingError
+from portal.domain.file_review import health_access
 from portal.domain.staff import on_behalf
 from portal.domain.staff.families import family_in
 from portal.domain.staff.roles import OPERATIONS
@@ -82,6 +83,7 @@ async def staff_desk(request: Request[Any, Any, Any], ctx: StaffPage, fid: int) 
         family_name=str(family.name),
         family_url=f"{ctx.url}/familles/{fid}",
         extra={"pay_url": f"{ctx.url}/reglements?famille={fid}"},
+        health_sealed=not await health_access.has_health_access(ctx.actor, ctx.sid),
     )
 
 
@@ -188,7 +190,7 @@ async def confirm(
         flash(request, "Le panier est vide : il n'y a rien à valider.", "info")
         return see_other(desk.url)
     results = await on_behalf.apply_for_family(
-        ctx.actor, ctx.sid, fid, basket, _choice(request, fid)
+        ctx.actor, ctx.sid, fid, basket, _choice(request, fid), health_sealed=desk.health_sealed
     )
     save_basket(request, fid, basket)
     # The override was chosen for this basket: the next one starts without it.
