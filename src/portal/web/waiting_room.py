@@ -11,7 +11,9 @@ they are let in in order.
   link from each session, its cookie hashed, to its holder) when configured, else in the
   process's memory.
 - The queue is a bakery's: each new arrival beyond capacity takes a ticket (a number from
-  a counter, kept in a cookie signed for its session); ``serving`` is the highest ticket
+  a counter, kept in a cookie signed for its session), one per holder: the holder's other
+  sessions get the same number, and once the holder is in, by any of them, its ticket is
+  used and keeps no place for anyone; ``serving`` is the highest ticket
   called. Whenever places are free, the next tickets are called in order, as many as there
   are free places, and each called ticket keeps its place for GRACE_SECONDS (the waiting
   page reloads every REFRESH_SECONDS). A holder who comes back within the grace takes the
@@ -158,6 +160,7 @@ class MemoryBackend:
     called: dict[int, float] = field(default_factory=dict)
     late: dict[int, float] = field(default_factory=dict)
     used: set[int] = field(default_factory=set)
+    tickets: dict[str, int] = field(default_factory=dict)  # holder -> its one ticket
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def _expire(self, now: float) -> None:
@@ -177,6 +180,11 @@ class MemoryBackend:
     def _enter(self, member: str, holder: str, now: float) -> Verdict:
         self.active[holder] = now
         self.sessions[member] = holder
+        held = self.tickets.pop(holder, None)
+        if held is not None:  # in by any way: its ticket keeps no place for anyone
+            self.called.pop(held, None)
+            self.late.pop(held, None)
+            self.used.add(held)
         return Verdict(True)
 
     async def admit(
@@ -186,6 +194,7 @@ class MemoryBackend:
         if holder in self.active:  # in through another session, or let in meanwhile
             return self._enter(member, holder, now)
         number = ticket.number if ticket and ticket.epoch == self.epoch else None
+        number = self.tickets.get(holder, number)  # one ticket per holder, whatever the session
         state = QueueState(
             self.issued, self.served, set(self.called), set(self.late), set(self.used)
         )
@@ -195,6 +204,8 @@ class MemoryBackend:
         self.late = {n: now if n == number else self.late[n] for n in state.late}
         if outcome == "in":
             return self._enter(member, holder, now)
+        if outcome == "new":
+            self.tickets[holder] = self.issued
         held = Ticket(self.epoch, self.issued if outcome == "new" else number or 0)
         return Verdict(False, position, held)
 
@@ -222,17 +233,36 @@ local function enter()
   redis.call('ZADD', KEYS[1], ARGV[2], holder)
   redis.call('EXPIRE', KEYS[1], active_seconds * 2)
   redis.call('SET', KEYS[6], holder, 'EX', active_seconds * 2)
+  local mine = redis.call('HGET', KEYS[7], holder)
+  if mine then  -- in by any way: its ticket keeps no place for anyone
+    local e, n = string.match(mine, '^(%w+):(%d+)$')
+    if e == redis.call('HGET', KEYS[3], 'epoch') then
+      redis.call('ZREM', KEYS[2], n)
+      redis.call('ZREM', KEYS[4], n)
+      redis.call('SADD', KEYS[5], n)
+      redis.call('EXPIRE', KEYS[5], ttl)
+    end
+    redis.call('HDEL', KEYS[7], holder)
+  end
   return {1, 0, 0, ''}
 end
 if redis.call('ZSCORE', KEYS[1], holder) then return enter() end
 redis.call('HSETNX', KEYS[3], 'epoch', ARGV[9])
-for _, key in ipairs({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}) do redis.call('EXPIRE', key, ttl) end
+for _, key in ipairs({KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7]}) do
+  redis.call('EXPIRE', key, ttl)
+end
 local state = redis.call('HMGET', KEYS[3], 'epoch', 'issued', 'serving')
 local epoch = state[1]
 local issued = tonumber(state[2] or '0')
 local serving = tonumber(state[3] or '0')
 local number = tonumber(ARGV[7])
-if ARGV[8] ~= epoch or number > issued or number < 1
+local ticket_epoch = ARGV[8]
+local mine = redis.call('HGET', KEYS[7], holder)
+if mine then
+  local e, n = string.match(mine, '^(%w+):(%d+)$')
+  if e == epoch then ticket_epoch, number = e, tonumber(n) end
+end
+if ticket_epoch ~= epoch or number > issued or number < 1
   or redis.call('SISMEMBER', KEYS[5], number) == 1 then number = 0 end
 local free = capacity - redis.call('ZCARD', KEYS[1]) - redis.call('ZCARD', KEYS[2])
 local function use(n)
@@ -269,6 +299,7 @@ end
 if number == 0 then
   if free > 0 and serving >= issued then return enter() end
   number = redis.call('HINCRBY', KEYS[3], 'issued', 1)
+  redis.call('HSET', KEYS[7], holder, epoch .. ':' .. number)
   return {0, number, number - serving, epoch}
 end
 return {0, number, math.max(1, number - serving), epoch}
@@ -300,6 +331,7 @@ return 0
         self.late_key = f"{namespace}:late"
         self.used_key = f"{namespace}:used"
         self.session_prefix = f"{namespace}:session:"
+        self.holders_key = f"{namespace}:holders"
         self._admit = self.redis.register_script(self.ADMIT)
         self._refresh = self.redis.register_script(self.REFRESH)
 
@@ -317,7 +349,7 @@ return 0
         self, member: str, holder: str, ticket: Ticket | None, capacity: int, now: float
     ) -> Verdict:
         admitted, number, position, epoch = await self._admit(
-            keys=[*self.keys, self.session_prefix + member],
+            keys=[*self.keys, self.session_prefix + member, self.holders_key],
             args=[
                 capacity, repr(now), ACTIVE_SECONDS, repr(now - GRACE_SECONDS),
                 COUNTERS_TTL_SECONDS, holder, ticket.number if ticket else 0,

@@ -169,7 +169,7 @@ def _redis_backend() -> RedisBackend:
 
 async def _forget(backend: RedisBackend) -> None:
     links = [key async for key in backend.redis.scan_iter(match=f"{backend.session_prefix}*")]
-    await backend.redis.delete(*backend.keys, *links)
+    await backend.redis.delete(*backend.keys, backend.holders_key, *links)
     await backend.redis.aclose()
 
 
@@ -425,3 +425,37 @@ async def test_the_session_store_names_a_parent_s_place(tmp_path: Path) -> None:
     assert await parent_holder(store, "p1") == await parent_holder(store, "p2") == "parent:12"
     for session in ("staff", "mfa", "odd", "missing"):
         assert await parent_holder(store, session) is None
+
+
+async def _one_account_holds_one_ticket(backend: Backend) -> None:
+    """Queued too, an account holds one place: its sessions share one ticket (a review put
+    an honest family at place 51 behind one account logged in 50 times), and once the
+    account is in by any of them, that ticket keeps no place for anyone."""
+    room = WaitingRoom(backend, 1, "s" * 32)
+    t = 1000.0
+    assert (await room.decide("first", None, t, _holder("parent:1"))).admitted
+    greedy = [await room.decide(f"greedy-{n}", None, t, _holder("parent:2")) for n in range(20)]
+    assert {(v.ticket.number if v.ticket else 0, v.position) for v in greedy} == {(1, 1)}
+    honest = await room.decide("honest", None, t, _holder("parent:3"))
+    assert honest.ticket is not None and (honest.ticket.number, honest.position) == (2, 2)
+    # The first parent leaves: the account's phone is called and let in, its laptop beside.
+    t += ACTIVE_SECONDS + 1
+    assert (await room.decide("greedy-0", greedy[0].ticket, t, _holder("parent:2"))).admitted
+    assert (await room.decide("greedy-1", greedy[1].ticket, t, _holder("parent:2"))).admitted
+    again = await room.decide("honest", honest.ticket, t, _holder("parent:3"))
+    assert not again.admitted and again.position == 1
+    # Once the account's sessions have all left, the honest family is next.
+    t += ACTIVE_SECONDS + 1
+    assert (await room.decide("honest", honest.ticket, t, _holder("parent:3"))).admitted
+
+
+async def test_one_account_holds_one_ticket() -> None:
+    await _one_account_holds_one_ticket(MemoryBackend())
+
+
+async def test_one_account_holds_one_ticket_on_redis() -> None:
+    backend = _redis_backend()
+    try:
+        await _one_account_holds_one_ticket(backend)
+    finally:
+        await _forget(backend)
