@@ -1,6 +1,7 @@
-"""One family's files, whatever the way they came (documents, message attachments,
-absence certificates), stay within FAMILY_STORAGE_BYTES: past it a file is refused with
-a French message, and neither a row nor a file on disk is left."""
+"""What one family sends in files over 30 days, whatever the way (documents, message
+attachments, absence certificates), stays within FAMILY_UPLOAD_BYTES: past it a file is
+refused with a French message saying when to try again, and neither a row nor a file on
+disk is left; older files do not count, so a family is never locked out for good."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from portal import clock
 from portal.domain.absences import service as absences
 from portal.domain.absences.rules import AbsenceError
 from portal.domain.family_file import service as family_file
-from portal.domain.family_file.rules import FAMILY_STORAGE_BYTES, FileError, storage_error
+from portal.domain.family_file.rules import FAMILY_UPLOAD_BYTES, FileError, upload_quota_error
 from portal.domain.messages import service as messages
 from portal.tables import AbsenceDeclaration, FamilyDocument, Message, Reservation
 from tests.conftest import Database
@@ -29,23 +30,28 @@ def _files(documents_dir: Path) -> list[Path]:
 
 
 async def _fill(setup: FamilySetup, type_id: int, room_left: int) -> None:
-    """A document already kept, leaving `room_left` bytes of the family's storage."""
+    """A document sent yesterday, leaving `room_left` bytes of the family's 30 days."""
     await FamilyDocument(
         family=setup.family.id, document_type=type_id, filename="gros.pdf",
-        content_type="application/pdf", size_bytes=FAMILY_STORAGE_BYTES - room_left,
+        content_type="application/pdf", size_bytes=FAMILY_UPLOAD_BYTES - room_left,
         sha256="0" * 64, storage_key="deja-la", status="valid",
+        uploaded_at=clock.utcnow() - timedelta(days=1),
     ).save()  # fmt: skip
 
 
-def test_the_rule_counts_what_is_kept_and_what_comes() -> None:
-    assert storage_error(FAMILY_STORAGE_BYTES - 100, 100) is None
-    refusal = storage_error(FAMILY_STORAGE_BYTES - 99, 100)
-    assert refusal is not None and "200 Mo envoyés sur 200 Mo" in refusal
-    small = storage_error(10, FAMILY_STORAGE_BYTES)
-    assert small is not None and "(1 Mo envoyés" in small
+def test_the_rule_counts_what_was_sent_and_what_comes() -> None:
+    assert upload_quota_error(FAMILY_UPLOAD_BYTES - 100, 100) is None
+    refusal = upload_quota_error(FAMILY_UPLOAD_BYTES - 99, 100)
+    assert refusal == (
+        "Ce fichier n'a pas été enregistré : avec lui, les fichiers envoyés par la famille "
+        "ces 30 derniers jours dépasseraient 200 Mo (déjà 200 Mo). Réessayez dans quelques "
+        "jours, ou envoyez un fichier plus léger."
+    )
+    small = upload_quota_error(10, FAMILY_UPLOAD_BYTES)
+    assert small is not None and "(déjà 1 Mo)" in small
 
 
-async def test_every_way_in_stops_at_the_family_s_storage(db: Database, tmp_path: Path) -> None:
+async def test_every_way_in_stops_at_the_family_s_quota(db: Database, tmp_path: Path) -> None:
     setup = await make_family(login="pleine", children=("Paolo",))
     types = await add_file_rules(setup.structure, fields=())
     activity = await make_activity(setup.structure)
@@ -63,15 +69,15 @@ async def test_every_way_in_stops_at_the_family_s_storage(db: Database, tmp_path
         tmp_path, family_id, account_id, "Jean", "Le certificat", messages.Upload("a.png", PNG)
     )
     # The next 100 do not, by any way; nothing is kept of them.
-    with pytest.raises(FileError, match="L'espace de la famille pour les fichiers est plein"):
+    with pytest.raises(FileError, match="dépasseraient 200 Mo"):
         await family_file.upload_document(
             tmp_path, family_id, account_id, types["caf"], None, "caf.pdf", PDF
         )
-    with pytest.raises(FileError, match="est plein"):
+    with pytest.raises(FileError, match="dépasseraient 200 Mo"):
         await messages.send_from_family(
             tmp_path, family_id, account_id, "Jean", "Encore", messages.Upload("b.png", PNG)
         )
-    with pytest.raises(AbsenceError, match="est plein"):
+    with pytest.raises(AbsenceError, match="dépasseraient 200 Mo"):
         await absences.declare(
             tmp_path, family_id, account_id, int(booked.id), "Fièvre",
             absences.Certificate("certificat.png", PNG),
@@ -83,10 +89,10 @@ async def test_every_way_in_stops_at_the_family_s_storage(db: Database, tmp_path
     # Words without a file still go; so does the absence without its certificate.
     await messages.send_from_family(tmp_path, family_id, account_id, "Jean", "Sans pièce jointe")
     await absences.declare(tmp_path, family_id, account_id, int(booked.id), "Fièvre")
-    # Once the structure removed what no longer serves, the family sends again.
-    await FamilyDocument.update({FamilyDocument.status: "deleted"}).where(
-        FamilyDocument.storage_key == "deja-la"
-    )
+    # Files older than the window no longer count: the family sends again.
+    await FamilyDocument.update(
+        {FamilyDocument.uploaded_at: clock.utcnow() - timedelta(days=31)}
+    ).where(FamilyDocument.storage_key == "deja-la")
     await family_file.upload_document(
         tmp_path, family_id, account_id, types["caf"], None, "caf.pdf", PDF
     )

@@ -253,7 +253,7 @@ async def declare(
                 raise AbsenceError(refusal)
             if certificate is not None:
                 try:
-                    await family_file.check_storage(family_id, len(certificate.content))
+                    await family_file.check_upload_quota(family_id, len(certificate.content), now)
                 except file_rules.FileError as exc:
                     raise AbsenceError(str(exc)) from None
             inserted = await AbsenceDeclaration.insert(

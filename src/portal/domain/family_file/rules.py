@@ -174,25 +174,28 @@ def check_upload(content: bytes) -> tuple[str, str]:
     return found
 
 
-# All the files one family has sent, whatever the way (documents of its file, attachments
-# of its messages, absence certificates), so that one account cannot fill the server's
-# disk (ASVS 12.1.3) even within the per-channel counts: about forty files at the largest
-# size allowed, where a family's real papers (a few per child and year, photos of 1 to
-# 3 Mo) stay far below it.
-FAMILY_STORAGE_BYTES = 200 * 1024 * 1024
-FAMILY_STORAGE_LABEL = "200 Mo"
+# What one family may send in files over FAMILY_UPLOAD_DAYS, whatever the way (documents
+# of its file, attachments of its messages, absence certificates), so that one account
+# cannot fill the server's disk (ASVS 12.1.3) even within the per-channel counts: about
+# forty files at the largest size allowed, where a family's real papers (a few per child
+# and year, photos of 1 to 3 Mo) stay far below it. Over a window rather than for good:
+# a family is never locked out of sending the papers it must provide, and what it keeps
+# in the long run is bounded by the retention of its file.
+FAMILY_UPLOAD_BYTES = 200 * 1024 * 1024
+FAMILY_UPLOAD_LABEL = "200 Mo"
+FAMILY_UPLOAD_DAYS = 30
 
 
-def storage_error(stored_bytes: int, adding_bytes: int) -> str | None:
-    """Why a file of `adding_bytes` cannot be kept beside the family's `stored_bytes` (in
-    French), or None."""
-    if stored_bytes + adding_bytes <= FAMILY_STORAGE_BYTES:
+def upload_quota_error(sent_bytes: int, adding_bytes: int) -> str | None:
+    """Why a file of `adding_bytes` cannot be kept when the family has sent `sent_bytes`
+    over the last FAMILY_UPLOAD_DAYS (in French), or None."""
+    if sent_bytes + adding_bytes <= FAMILY_UPLOAD_BYTES:
         return None
-    used = max(1, -(-stored_bytes // (1024 * 1024)))
+    sent = max(1, -(-sent_bytes // (1024 * 1024)))
     return (
-        f"L'espace de la famille pour les fichiers est plein ({used} Mo envoyés sur "
-        f"{FAMILY_STORAGE_LABEL}) : ce fichier n'a pas été enregistré. Demandez à la "
-        "structure de retirer les fichiers qui ne servent plus."
+        "Ce fichier n'a pas été enregistré : avec lui, les fichiers envoyés par la famille "
+        f"ces {FAMILY_UPLOAD_DAYS} derniers jours dépasseraient {FAMILY_UPLOAD_LABEL} "
+        f"(déjà {sent} Mo). Réessayez dans quelques jours, ou envoyez un fichier plus léger."
     )
 
 

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -766,26 +766,30 @@ async def store_upload(documents_dir: Path, content: bytes) -> str:
     return key
 
 
-async def check_storage(family_id: int, adding_bytes: int) -> None:
-    """FileError when a file of `adding_bytes` would take the family past its storage
-    (rules.FAMILY_STORAGE_BYTES: documents, message attachments and absence certificates
-    together). Called in the write transaction that keeps the file: the family's row is
-    locked on PostgreSQL (SQLite has one writer), so two uploads at once cannot both take
-    the last room."""
+async def check_upload_quota(
+    family_id: int, adding_bytes: int, now: datetime | None = None
+) -> None:
+    """FileError when a file of `adding_bytes` would take what the family sent over the
+    last rules.FAMILY_UPLOAD_DAYS (documents, message attachments and absence certificates
+    together) past rules.FAMILY_UPLOAD_BYTES. Called in the write transaction that keeps
+    the file: the family's row is locked on PostgreSQL (SQLite has one writer), so two
+    uploads at once cannot both take the last room."""
     if not db.is_sqlite():
-        await Family.raw("SELECT id FROM family WHERE id = {} FOR UPDATE", family_id)
+        await Family.raw("SELECT id FROM family WHERE id = {} FOR NO KEY UPDATE", family_id)
+    since = (now or clock.utcnow()) - timedelta(days=rules.FAMILY_UPLOAD_DAYS)
     documents = await FamilyDocument.select(Sum(FamilyDocument.size_bytes).as_alias("n")).where(
-        (FamilyDocument.family == family_id) & (FamilyDocument.status != "deleted")
+        (FamilyDocument.family == family_id) & (FamilyDocument.uploaded_at > since)
     )
     attachments = await MessageAttachment.select(Sum(MessageAttachment.size).as_alias("n")).where(
         (MessageAttachment.message._.family == family_id)
         & (MessageAttachment.message._.from_family == True)  # noqa: E712
+        & (MessageAttachment.message._.created_at > since)
     )
     certificates = await AbsenceDeclaration.select(
         Sum(AbsenceDeclaration.certificate_size).as_alias("n")
-    ).where(AbsenceDeclaration.family == family_id)
-    stored = sum(int(rows[0]["n"] or 0) for rows in (documents, attachments, certificates))
-    if (refusal := rules.storage_error(stored, adding_bytes)) is not None:
+    ).where((AbsenceDeclaration.family == family_id) & (AbsenceDeclaration.declared_at > since))
+    sent = sum(int(rows[0]["n"] or 0) for rows in (documents, attachments, certificates))
+    if (refusal := rules.upload_quota_error(sent, adding_bytes)) is not None:
         raise FileError(refusal)
 
 
@@ -850,7 +854,7 @@ async def upload_document(
     path = document_path(documents_dir, key)
     try:
         async with write_transaction():
-            await check_storage(family_id, len(content))
+            await check_upload_quota(family_id, len(content))
             row = await FamilyDocument.insert(
                 FamilyDocument(
                     family=family_id,

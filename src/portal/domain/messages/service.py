@@ -306,7 +306,7 @@ async def send_from_family(
     try:
         async with write_transaction():
             if stored is not None:
-                await family_file.check_storage(family_id, stored[3])
+                await family_file.check_upload_quota(family_id, stored[3])
             return await _insert(
                 int(family["structure"]),
                 family_id,
