@@ -62,6 +62,9 @@ GRACE_SECONDS = 3 * REFRESH_SECONDS
 # A called holder back after its grace, still reloading, keeps its turn this long.
 LATE_SECONDS = 2 * REFRESH_SECONDS + 1
 COUNTERS_TTL_SECONDS = 24 * 3600
+# A ticket lasts this long after its holder last waited with it (its cookie's lifetime):
+# a holder back later, from any session, draws a new one.
+TICKET_SECONDS = 2 * 3600
 TICKET_COOKIE = "portal_queue"
 SESSION_COOKIE = "portal_session"
 GATED_PREFIXES = ("/reservations",)
@@ -160,7 +163,8 @@ class MemoryBackend:
     called: dict[int, float] = field(default_factory=dict)
     late: dict[int, float] = field(default_factory=dict)
     used: set[int] = field(default_factory=set)
-    tickets: dict[str, int] = field(default_factory=dict)  # holder -> its one ticket
+    # holder -> its one ticket, and when it last waited with it
+    tickets: dict[str, tuple[int, float]] = field(default_factory=dict)
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
 
     def _expire(self, now: float) -> None:
@@ -168,6 +172,9 @@ class MemoryBackend:
         self.sessions = {s: h for s, h in self.sessions.items() if h in self.active}
         self.called = {n: at for n, at in self.called.items() if at >= now - GRACE_SECONDS}
         self.late = {n: seen for n, seen in self.late.items() if seen >= now - LATE_SECONDS}
+        self.tickets = {
+            h: held for h, held in self.tickets.items() if held[1] >= now - TICKET_SECONDS
+        }
 
     async def refresh(self, member: str, now: float) -> bool:
         holder = self.sessions.get(member)
@@ -182,9 +189,9 @@ class MemoryBackend:
         self.sessions[member] = holder
         held = self.tickets.pop(holder, None)
         if held is not None:  # in by any way: its ticket keeps no place for anyone
-            self.called.pop(held, None)
-            self.late.pop(held, None)
-            self.used.add(held)
+            self.called.pop(held[0], None)
+            self.late.pop(held[0], None)
+            self.used.add(held[0])
         return Verdict(True)
 
     async def admit(
@@ -194,7 +201,8 @@ class MemoryBackend:
         if holder in self.active:  # in through another session, or let in meanwhile
             return self._enter(member, holder, now)
         number = ticket.number if ticket and ticket.epoch == self.epoch else None
-        number = self.tickets.get(holder, number)  # one ticket per holder, whatever the session
+        if holder in self.tickets:  # one ticket per holder, whatever the session
+            number = self.tickets[holder][0]
         state = QueueState(
             self.issued, self.served, set(self.called), set(self.late), set(self.used)
         )
@@ -204,9 +212,8 @@ class MemoryBackend:
         self.late = {n: now if n == number else self.late[n] for n in state.late}
         if outcome == "in":
             return self._enter(member, holder, now)
-        if outcome == "new":
-            self.tickets[holder] = self.issued
         held = Ticket(self.epoch, self.issued if outcome == "new" else number or 0)
+        self.tickets[holder] = (held.number, now)
         return Verdict(False, position, held)
 
 
@@ -235,7 +242,7 @@ local function enter()
   redis.call('SET', KEYS[6], holder, 'EX', active_seconds * 2)
   local mine = redis.call('HGET', KEYS[7], holder)
   if mine then  -- in by any way: its ticket keeps no place for anyone
-    local e, n = string.match(mine, '^(%w+):(%d+)$')
+    local e, n = string.match(mine, '^(%w+):(%d+):')
     if e == redis.call('HGET', KEYS[3], 'epoch') then
       redis.call('ZREM', KEYS[2], n)
       redis.call('ZREM', KEYS[4], n)
@@ -259,8 +266,15 @@ local number = tonumber(ARGV[7])
 local ticket_epoch = ARGV[8]
 local mine = redis.call('HGET', KEYS[7], holder)
 if mine then
-  local e, n = string.match(mine, '^(%w+):(%d+)$')
-  if e == epoch then ticket_epoch, number = e, tonumber(n) end
+  local e, n, seen = string.match(mine, '^(%w+):(%d+):(.+)$')
+  if e == epoch and tonumber(seen) >= tonumber(ARGV[12]) then
+    ticket_epoch, number = e, tonumber(n)
+  end
+end
+local function wait(n, position)
+  redis.call('HSET', KEYS[7], holder, epoch .. ':' .. n .. ':' .. ARGV[2])
+  redis.call('EXPIRE', KEYS[7], ttl)
+  return {0, n, position, epoch}
 end
 if ticket_epoch ~= epoch or number > issued or number < 1
   or redis.call('SISMEMBER', KEYS[5], number) == 1 then number = 0 end
@@ -282,12 +296,14 @@ if number > 0 and number <= serving then
     return use(number)
   end
   redis.call('ZADD', KEYS[4], ARGV[2], number)
-  return {0, number, ahead + 1, epoch}
+  redis.call('EXPIRE', KEYS[4], ttl)
+  return wait(number, ahead + 1)
 end
 free = free - #late
 if free > 0 and serving < issued then
   local target = math.min(issued, serving + free)
   for t = serving + 1, target do redis.call('ZADD', KEYS[2], ARGV[2], t) end
+  redis.call('EXPIRE', KEYS[2], ttl)
   free = free - (target - serving)
   serving = target
   redis.call('HSET', KEYS[3], 'serving', serving)
@@ -299,10 +315,9 @@ end
 if number == 0 then
   if free > 0 and serving >= issued then return enter() end
   number = redis.call('HINCRBY', KEYS[3], 'issued', 1)
-  redis.call('HSET', KEYS[7], holder, epoch .. ':' .. number)
-  return {0, number, number - serving, epoch}
+  return wait(number, number - serving)
 end
-return {0, number, math.max(1, number - serving), epoch}
+return wait(number, math.max(1, number - serving))
 """
 
     REFRESH = """
@@ -354,7 +369,7 @@ return 0
                 capacity, repr(now), ACTIVE_SECONDS, repr(now - GRACE_SECONDS),
                 COUNTERS_TTL_SECONDS, holder, ticket.number if ticket else 0,
                 ticket.epoch if ticket else "", secrets.token_hex(4), repr(now - LATE_SECONDS),
-                repr(now - ACTIVE_SECONDS),
+                repr(now - ACTIVE_SECONDS), repr(now - TICKET_SECONDS),
             ],
         )  # fmt: skip
         if admitted:
@@ -539,7 +554,7 @@ def waiting_room_middleware(
         ]
         if verdict.ticket is not None:
             # On every waiting page, not only the first: a long wait never outlives it.
-            attributes = "; Path=/; HttpOnly; SameSite=Lax; Max-Age=7200"
+            attributes = f"; Path=/; HttpOnly; SameSite=Lax; Max-Age={TICKET_SECONDS}"
             signed = sign_ticket(room.secret, verdict.ticket, member)
             cookie = f"{TICKET_COOKIE}={signed}{attributes}"
             headers.append((b"set-cookie", (cookie + ("; Secure" if secure else "")).encode()))

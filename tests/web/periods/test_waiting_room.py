@@ -18,6 +18,7 @@ from portal.web.waiting_room import (
     ACTIVE_SECONDS,
     COUNTERS_TTL_SECONDS,
     GRACE_SECONDS,
+    TICKET_SECONDS,
     Backend,
     MemoryBackend,
     RedisBackend,
@@ -449,13 +450,44 @@ async def _one_account_holds_one_ticket(backend: Backend) -> None:
     assert (await room.decide("honest", honest.ticket, t, _holder("parent:3"))).admitted
 
 
+async def _an_abandoned_ticket_does_not_come_back(backend: Backend) -> None:
+    """An account's ticket lasts as its cookie would (TICKET_SECONDS after it last waited
+    with it): within that time another login of the account gets it back; hours later the
+    account draws a new one (a review let it in with its old number ahead of others)."""
+    room = WaitingRoom(backend, 1, "s" * 32)
+    t = 1000.0
+    assert (await room.decide("first", None, t, _holder("parent:1"))).admitted
+    phone = await room.decide("phone", None, t, _holder("parent:2"))
+    third = await room.decide("third", None, t, _holder("parent:3"))
+    assert phone.ticket is not None and phone.ticket.number == 1
+    assert not (await room.decide("third", third.ticket, t + 121, _holder("parent:3"))).admitted
+    assert (await room.decide("third", third.ticket, t + 152, _holder("parent:3"))).admitted
+    soon = await room.decide("laptop", None, t + 153, _holder("parent:2"))
+    assert soon.ticket is not None and soon.ticket.number == 1  # its ticket, still its own
+    t += 153 + TICKET_SECONDS + 1
+    assert (await room.decide("fourth", None, t, _holder("parent:4"))).admitted
+    back = await room.decide("new-login", None, t + 1, _holder("parent:2"))
+    assert back.ticket is not None and back.ticket.number == 3 and not back.admitted
+
+
 async def test_one_account_holds_one_ticket() -> None:
     await _one_account_holds_one_ticket(MemoryBackend())
+    await _an_abandoned_ticket_does_not_come_back(MemoryBackend())
 
 
 async def test_one_account_holds_one_ticket_on_redis() -> None:
     backend = _redis_backend()
     try:
         await _one_account_holds_one_ticket(backend)
+    finally:
+        await _forget(backend)
+    backend = _redis_backend()
+    try:
+        await _an_abandoned_ticket_does_not_come_back(backend)
+        # Every key the queue writes ends with the queue (a review found the holders'
+        # hash, and the called and late sets, left without a lifetime when first written).
+        for key in [*backend.keys, backend.holders_key]:
+            assert await backend.redis.ttl(key) != -1, key  # -2: not there (empty)
+        assert 0 < await backend.redis.ttl(backend.holders_key) <= COUNTERS_TTL_SECONDS
     finally:
         await _forget(backend)
