@@ -120,11 +120,20 @@ async def test_the_journal_does_not_name_a_health_document_to_members_without_ac
     )  # fmt: skip
     await document.save()
     assert (await agent.get(f"/gestion/s/{world.sid}/documents/{document.id}")).status_code == 200
+    refused = await agent.submit(
+        f"/gestion/s/{world.sid}/documents/{document.id}/decision",
+        {"decision": "refuser", "motif": "Signature-allergologue",
+         "famille": str(world.family.family.id)},
+        page=f"/gestion/s/{world.sid}/dossiers",
+    )  # fmt: skip
+    assert refused.status_code == 303
     journal = f"/gestion/s/{world.sid}/journal"
-    assert "PAI-journal" in (await agent.get(journal)).text
+    shown = (await agent.get(journal)).text
+    assert "PAI-journal" in shown and "Signature-allergologue" in shown
     await _without_health(office.agent)
     sealed = await agent.get(journal)
     assert "Document consulté" in sealed.text and "PAI-journal" not in sealed.text
+    assert "Signature-allergologue" not in sealed.text
     assert "donnée de santé masquée" in sealed.text
 
 

@@ -288,8 +288,9 @@ def _link(
     return None, ""
 
 
-async def _health_documents(rows: list[dict[str, Any]]) -> set[int]:
-    """The ids of the documents of a health type among these entries' targets."""
+async def _documents_without_health(rows: list[dict[str, Any]]) -> set[int]:
+    """The ids of the documents among these entries' targets that are of no health type
+    (a document no longer found is not among them: what it was is not known)."""
     ids = {
         int(r["target_id"])
         for r in rows
@@ -298,9 +299,25 @@ async def _health_documents(rows: list[dict[str, Any]]) -> set[int]:
     if not ids:
         return set()
     found = await FamilyDocument.select(FamilyDocument.id).where(
-        FamilyDocument.id.is_in(sorted(ids)) & (FamilyDocument.document_type._.health == True)  # noqa: E712
+        FamilyDocument.id.is_in(sorted(ids)) & (FamilyDocument.document_type._.health == False)  # noqa: E712
     )
     return {int(r["id"]) for r in found}
+
+
+def _hidden_for(
+    row: dict[str, Any], hidden: tuple[str, ...], open_documents: set[int]
+) -> tuple[str, ...]:
+    """The fields of this entry masked for a reader without health access (`hidden`: the
+    health fields, empty for a reader with it): also a health document's type (« PAI »)
+    and refusal reason, and the reason a child's file change was refused, which may tell
+    a condition."""
+    if not hidden:
+        return hidden
+    if row["target_table"] == "family_document" and row["target_id"] not in open_documents:
+        return (*hidden, "type", "reason")
+    if row["target_table"] == "child_file":
+        return (*hidden, "motif")
+    return hidden
 
 
 async def _entries(
@@ -321,9 +338,7 @@ async def _entries(
         int(r["id"]): str(r["name"]) for r in await Structure.select(Structure.id, Structure.name)
     }
     days = await _day_activities(rows)
-    # A health document's type names the child's condition (« PAI »): masked with the
-    # health fields (`hidden`: the reader has no health access), whatever the entry wrote.
-    sealed = await _health_documents(rows) if hidden else set()
+    open_documents = await _documents_without_health(rows) if hidden else set()
     entries = []
     for row in rows:
         family = families.get(int(row["id"]))
@@ -348,14 +363,7 @@ async def _entries(
                 family_name=family_name,
                 link=link,
                 link_label=label,
-                changes=rules.changes(
-                    before,
-                    after,
-                    tz,
-                    (*hidden, "type")
-                    if row["target_table"] == "family_document" and row["target_id"] in sealed
-                    else hidden,
-                ),
+                changes=rules.changes(before, after, tz, _hidden_for(row, hidden, open_documents)),
             )
         )
     return entries
