@@ -51,6 +51,11 @@ def test_without_health_blanks_every_health_field() -> None:
     assert [(s.title, s.doc, s.history) for s in view.slots] == [
         ("Document de santé", None, ()), ("Assurance (Hugo)", doc, (doc,)),
     ]  # fmt: skip
+    # A type asked only of a child with a disability tells it, whatever its own flag.
+    mdph = DocType(3, "mdph", "MDPH", per_child=True, required=True, required_when="disability")
+    assert Slot(mdph, 1, "Hugo", DocumentStatus.PENDING, doc).sealed().title == (
+        "Document de santé"
+    )
     assert [m.text for m in view.state.missing] == [
         "Document de santé : à fournir", "Assurance (Hugo) : à fournir",
     ]  # fmt: skip

@@ -263,6 +263,10 @@ class DocType:
     has_end_date: bool = True
     health: bool = False  # a PAI, a medical certificate: staff need health access
 
+    @property
+    def tells_health(self) -> bool:
+        return tells_health(self.health, self.required_when)
+
 
 @dataclass(frozen=True)
 class Doc:
@@ -363,7 +367,7 @@ class Slot:
     def sealed(self) -> Slot:
         """The slot as staff without health access see it: of a health type, neither its
         type's name nor its child's, nor its files."""
-        if not self.doc_type.health:
+        if not self.doc_type.tells_health:
             return self
         return replace(
             self,
@@ -391,6 +395,13 @@ REQUIRED_WHEN: dict[str, Callable[[ChildFacts], bool]] = {
     "pai": lambda child: child.pai,
     "disability": lambda child: child.disability,
 }
+
+
+def tells_health(health: bool, required_when: str) -> bool:
+    """Whether a document of this type is health data for staff: of a health type, or
+    asked only of a child with a PAI or a disability (its mere presence tells the child's
+    condition, whatever the type's own flag)."""
+    return health or required_when in REQUIRED_WHEN
 
 
 def applies_to(doc_type: DocType, child: ChildFacts | None) -> bool:
@@ -457,7 +468,9 @@ def missing_items(rules: FileRules, facts: FamilyFacts, today: date) -> list[Mis
                 Missing(
                     f"{slot.title} : {slot.label.lower()}",
                     "documents",
-                    f"{HEALTH_DOCUMENT} : {slot.label.lower()}" if slot.doc_type.health else "",
+                    f"{HEALTH_DOCUMENT} : {slot.label.lower()}"
+                    if slot.doc_type.tells_health
+                    else "",
                 )
             )
     return missing

@@ -906,7 +906,7 @@ async def _stored(documents_dir: Path, row: FamilyDocument | None) -> StoredDocu
         path,
         doc_type.name if doc_type else "",
         row.status,
-        bool(doc_type and doc_type.health),
+        bool(doc_type and rules.tells_health(doc_type.health, doc_type.required_when)),
     )
 
 

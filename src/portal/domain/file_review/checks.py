@@ -155,7 +155,9 @@ async def decide_document(
             raise NotFound(document_id)
         doc_type = await DocumentType.objects().get(DocumentType.id == row.document_type)
         assert doc_type is not None
-        if doc_type.health and not await health_access.has_health_access(actor, structure_id):
+        if rules.tells_health(
+            doc_type.health, doc_type.required_when
+        ) and not await health_access.has_health_access(actor, structure_id):
             raise health_access.HealthDenied(health_access.DENIED)
         if accept and doc_type.has_end_date and valid_until is None:
             raise FileError(
@@ -329,6 +331,7 @@ async def _documents(where: Any) -> list[DocumentRow]:
             FamilyDocument.document_type._.name,
             FamilyDocument.document_type._.has_end_date,
             FamilyDocument.document_type._.health,
+            FamilyDocument.document_type._.required_when,
             FamilyDocument.filename,
             FamilyDocument.status,
             FamilyDocument.uploaded_at,
@@ -350,7 +353,9 @@ async def _documents(where: Any) -> list[DocumentRow]:
             r["uploaded_at"],
             r["valid_until"],
             bool(r["document_type.has_end_date"]),
-            bool(r["document_type.health"]),
+            rules.tells_health(
+                bool(r["document_type.health"]), str(r["document_type.required_when"] or "")
+            ),
         )
         for r in rows
     ]

@@ -299,7 +299,9 @@ async def _documents_without_health(rows: list[dict[str, Any]]) -> set[int]:
     if not ids:
         return set()
     found = await FamilyDocument.select(FamilyDocument.id).where(
-        FamilyDocument.id.is_in(sorted(ids)) & (FamilyDocument.document_type._.health == False)  # noqa: E712
+        FamilyDocument.id.is_in(sorted(ids))
+        & (FamilyDocument.document_type._.health == False)  # noqa: E712
+        & FamilyDocument.document_type._.required_when.not_in(list(family_file_rules.REQUIRED_WHEN))
     )
     return {int(r["id"]) for r in found}
 
