@@ -6,8 +6,9 @@ disk is left; older files do not count, so a family is never locked out for good
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -39,16 +40,22 @@ async def _fill(setup: FamilySetup, type_id: int, room_left: int) -> None:
     ).save()  # fmt: skip
 
 
-def test_the_rule_counts_what_was_sent_and_what_comes() -> None:
-    assert upload_quota_error(FAMILY_UPLOAD_BYTES - 100, 100) is None
-    refusal = upload_quota_error(FAMILY_UPLOAD_BYTES - 99, 100)
+def test_the_rule_counts_what_was_sent_and_says_when_to_send_again() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    mib = 1024 * 1024
+    early = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # 21/11 in Paris
+    later = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    half = FAMILY_UPLOAD_BYTES // 2
+    assert upload_quota_error([(early, half), (later, half - 100)], 100, paris) is None
+    refusal = upload_quota_error([(later, half), (early, half - 99)], 100, paris)
     assert refusal == (
         "Ce fichier n'a pas été enregistré : avec lui, les fichiers envoyés par la famille "
-        "ces 30 derniers jours dépasseraient 200 Mo (déjà 200 Mo). Réessayez dans quelques "
-        "jours, ou envoyez un fichier plus léger."
+        "ces 30 derniers jours dépasseraient 200 Mo (déjà 199 Mo). Vous pourrez l'envoyer "
+        "à partir du 21/12/2026."
     )
-    small = upload_quota_error(10, FAMILY_UPLOAD_BYTES)
-    assert small is not None and "(déjà 1 Mo)" in small
+    # The oldest leaving is not enough: the day the next one leaves too.
+    big = upload_quota_error([(early, mib), (later, FAMILY_UPLOAD_BYTES - mib)], 2 * mib, paris)
+    assert big is not None and "à partir du 31/12/2026" in big
 
 
 async def test_every_way_in_stops_at_the_family_s_quota(db: Database, tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 # The name staff without health access read for a document of a health type.
@@ -186,16 +187,31 @@ FAMILY_UPLOAD_LABEL = "200 Mo"
 FAMILY_UPLOAD_DAYS = 30
 
 
-def upload_quota_error(sent_bytes: int, adding_bytes: int) -> str | None:
-    """Why a file of `adding_bytes` cannot be kept when the family has sent `sent_bytes`
-    over the last FAMILY_UPLOAD_DAYS (in French), or None."""
-    if sent_bytes + adding_bytes <= FAMILY_UPLOAD_BYTES:
+def upload_quota_error(
+    sent: Sequence[tuple[datetime, int]], adding_bytes: int, tz: ZoneInfo
+) -> str | None:
+    """Why a file of `adding_bytes` cannot be kept beside the files the family `sent` over
+    the last FAMILY_UPLOAD_DAYS (when, how many bytes), in French with the day it can be
+    sent (when enough of them leave the window, in the structure's time zone), or None."""
+    total = sum(size for _, size in sent)
+    if total + adding_bytes <= FAMILY_UPLOAD_BYTES:
         return None
-    sent = max(1, -(-sent_bytes // (1024 * 1024)))
+    leaving = total
+    retry_at = None
+    for sent_at, size in sorted(sent):
+        leaving -= size
+        if leaving + adding_bytes <= FAMILY_UPLOAD_BYTES:
+            retry_at = sent_at + timedelta(days=FAMILY_UPLOAD_DAYS)
+            break
+    when = (
+        f" Vous pourrez l'envoyer à partir du {retry_at.astimezone(tz):%d/%m/%Y}."
+        if retry_at is not None
+        else ""
+    )
     return (
         "Ce fichier n'a pas été enregistré : avec lui, les fichiers envoyés par la famille "
         f"ces {FAMILY_UPLOAD_DAYS} derniers jours dépasseraient {FAMILY_UPLOAD_LABEL} "
-        f"(déjà {sent} Mo). Réessayez dans quelques jours, ou envoyez un fichier plus léger."
+        f"(déjà {total // (1024 * 1024)} Mo).{when}"
     )
 
 

@@ -12,8 +12,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from piccolo.query.functions.aggregate import Sum
-
 from portal import clock, db
 from portal.db import write_transaction
 from portal.domain import errors
@@ -777,19 +775,30 @@ async def check_upload_quota(
     if not db.is_sqlite():
         await Family.raw("SELECT id FROM family WHERE id = {} FOR NO KEY UPDATE", family_id)
     since = (now or clock.utcnow()) - timedelta(days=rules.FAMILY_UPLOAD_DAYS)
-    documents = await FamilyDocument.select(Sum(FamilyDocument.size_bytes).as_alias("n")).where(
-        (FamilyDocument.family == family_id) & (FamilyDocument.uploaded_at > since)
-    )
-    attachments = await MessageAttachment.select(Sum(MessageAttachment.size).as_alias("n")).where(
+    documents = await FamilyDocument.select(
+        FamilyDocument.uploaded_at.as_alias("at"), FamilyDocument.size_bytes.as_alias("n")
+    ).where((FamilyDocument.family == family_id) & (FamilyDocument.uploaded_at > since))
+    attachments = await MessageAttachment.select(
+        MessageAttachment.message._.created_at.as_alias("at"), MessageAttachment.size.as_alias("n")
+    ).where(
         (MessageAttachment.message._.family == family_id)
         & (MessageAttachment.message._.from_family == True)  # noqa: E712
         & (MessageAttachment.message._.created_at > since)
     )
     certificates = await AbsenceDeclaration.select(
-        Sum(AbsenceDeclaration.certificate_size).as_alias("n")
+        AbsenceDeclaration.declared_at.as_alias("at"),
+        AbsenceDeclaration.certificate_size.as_alias("n"),
     ).where((AbsenceDeclaration.family == family_id) & (AbsenceDeclaration.declared_at > since))
-    sent = sum(int(rows[0]["n"] or 0) for rows in (documents, attachments, certificates))
-    if (refusal := rules.upload_quota_error(sent, adding_bytes)) is not None:
+    sent = [
+        (at, int(r["n"] or 0))
+        for r in (*documents, *attachments, *certificates)
+        if (at := clock.as_utc(r["at"])) is not None
+    ]
+    if sum(size for _, size in sent) + adding_bytes <= rules.FAMILY_UPLOAD_BYTES:
+        return
+    tz = await Family.select(Family.structure.timezone).where(Family.id == family_id).first()
+    zone = clock.zone(str(tz["structure.timezone"]) if tz else None)
+    if (refusal := rules.upload_quota_error(sent, adding_bytes, zone)) is not None:
         raise FileError(refusal)
 
 
