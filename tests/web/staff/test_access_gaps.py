@@ -6,6 +6,7 @@ initial password is replaced, and a read-only member marking families' messages 
 from __future__ import annotations
 
 from portal.domain.family_file.service import document_path
+from portal.domain.kitchen import service as kitchen
 from portal.domain.staff.roles import Role, format_roles
 from portal.tables import (
     AbsenceDeclaration,
@@ -72,6 +73,12 @@ async def test_the_kitchen_names_children_to_members_with_health_access_only(
     assert "Dont allergies signalées" in sealed.text  # the counts stay
     assert "réservée aux agents habilités" in sealed.text
     assert await AuditLog.count().where(AuditLog.action == "kitchen.health_view") == 1
+    # Nor can such a member send the named sheet to an address of their choosing.
+    redirected = await agent.submit(
+        f"/gestion/s/{world.sid}/cuisine/adresse", {"adresse": "moi@example.fr"}, page=page
+    )
+    assert redirected.status_code == 403
+    assert (await kitchen.settings_of(world.sid)).kitchen_email == ""
 
 
 async def test_sick_child_notes_and_certificates_need_health_access(

@@ -95,7 +95,12 @@ async def settings_of(structure_id: int) -> KitchenSettings:
 
 
 async def save_settings(actor: Actor, structure_id: int, kitchen_email: str) -> KitchenSettings:
-    """Set the kitchen address (one, or several separated by « ; »); empty turns it off."""
+    """Set the kitchen address (one, or several separated by « ; »); empty turns it off.
+    The sheet e-mailed there names the children with a diet, an allergy or a PAI: only a
+    member with health access chooses where it goes (HealthDenied otherwise), or one
+    without could send it to their own mailbox."""
+    if not await health_access.has_health_access(actor, structure_id):
+        raise health_access.HealthDenied(health_access.DENIED)
     addresses, errors = parse_emails(kitchen_email[:1000])
     if errors:
         raise KitchenError(errors[0])

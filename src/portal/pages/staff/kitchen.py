@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from portal.domain.file_review import health_access
 from portal.domain.french_dates import long_date
 from portal.domain.kitchen import service
 from portal.domain.staff.roles import OPERATIONS, OPERATIONS_READ
@@ -53,6 +55,8 @@ async def save_kitchen_address(
 ) -> Template | Redirect:
     try:
         saved = await service.save_settings(ctx.actor, ctx.sid, str(data.get("adresse") or ""))
+    except health_access.HealthDenied as exc:
+        raise PermissionDeniedException(str(exc)) from None
     except service.KitchenError as exc:
         context = await kitchen_context(ctx, None)
         context["errors"] = [str(exc)]
