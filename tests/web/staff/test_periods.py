@@ -87,4 +87,7 @@ async def test_health_criteria_values_are_for_members_with_health_access(
     assert "ont servi au classement" in plain(page)
     export = (await agent.get(f"{url}.csv")).text
     assert "handicap" not in export and "Famille domiciliée dans la commune" in export
+    # Nor the order and the draws, which would let the hidden criterion be inferred.
+    assert "Numéro de tirage" not in export and "Ordre du jour" not in export
+    assert "Numéro de tirage" not in table and "ab…" not in table
     assert await AuditLog.count().where(AuditLog.action == "period.health_view") == 1

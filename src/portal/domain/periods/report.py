@@ -4,7 +4,7 @@ outcome, in allocation order per day, as a page and as an export (domain/exports
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from portal.db import write_transaction
@@ -57,8 +57,9 @@ async def shown_criteria(
 ) -> ShownCriteria:
     """The criteria columns of the report for this reader. A health criterion's values say
     which child has a PAI or a disability: only a member with health access reads them, and
-    that read is audited like the file's health data. (The order of the requests still
-    follows every criterion: that is the published rule, and it names no condition.)"""
+    that read is audited like the file's health data. Nor does such a reader get the
+    order and the draw numbers (report_lines `ordered`): a request ranked ahead of a
+    better draw with the same visible criteria would tell the hidden one."""
     health = [c for c in criteria if c.is_health]
     if not health:
         return ShownCriteria(tuple(criteria), False)
@@ -76,10 +77,13 @@ async def report_lines(
     period_id: int,
     criteria: Sequence[rules.Criterion],
     shown: Sequence[rules.Criterion] | None = None,
+    *,
+    ordered: bool = True,
 ) -> list[ReportLine]:
     """The period's requests (already scoped by the caller's period lookup), by day and
     allocation order (by every criterion); each line carries the values of the ``shown``
-    criteria only (default: all)."""
+    criteria only (default: all). Not ``ordered`` (health criteria hidden from the
+    reader): by day, activity and child, without draw numbers nor positions."""
     kept = {c.value for c in (criteria if shown is None else shown)}
     rows = await (
         PeriodRequest.select(
@@ -135,21 +139,21 @@ async def report_lines(
         )
         for r in rows
     ]
+    if not ordered:
+        lines = [replace(line, draw="", position=None) for line in lines]
+        return sorted(lines, key=lambda x: (x.day, x.activity, x.person, x.request_id))
     return sorted(lines, key=lambda x: (x.day, x.activity, x.position or 10**9, x.request_id))
 
 
-def report_table(lines: Sequence[ReportLine], criteria: Sequence[rules.Criterion]) -> Table:
+def report_table(
+    lines: Sequence[ReportLine], criteria: Sequence[rules.Criterion], *, ordered: bool = True
+) -> Table:
+    """The export; without the draw and the order when not ``ordered`` (report_lines)."""
+    order_header = ("Numéro de tirage", "Ordre du jour") if ordered else ()
     header = (
-        "Demande",
-        "Date",
-        "Activité",
-        "Enfant",
-        "Famille",
-        *(c.label for c in criteria),
-        "Numéro de tirage",
-        "Ordre du jour",
-        "Résultat",
-    )
+        "Demande", "Date", "Activité", "Enfant", "Famille", *(c.label for c in criteria),
+        *order_header, "Résultat",
+    )  # fmt: skip
     rows: list[Sequence[Cell]] = [
         (
             line.request_id,
@@ -158,8 +162,7 @@ def report_table(lines: Sequence[ReportLine], criteria: Sequence[rules.Criterion
             line.person,
             line.family,
             *(line.criteria.get(c.value) for c in criteria),
-            line.draw,
-            line.position,
+            *((line.draw, line.position) if ordered else ()),
             line.outcome,
         )
         for line in lines

@@ -182,7 +182,10 @@ async def _allocation_lines(
     """The report's lines, ordered by every criterion, with the columns this member reads."""
     criteria = detail.criteria if detail.period.mode is PeriodMode.PRIORITY else ()
     shown = await report.shown_criteria(ctx.actor, ctx.sid, pid, criteria)
-    return shown, await report.report_lines(pid, criteria, shown.criteria)
+    lines = await report.report_lines(
+        pid, criteria, shown.criteria, ordered=not shown.health_hidden
+    )
+    return shown, lines
 
 
 @get("/gestion/s/{sid:int}/periodes/{pid:int}/attribution", opt=allow(OPERATIONS_READ))
@@ -211,7 +214,7 @@ async def allocation_export(
     request: Request[Any, Any, Any], ctx: Staff, sid: FromPath[int], pid: FromPath[int]
 ) -> Response[bytes]:
     shown, lines = await _allocation_lines(ctx, await _detail_or_404(ctx, pid), pid)
-    table = report.report_table(lines, shown.criteria)
+    table = report.report_table(lines, shown.criteria, ordered=not shown.health_hidden)
     name = f"attribution-periode-{pid}"
     if request.url.path.endswith(".csv"):
         return Response(
