@@ -71,6 +71,7 @@ async def test_the_kitchen_names_children_to_members_with_health_access_only(
     assert sealed.status_code == 200
     assert "Arachide-cuisine" not in sealed.text and paolo.first_name not in sealed.text
     assert "Dont allergies signalées" in sealed.text  # the counts stay
+    assert 'name="adresse"' in named.text and 'name="adresse"' not in sealed.text
     assert "réservée aux agents habilités" in sealed.text
     assert await AuditLog.count().where(AuditLog.action == "kitchen.health_view") == 1
     # Nor can such a member send the named sheet to an address of their choosing.
@@ -105,7 +106,7 @@ async def test_sick_child_notes_and_certificates_need_health_access(
     await _without_health(office.agent)
     sealed = await agent.get(decisions)
     assert "gastro" not in sealed.text and certificate not in sealed.text
-    assert "Justificatif joint" in sealed.text
+    assert "Justificatif joint" in sealed.text and "Motif indiqué par la famille" in sealed.text
     denied = await agent.get(certificate)
     assert denied.status_code == 403 and "réservées aux agents habilités" in denied.text
 

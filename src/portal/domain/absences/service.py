@@ -335,9 +335,10 @@ class WaitingAbsence:
     family: str
     activity: str
     declared_at: datetime
-    note: str
+    note: str  # "" for a reader without health access
     has_certificate: bool
     certificate_name: str
+    has_note: bool = False
 
 
 async def waiting_absences(
@@ -380,6 +381,7 @@ async def waiting_absences(
             note=str(r["note"]) if health else "",
             has_certificate=bool(r["certificate_key"]),
             certificate_name=str(r["certificate_name"]) if health else "",
+            has_note=bool(r["note"]),
         )
         for r in rows
     ]
