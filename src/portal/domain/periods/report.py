@@ -83,7 +83,7 @@ async def report_lines(
     """The period's requests (already scoped by the caller's period lookup), by day and
     allocation order (by every criterion); each line carries the values of the ``shown``
     criteria only (default: all). Not ``ordered`` (health criteria hidden from the
-    reader): by day, activity and child, without draw numbers nor positions."""
+    reader): by day, activity and family, without draw numbers nor positions."""
     kept = {c.value for c in (criteria if shown is None else shown)}
     rows = await (
         PeriodRequest.select(
@@ -141,7 +141,7 @@ async def report_lines(
     ]
     if not ordered:
         lines = [replace(line, draw="", position=None) for line in lines]
-        return sorted(lines, key=lambda x: (x.day, x.activity, x.person, x.request_id))
+        return sorted(lines, key=lambda x: (x.day, x.activity, x.family, x.person, x.request_id))
     return sorted(lines, key=lambda x: (x.day, x.activity, x.position or 10**9, x.request_id))
 
 
