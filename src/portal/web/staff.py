@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
@@ -155,6 +155,17 @@ class StaffPage:
     def can(self, *roles: Role) -> bool:
         """Whether the member holds one of these roles here (templates hide what they cannot)."""
         return allowed(self.roles, frozenset(roles))
+
+    def can_open(self, app: Litestar, url: str) -> bool:
+        """Whether the member may GET this back-office URL: the roles its route declares,
+        read from the route itself (the guard `load_staff_page` applies), so that a link
+        built far from the page is shown only to who can follow it."""
+        try:
+            route = app.asgi_router.handle_routing(path=url.split("?")[0], method="GET")
+        except Exception:  # no such page (NotFound, MethodNotAllowed)
+            return False
+        needed = route[1].opt.get(ROLES_OPT)
+        return allowed(self.roles, needed if isinstance(needed, frozenset) else ADMINISTRATION)
 
     @property
     def sid(self) -> int:

@@ -201,3 +201,44 @@ async def test_the_booking_desk_does_not_name_missing_health_documents_without_a
     sealed = await agent.get(desk)
     assert "Il manque" in sealed.text and "PAI-guichet" not in sealed.text
     assert "Document de santé : à fournir" in sealed.text
+
+
+async def test_the_journal_links_only_to_pages_the_reader_can_open(
+    live: LiveServer, office: Office
+) -> None:
+    """A régisseur reads the journal but not the families' files; an agent not the
+    payments: the entries name them without a link that would answer 403."""
+    from portal.db import write_transaction
+    from portal.domain.staff import audit
+    from tests.factories import actor
+
+    world = office.mine
+    cashier = await make_staff("caisse")
+    await StaffStructure(
+        staff=cashier.id, structure=world.structure.id, roles=format_roles({Role.REGISSEUR})
+    ).save()
+    clerk = await make_staff("guichet")
+    await StaffStructure(
+        staff=clerk.id, structure=world.structure.id, roles=format_roles({Role.AGENT})
+    ).save()
+    child = world.family.people[0].id
+    async with write_transaction():
+        await audit.record(
+            actor(office.agent), "file.child_edit", structure_id=world.sid, table="child_file",
+            target_id=child, after={"school": "Jules Ferry"},
+        )  # fmt: skip
+        await audit.record(
+            actor(cashier), "reminder.settings", structure_id=world.sid,
+            table="reminder_settings", target_id=1, after={"days": 15},
+        )  # fmt: skip
+    file_link = f"/gestion/s/{world.sid}/familles/{world.family.family.id}/dossier"
+    reminders_link = f"/gestion/s/{world.sid}/regie/relances"
+    for login, sees, misses in (
+        ("caisse", reminders_link, file_link),
+        ("guichet", file_link, reminders_link),
+    ):
+        async with Browser(base_url=live.url, follow_redirects=False, timeout=30) as browser:
+            await staff_login(browser, login)
+            page = (await browser.get(f"/gestion/s/{world.sid}/journal")).text
+            assert f'href="{sees}"' in page, login
+            assert f'href="{misses}"' not in page, login

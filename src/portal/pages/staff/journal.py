@@ -3,6 +3,7 @@ structures (administrators, /gestion/journal)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -76,6 +77,16 @@ async def structure_journal(
     journal = await service.structure_journal(
         ctx.sid, ctx.tz, filters, page_number(page), health=health
     )
+    # Links to pages this member cannot open (a family's file for a régisseur, its
+    # payments for an agent) are left as plain names.
+    journal = replace(
+        journal,
+        entries=[
+            e if e.link is None or ctx.can_open(request.app, e.link)
+            else replace(e, link=None, link_label="")
+            for e in journal.entries
+        ],
+    )  # fmt: skip
     families = await Family.select(Family.id, Family.name).where(
         Family.structure == ctx.sid
     ).order_by(Family.name)  # fmt: skip
