@@ -772,8 +772,12 @@ async def check_upload_quota(
     together) past rules.FAMILY_UPLOAD_BYTES. Called in the write transaction that keeps
     the file: the family's row is locked on PostgreSQL (SQLite has one writer), so two
     uploads at once cannot both take the last room."""
-    if not db.is_sqlite():
-        await Family.raw("SELECT id FROM family WHERE id = {} FOR NO KEY UPDATE", family_id)
+    lock = "" if db.is_sqlite() else " FOR NO KEY UPDATE OF family"
+    family = await Family.raw(
+        "SELECT structure.timezone AS timezone FROM family"  # noqa: S608 (lock: a literal)
+        f" JOIN structure ON structure.id = family.structure WHERE family.id = {{}}{lock}",
+        family_id,
+    )
     since = (now or clock.utcnow()) - timedelta(days=rules.FAMILY_UPLOAD_DAYS)
     documents = await FamilyDocument.select(
         FamilyDocument.uploaded_at.as_alias("at"), FamilyDocument.size_bytes.as_alias("n")
@@ -794,10 +798,7 @@ async def check_upload_quota(
         for r in (*documents, *attachments, *certificates)
         if (at := clock.as_utc(r["at"])) is not None
     ]
-    if sum(size for _, size in sent) + adding_bytes <= rules.FAMILY_UPLOAD_BYTES:
-        return
-    tz = await Family.select(Family.structure.timezone).where(Family.id == family_id).first()
-    zone = clock.zone(str(tz["structure.timezone"]) if tz else None)
+    zone = clock.zone(str(family[0]["timezone"]) if family else None)
     if (refusal := rules.upload_quota_error(sent, adding_bytes, zone)) is not None:
         raise FileError(refusal)
 
