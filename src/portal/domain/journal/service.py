@@ -298,12 +298,16 @@ async def _documents_without_health(rows: list[dict[str, Any]]) -> set[int]:
     }
     if not ids:
         return set()
-    found = await FamilyDocument.select(FamilyDocument.id).where(
-        FamilyDocument.id.is_in(sorted(ids))
-        & (FamilyDocument.document_type._.health == False)  # noqa: E712
-        & FamilyDocument.document_type._.required_when.not_in(list(family_file_rules.REQUIRED_WHEN))
-    )
-    return {int(r["id"]) for r in found}
+    found = await FamilyDocument.select(
+        FamilyDocument.id,
+        FamilyDocument.document_type._.health.as_alias("health"),
+        FamilyDocument.document_type._.required_when.as_alias("required_when"),
+    ).where(FamilyDocument.id.is_in(sorted(ids)))
+    return {
+        int(r["id"])
+        for r in found
+        if not family_file_rules.tells_health(bool(r["health"]), str(r["required_when"] or ""))
+    }
 
 
 def _hidden_for(
