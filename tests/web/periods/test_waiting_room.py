@@ -4,6 +4,7 @@ page with a place in the queue, then is let in once a place frees; in order."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -163,15 +164,17 @@ def _holder(name: str | None) -> Callable[[], Awaitable[str | None]]:
     return of
 
 
-def _redis_backend() -> RedisBackend:
+@contextlib.asynccontextmanager
+async def _redis_queue() -> AsyncIterator[RedisBackend]:
+    """A queue of its own on the test Redis, forgotten (every key it wrote) afterwards."""
     require_service("Redis", REDIS_URL, 6379)
-    return RedisBackend(REDIS_URL, namespace=f"portal-test-room-{uuid.uuid4().hex}")
-
-
-async def _forget(backend: RedisBackend) -> None:
-    links = [key async for key in backend.redis.scan_iter(match=f"{backend.session_prefix}*")]
-    await backend.redis.delete(*backend.keys, backend.holders_key, *links)
-    await backend.redis.aclose()
+    backend = RedisBackend(REDIS_URL, namespace=f"portal-test-room-{uuid.uuid4().hex}")
+    try:
+        yield backend
+    finally:
+        links = [k async for k in backend.redis.scan_iter(match=f"{backend.session_prefix}*")]
+        await backend.redis.delete(*backend.keys, backend.holders_key, *links)
+        await backend.redis.aclose()
 
 
 async def _late_holders_keep_their_turn(backend: Backend) -> None:
@@ -210,11 +213,8 @@ async def test_late_holders_keep_their_turn() -> None:
 
 
 async def test_late_holders_keep_their_turn_on_redis() -> None:
-    backend = _redis_backend()
-    try:
+    async with _redis_queue() as backend:
         await _late_holders_keep_their_turn(backend)
-    finally:
-        await _forget(backend)
 
 
 def test_odd_ticket_cookies_are_no_ticket() -> None:
@@ -224,50 +224,45 @@ def test_odd_ticket_cookies_are_no_ticket() -> None:
 
 
 async def test_abandoned_tickets_do_not_stall_the_queue_on_redis() -> None:
-    backend = _redis_backend()
-    try:
+    async with _redis_queue() as backend:
         await _abandoned_tickets_do_not_stall_the_queue(backend)
         ttl = await backend.redis.ttl(backend.state_key)
         assert 0 < ttl <= COUNTERS_TTL_SECONDS  # one opening's queue does not outlive it
-    finally:
-        await _forget(backend)
 
 
 async def test_concurrent_arrivals_never_take_more_than_the_places() -> None:
     """Requests of two web processes at once, each deciding on the same free places: the
     decision is one script, so the room never holds more than its capacity."""
-    first = _redis_backend()
-    second = RedisBackend(REDIS_URL, namespace=first.active_key.rsplit(":", 1)[0])
-    rooms = [WaitingRoom(first, 10, "s" * 32), WaitingRoom(second, 10, "s" * 32)]
-    try:
-        now = 1000.0
-        verdicts = await asyncio.gather(
-            *(rooms[n % 2].decide(f"p{n}", None, now) for n in range(60))
-        )
-        assert sum(v.admitted for v in verdicts) == 10
-        queued = sorted(v.ticket.number for v in verdicts if v.ticket)
-        assert queued == list(range(1, 51))  # one ticket each, none twice
-        # Everybody in leaves: the next ten are called at once by concurrent reloads, no more.
-        later = now + ACTIVE_SECONDS + 1
-        waiting = [(f"p{n}", v.ticket) for n, v in enumerate(verdicts) if v.ticket]
-        again = await asyncio.gather(
-            *(rooms[n % 2].decide(m, t, later) for n, (m, t) in enumerate(waiting))
-        )
-        assert sum(v.admitted for v in again) == 10
-        called = await first.redis.zcard(first.called_key)
-        active = await first.redis.zcard(first.active_key)
-        assert active + called <= 10
-    finally:
-        await second.redis.aclose()
-        await _forget(first)
+    async with _redis_queue() as first:
+        second = RedisBackend(REDIS_URL, namespace=first.active_key.rsplit(":", 1)[0])
+        rooms = [WaitingRoom(first, 10, "s" * 32), WaitingRoom(second, 10, "s" * 32)]
+        try:
+            now = 1000.0
+            verdicts = await asyncio.gather(
+                *(rooms[n % 2].decide(f"p{n}", None, now) for n in range(60))
+            )
+            assert sum(v.admitted for v in verdicts) == 10
+            queued = sorted(v.ticket.number for v in verdicts if v.ticket)
+            assert queued == list(range(1, 51))  # one ticket each, none twice
+            # Everybody in leaves: the next ten are called at once by concurrent reloads, no more.
+            later = now + ACTIVE_SECONDS + 1
+            waiting = [(f"p{n}", v.ticket) for n, v in enumerate(verdicts) if v.ticket]
+            again = await asyncio.gather(
+                *(rooms[n % 2].decide(m, t, later) for n, (m, t) in enumerate(waiting))
+            )
+            assert sum(v.admitted for v in again) == 10
+            called = await first.redis.zcard(first.called_key)
+            active = await first.redis.zcard(first.active_key)
+            assert active + called <= 10
+        finally:
+            await second.redis.aclose()
 
 
 async def test_a_lost_queue_does_not_let_its_old_tickets_in() -> None:
     """The counters are evicted (or expire) mid-queue: the old tickets are not places in
     the new queue, whose numbers start again."""
-    backend = _redis_backend()
-    room = WaitingRoom(backend, 1, "s" * 32)
-    try:
+    async with _redis_queue() as backend:
+        room = WaitingRoom(backend, 1, "s" * 32)
         assert (await room.decide("a", None, 1000.0)).admitted
         queued = [await room.decide(f"q{n}", None, 1000.0) for n in range(5)]
         await backend.redis.delete(backend.state_key)
@@ -275,8 +270,6 @@ async def test_a_lost_queue_does_not_let_its_old_tickets_in() -> None:
         verdicts = [await room.decide(f"q{n}", v.ticket, later) for n, v in enumerate(queued)]
         assert sum(v.admitted for v in verdicts) == 1
         assert all(v.ticket is None or v.ticket.epoch != queued[0].ticket.epoch for v in verdicts)  # type: ignore[union-attr]
-    finally:
-        await _forget(backend)
 
 
 async def test_unknown_sessions_take_no_place() -> None:
@@ -329,20 +322,20 @@ async def test_the_lua_script_and_its_memory_twin_decide_alike() -> None:
     require_service("Redis", REDIS_URL, 6379)
     for seed in range(12):
         rnd = random.Random(seed)
-        redis_side, memory_side = _redis_backend(), MemoryBackend()
-        await redis_side.redis.hset(redis_side.state_key, "epoch", memory_side.epoch)
-        capacity = rnd.randint(1, 4)
-        members = [f"m{n}" for n in range(rnd.randint(2, 12))]
-        # Some parents on two or three devices: one place each.
-        holders = {m: f"h{rnd.randrange(max(1, len(members) * 2 // 3))}" for m in members}
-        held: dict[str, Ticket] = {}
-        now = 1_000_000.0 + (0.123 if seed % 2 else 0)
-        steps = (
-            [0.01, 1.3, 5.7, 10.1, 21.2, 31.3, 60.2, 121.9]
-            if seed % 2
-            else [0, 1, 5, 10, 21, 31, 60, 121]
-        )
-        try:
+        async with _redis_queue() as redis_side:
+            memory_side = MemoryBackend()
+            await redis_side.redis.hset(redis_side.state_key, "epoch", memory_side.epoch)
+            capacity = rnd.randint(1, 4)
+            members = [f"m{n}" for n in range(rnd.randint(2, 12))]
+            # Some parents on two or three devices: one place each.
+            holders = {m: f"h{rnd.randrange(max(1, len(members) * 2 // 3))}" for m in members}
+            held: dict[str, Ticket] = {}
+            now = 1_000_000.0 + (0.123 if seed % 2 else 0)
+            steps = (
+                [0.01, 1.3, 5.7, 10.1, 21.2, 31.3, 60.2, 121.9]
+                if seed % 2
+                else [0, 1, 5, 10, 21, 31, 60, 121]
+            )
             for _ in range(200):
                 now += rnd.choice(steps)
                 member = rnd.choice(members)
@@ -370,8 +363,6 @@ async def test_the_lua_script_and_its_memory_twin_decide_alike() -> None:
                     memory_side.issued, memory_side.served,
                 )  # fmt: skip
                 assert active + called <= capacity
-        finally:
-            await _forget(redis_side)
 
 
 async def _one_account_holds_one_place(backend: Backend) -> None:
@@ -401,11 +392,8 @@ async def test_one_account_holds_one_place() -> None:
 
 
 async def test_one_account_holds_one_place_on_redis() -> None:
-    backend = _redis_backend()
-    try:
+    async with _redis_queue() as backend:
         await _one_account_holds_one_place(backend)
-    finally:
-        await _forget(backend)
 
 
 async def test_the_session_store_names_a_parent_s_place(tmp_path: Path) -> None:
@@ -476,18 +464,12 @@ async def test_one_account_holds_one_ticket() -> None:
 
 
 async def test_one_account_holds_one_ticket_on_redis() -> None:
-    backend = _redis_backend()
-    try:
+    async with _redis_queue() as backend:
         await _one_account_holds_one_ticket(backend)
-    finally:
-        await _forget(backend)
-    backend = _redis_backend()
-    try:
+    async with _redis_queue() as backend:
         await _an_abandoned_ticket_does_not_come_back(backend)
         # Every key the queue writes ends with the queue (a review found the holders'
         # hash, and the called and late sets, left without a lifetime when first written).
         for key in [*backend.keys, backend.holders_key]:
             assert await backend.redis.ttl(key) != -1, key  # -2: not there (empty)
         assert 0 < await backend.redis.ttl(backend.holders_key) <= COUNTERS_TTL_SECONDS
-    finally:
-        await _forget(backend)
